@@ -1,0 +1,28 @@
+"""The NinjaAPI instance: authentication, error shape and routers."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+from ninja.security import SessionAuth
+
+from bastion.api import errors
+from bastion.api.members import router as members_router
+from bastion.api.organisations import router as organisations_router
+from bastion.api.records import router as records_router
+
+api = NinjaAPI(
+    title="Bastion API",
+    version="1",
+    description=(
+        "Every operation is authorized in three layers: credential, membership of the organisation "
+        "in the path, permission on the resource. Another organisation's objects answer 404. "
+        'Errors are {"error": {"code", "message", "fields"}}.'
+    ),
+    auth=[SessionAuth(csrf=True)],
+    urls_namespace="api",
+    docs_url=None,
+)
+errors.install(api)
+api.add_router("", organisations_router)
+api.add_router("", members_router)
+api.add_router("", records_router)

@@ -1,0 +1,167 @@
+"""Members (grants of a role on the organisation, a workspace or a project) and roles."""
+
+
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from ninja import Query
+
+from bastion.api.pagination import paginate
+from bastion.api.routing import AuthorizingRouter
+from bastion.api.schemas import MemberIn, MemberOut, MemberPatch, PageQuery, PermissionOut, RoleIn, RoleOut, RolePatch, page_of
+from bastion.tenancy import actions
+from bastion.tenancy.access import requires
+from bastion.tenancy.models import Membership, Project, Role, Workspace
+from bastion.tenancy.permissions import BUILTIN_ROLE_NAMES, BUILTIN_ROLES, PERMISSIONS
+
+router = AuthorizingRouter(tags=["members and roles"])
+
+
+def member_out(membership: Membership) -> dict:
+    return {
+        "id": membership.id,
+        "user_id": membership.user_id,
+        "email": membership.user.email,
+        "name": membership.user.get_full_name(),
+        "scope": membership.scope,
+        "workspace_id": membership.workspace_id,
+        "project_id": membership.project_id,
+        "role": membership.role_key,
+        "role_name": membership.role_label,
+    }
+
+
+def role_out(role: Role) -> dict:
+    return {"id": f"custom:{role.id}", "name": role.name, "description": role.description,
+            "permissions": role.permissions, "builtin": False}
+
+
+def _user_for_email(email: str):
+    """The user with this email, created without a usable password when new.
+
+    Creating rather than refusing means adding a member never reveals whether an address
+    already has an account on this platform; the new user sets a password by reset link.
+    """
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": ValidationError("Enter a valid email address.", code="invalid_email")}) from exc
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        email=email.strip().lower(), defaults={"username": email.strip().lower()}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+@router.get("/orgs/{org}/members", response=page_of(MemberOut))
+@requires("members.view")
+def list_members(request, org: str, q: Query[PageQuery]):
+    memberships = Membership.objects.select_related("user", "custom_role").order_by("user__email", "created_at")
+    page = paginate(memberships, q.page, q.page_size)
+    page["items"] = [member_out(m) for m in page["items"]]
+    return page
+
+
+@router.post("/orgs/{org}/members", response={201: MemberOut})
+@requires("members.manage")
+def add_member(request, org: str, payload: MemberIn):
+    workspace = project = None
+    if payload.workspace_id and payload.project_id:
+        raise ValidationError({"project_id": ValidationError("Give a workspace or a project, not both.", code="one_scope")})
+    if payload.workspace_id:
+        workspace = Workspace.objects.filter(id=payload.workspace_id).first()
+        if workspace is None:
+            raise ValidationError({"workspace_id": ValidationError("No such workspace.", code="not_found")})
+    if payload.project_id:
+        project = Project.objects.filter(id=payload.project_id).first()
+        if project is None:
+            raise ValidationError({"project_id": ValidationError("No such project.", code="not_found")})
+    membership = actions.add_membership(
+        request.access.organisation,
+        user=_user_for_email(payload.email),
+        role=payload.role,
+        workspace=workspace,
+        project=project,
+        grantor_grants=request.access.grants,
+    )
+    return 201, member_out(membership)
+
+
+@router.get("/orgs/{org}/members/{membership_id}", response=MemberOut)
+@requires("members.view")
+def get_member(request, org: str, membership_id: uuid.UUID):
+    return member_out(request.path_objects["membership_id"])
+
+
+@router.patch("/orgs/{org}/members/{membership_id}", response=MemberOut)
+@requires("members.manage")
+def update_member(request, org: str, membership_id: uuid.UUID, payload: MemberPatch):
+    membership = actions.change_membership_role(
+        request.path_objects["membership_id"], role=payload.role, grantor_grants=request.access.grants
+    )
+    return member_out(membership)
+
+
+@router.delete("/orgs/{org}/members/{membership_id}", response={204: None})
+@requires("members.manage")
+def remove_member(request, org: str, membership_id: uuid.UUID):
+    actions.remove_membership(request.path_objects["membership_id"], grantor_grants=request.access.grants)
+    return 204, None
+
+
+@router.get("/orgs/{org}/permissions", response=list[PermissionOut])
+@requires("organisation.view")
+def list_permissions(request, org: str):
+    return [{"name": name, "description": description} for name, description in PERMISSIONS.items()]
+
+
+@router.get("/orgs/{org}/roles", response=list[RoleOut])
+@requires("members.view")
+def list_roles(request, org: str):
+    builtin = [
+        {"id": key, "name": BUILTIN_ROLE_NAMES[key], "description": "", "builtin": True,
+         "permissions": [p for p in PERMISSIONS if p in permissions]}
+        for key, permissions in BUILTIN_ROLES.items()
+    ]
+    return builtin + [role_out(role) for role in Role.objects.all()]
+
+
+@router.post("/orgs/{org}/roles", response={201: RoleOut})
+@requires("roles.manage")
+def create_role(request, org: str, payload: RoleIn):
+    role = actions.save_role(
+        request.access.organisation, name=payload.name, description=payload.description, permissions=payload.permissions
+    )
+    return 201, role_out(role)
+
+
+@router.get("/orgs/{org}/roles/{role_id}", response=RoleOut)
+@requires("members.view")
+def get_role(request, org: str, role_id: uuid.UUID):
+    return role_out(request.path_objects["role_id"])
+
+
+@router.patch("/orgs/{org}/roles/{role_id}", response=RoleOut)
+@requires("roles.manage")
+def update_role(request, org: str, role_id: uuid.UUID, payload: RolePatch):
+    role = request.path_objects["role_id"]
+    role = actions.save_role(
+        request.access.organisation,
+        role=role,
+        name=payload.name if payload.name is not None else role.name,
+        description=payload.description if payload.description is not None else role.description,
+        permissions=payload.permissions if payload.permissions is not None else role.permissions,
+    )
+    return role_out(role)
+
+
+@router.delete("/orgs/{org}/roles/{role_id}", response={204: None})
+@requires("roles.manage")
+def delete_role(request, org: str, role_id: uuid.UUID):
+    actions.delete_role(request.path_objects["role_id"])
+    return 204, None

@@ -1,0 +1,109 @@
+"""Organisations, workspaces and projects."""
+
+
+import uuid
+
+from ninja import Query
+
+from bastion.api.pagination import paginate
+from bastion.api.routing import AuthorizingRouter
+from bastion.api.schemas import (
+    OrganisationOut,
+    PageQuery,
+    ProjectIn,
+    ProjectOut,
+    ProjectPatch,
+    WorkspaceIn,
+    WorkspaceOut,
+    WorkspacePatch,
+    page_of,
+)
+from bastion.records.editing import apply_changes
+from bastion.tenancy import actions
+from bastion.tenancy.access import authenticated, organisations_of, requires
+
+router = AuthorizingRouter(tags=["organisations"])
+
+
+@router.get("/orgs", response=list[OrganisationOut])
+@authenticated
+def list_organisations(request):
+    return list(organisations_of(request.user))
+
+
+@router.get("/orgs/{org}", response=OrganisationOut)
+@requires("organisation.view")
+def get_organisation(request, org: str):
+    return request.access.organisation
+
+
+@router.get("/orgs/{org}/workspaces", response=page_of(WorkspaceOut))
+@requires("workspaces.view")
+def list_workspaces(request, org: str, q: Query[PageQuery]):
+    return paginate(request.access.visible_workspaces(), q.page, q.page_size)
+
+
+@router.post("/orgs/{org}/workspaces", response={201: WorkspaceOut})
+@requires("workspaces.manage")
+def create_workspace(request, org: str, payload: WorkspaceIn):
+    return 201, actions.create_workspace(request.access.organisation, name=payload.name, description=payload.description)
+
+
+@router.get("/orgs/{org}/workspaces/{workspace_id}", response=WorkspaceOut)
+@requires("workspaces.view")
+def get_workspace(request, org: str, workspace_id: uuid.UUID):
+    return request.access.workspace
+
+
+@router.patch("/orgs/{org}/workspaces/{workspace_id}", response=WorkspaceOut)
+@requires("workspaces.manage")
+def update_workspace(request, org: str, workspace_id: uuid.UUID, payload: WorkspacePatch):
+    workspace = apply_changes(request.access.workspace, payload.dict(exclude_unset=True))
+    workspace.full_clean()
+    workspace.save()
+    return workspace
+
+
+@router.delete("/orgs/{org}/workspaces/{workspace_id}", response={204: None})
+@requires("workspaces.manage")
+def delete_workspace(request, org: str, workspace_id: uuid.UUID):
+    request.access.workspace.delete()
+    return 204, None
+
+
+@router.get("/orgs/{org}/projects", response=page_of(ProjectOut))
+@requires("projects.view")
+def list_projects(request, org: str, q: Query[PageQuery], workspace_id: uuid.UUID | None = None):
+    projects = request.access.visible_projects()
+    if workspace_id is not None:
+        projects = projects.filter(workspace_id=workspace_id)
+    return paginate(projects, q.page, q.page_size)
+
+
+@router.post("/orgs/{org}/workspaces/{workspace_id}/projects", response={201: ProjectOut})
+@requires("projects.manage")
+def create_project(request, org: str, workspace_id: uuid.UUID, payload: ProjectIn):
+    return 201, actions.create_project(request.access.workspace, name=payload.name, description=payload.description)
+
+
+@router.get("/orgs/{org}/projects/{project_id}", response=ProjectOut)
+@requires("projects.view")
+def get_project(request, org: str, project_id: uuid.UUID):
+    return request.access.project
+
+
+@router.patch("/orgs/{org}/projects/{project_id}", response=ProjectOut)
+@requires("projects.manage")
+def update_project(request, org: str, project_id: uuid.UUID, payload: ProjectPatch):
+    project = apply_changes(request.access.project, payload.dict(exclude_unset=True))
+    project.full_clean()
+    project.save()
+    return project
+
+
+@router.delete("/orgs/{org}/projects/{project_id}", response={204: None})
+@requires("projects.manage")
+def delete_project(request, org: str, project_id: uuid.UUID):
+    request.access.project.delete()
+    return 204, None
+

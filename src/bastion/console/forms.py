@@ -1,0 +1,134 @@
+"""Console input forms. They parse and shape input; the actions in tenancy and records validate it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.models import fields_for_model
+
+from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
+from bastion.records.vocabulary import CATEGORIES, SCOPES
+from bastion.tenancy.models import Role
+from bastion.tenancy.permissions import BUILTIN_ROLE_NAMES, PERMISSIONS
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+NOTES_WIDGET = forms.Textarea(attrs={"rows": 3})
+
+
+def add_action_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a ``ValidationError`` raised by an action on ``form``: per field where the form has it."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        if name in form.fields or name == NON_FIELD_ERRORS:
+            form.add_error(name, errors)
+        else:
+            form.add_error(None, [ValidationError(f"{name}: {e.message}", code=e.code, params=e.params) for e in errors])
+
+
+class RecordForm(forms.Form):
+    """A form whose fields are a record model's, so labels, choices and limits match the model."""
+
+    model: type
+    field_names: list[str]
+    widgets: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(fields_for_model(self.model, fields=self.field_names, widgets=self.widgets))
+
+    @classmethod
+    def initial_from(cls, instance) -> dict:
+        return forms.model_to_dict(instance, fields=cls.field_names)
+
+
+class EmissionForm(RecordForm):
+    model = EmissionRecord
+    field_names = [
+        "scope", "category", "activity", "quantity", "unit", "period_start", "period_end", "site", "supplier", "notes",
+    ]
+    widgets = {"period_start": DATE_WIDGET, "period_end": DATE_WIDGET, "notes": NOTES_WIDGET}
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "---------")] + [
+            (SCOPES[scope], list(by_scope.items())) for scope, by_scope in CATEGORIES.items()
+        ]
+        self.fields["supplier"].queryset = Supplier.objects.filter(project=project)
+
+
+class EnergyForm(RecordForm):
+    model = EnergyRecord
+    field_names = ["meter", "site", "kwh", "source", "period_start", "period_end", "notes"]
+    widgets = {"period_start": DATE_WIDGET, "period_end": DATE_WIDGET, "notes": NOTES_WIDGET}
+
+
+class SupplierForm(RecordForm):
+    model = Supplier
+    field_names = ["name", "country", "contact_name", "contact_email", "contract_value", "notes"]
+    widgets = {"notes": NOTES_WIDGET}
+
+
+class EmissionFilterForm(forms.Form):
+    scope = forms.TypedChoiceField(
+        choices=[("", "All scopes")] + sorted(SCOPES.items()), coerce=int, empty_value=None, required=False
+    )
+    period_from = forms.DateField(label="Period from", required=False, widget=DATE_WIDGET)
+    period_to = forms.DateField(label="Period to", required=False, widget=DATE_WIDGET)
+
+
+class NameForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(max_length=2000, required=False, widget=NOTES_WIDGET)
+
+
+class CsvImportForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("emissions", "Emissions records"), ("energy", "Energy records")])
+    file = forms.FileField(label="CSV file", help_text="UTF-8, with a header row.")
+
+
+class EvidenceUploadForm(forms.Form):
+    file = forms.FileField()
+    emission_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    energy_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """Built-in roles, then the organisation's custom roles as ``custom:<uuid>``."""
+    custom = [(f"custom:{role.id}", f"{role.name} (custom)") for role in Role.objects.order_by("name")]
+    return list(BUILTIN_ROLE_NAMES.items()) + custom
+
+
+class MembershipRoleForm(forms.Form):
+    role = forms.ChoiceField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = role_choices()
+
+
+class AddMemberForm(MembershipRoleForm):
+    email = forms.EmailField(label="Email of an existing user")
+    scope = forms.ChoiceField(required=False, help_text="Leave as the organisation to grant the role everywhere.")
+    field_order = ["email", "role", "scope"]
+
+    def __init__(self, *args, workspaces, projects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scope"].choices = [
+            ("", "Whole organisation"),
+            ("Workspaces", [(f"workspace:{w.id}", w.name) for w in workspaces]),
+            ("Projects", [(f"project:{p.id}", f"{p.workspace.name} › {p.name}") for p in projects]),
+        ]
+        self.fields["role"].initial = "viewer"
+
+
+class RoleForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    description = forms.CharField(max_length=500, required=False)
+    permissions = forms.MultipleChoiceField(
+        choices=[(name, f"{name} — {description}") for name, description in PERMISSIONS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+

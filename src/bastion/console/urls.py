@@ -1,0 +1,63 @@
+"""The console's URL map. Kwarg names are a convention the access layer and tests rely on."""
+
+from django.urls import include, path
+
+from bastion.console.views import (
+    auth,
+    emissions,
+    energy,
+    evidence,
+    imports,
+    members,
+    organisations,
+    roles,
+    suppliers,
+    workspaces,
+)
+
+app_name = "console"
+
+project_urls = [
+    path("", emissions.project, name="project"),
+    path("emissions/new/", emissions.emission_create, name="emission_create"),
+    path("emissions/<uuid:emission_id>/", emissions.emission, name="emission"),
+    path("emissions/<uuid:emission_id>/edit/", emissions.emission_edit, name="emission_edit"),
+    path("emissions/<uuid:emission_id>/delete/", emissions.emission_delete, name="emission_delete"),
+    path("energy/", energy.energy, name="energy"),
+    path("energy/new/", energy.energy_create, name="energy_create"),
+    path("energy/<uuid:energy_id>/edit/", energy.energy_edit, name="energy_edit"),
+    path("energy/<uuid:energy_id>/delete/", energy.energy_delete, name="energy_delete"),
+    path("suppliers/", suppliers.suppliers, name="suppliers"),
+    path("suppliers/new/", suppliers.supplier_create, name="supplier_create"),
+    path("suppliers/<uuid:supplier_id>/edit/", suppliers.supplier_edit, name="supplier_edit"),
+    path("suppliers/<uuid:supplier_id>/delete/", suppliers.supplier_delete, name="supplier_delete"),
+    path("import/", imports.import_csv, name="import_records"),
+    path("evidence/", evidence.evidence, name="evidence"),
+    path("evidence/upload/", evidence.evidence_upload, name="evidence_upload"),
+    path("evidence/<uuid:evidence_id>/download/", evidence.evidence_download, name="evidence_download"),
+    path("evidence/<uuid:evidence_id>/delete/", evidence.evidence_delete, name="evidence_delete"),
+]
+
+organisation_urls = [
+    path("", workspaces.dashboard, name="dashboard"),
+    path("workspaces/new/", workspaces.workspace_create, name="workspace_create"),
+    path("w/<uuid:workspace_id>/", workspaces.workspace, name="workspace"),
+    path("w/<uuid:workspace_id>/edit/", workspaces.workspace_edit, name="workspace_edit"),
+    path("w/<uuid:workspace_id>/projects/new/", workspaces.project_create, name="project_create"),
+    path("p/<uuid:project_id>/", include(project_urls)),
+    path("members/", members.members, name="members"),
+    path("members/add/", members.member_add, name="member_add"),
+    path("members/<uuid:membership_id>/edit/", members.member_edit, name="member_edit"),
+    path("members/<uuid:membership_id>/remove/", members.member_remove, name="member_remove"),
+    path("roles/", roles.roles, name="roles"),
+    path("roles/<uuid:role_id>/edit/", roles.role_edit, name="role_edit"),
+    path("roles/<uuid:role_id>/delete/", roles.role_delete, name="role_delete"),
+]
+
+urlpatterns = [
+    path("", organisations.home, name="home"),
+    path("orgs/", organisations.organisations, name="organisations"),
+    path("login/", auth.login, name="login"),
+    path("logout/", auth.logout, name="logout"),
+    path("o/<slug:org>/", include(organisation_urls)),
+]

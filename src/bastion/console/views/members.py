@@ -1,0 +1,107 @@
+"""The organisation's members: who has which role where; add, change and remove grants."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from bastion.console.forms import AddMemberForm, MembershipRoleForm, add_action_errors
+from bastion.tenancy import actions
+from bastion.tenancy.access import requires
+from bastion.tenancy.models import Membership, Project, Workspace
+
+
+def _grants():
+    return Membership.objects.select_related(
+        "user", "organisation", "custom_role", "workspace", "project__workspace"
+    ).order_by("user__email", "created_at")
+
+
+def _membership(membership_id) -> Membership:
+    return get_object_or_404(_grants(), id=membership_id)
+
+
+def _add_form(data=None) -> AddMemberForm:
+    return AddMemberForm(
+        data,
+        workspaces=Workspace.objects.order_by("name"),
+        projects=Project.objects.select_related("workspace").order_by("workspace__name", "name"),
+    )
+
+
+def _render_list(request, form):
+    return render(request, "console/members.html", {"grants": list(_grants()), "form": form})
+
+
+@requires("members.view")
+def members(request, org):
+    return _render_list(request, _add_form() if request.access.can("members.manage") else None)
+
+
+def _scope(value: str) -> dict:
+    """``workspace:<uuid>`` / ``project:<uuid>`` from the scope select → the action's keyword."""
+    if not value:
+        return {}
+    kind, _, object_id = value.partition(":")
+    model = {"workspace": Workspace, "project": Project}[kind]
+    return {kind: get_object_or_404(model.objects.all(), id=object_id)}
+
+
+@requires("members.manage")
+@require_POST
+def member_add(request, org):
+    access = request.access
+    form = _add_form(request.POST)
+    if form.is_valid():
+        user = get_user_model().objects.filter(email__iexact=form.cleaned_data["email"]).first()
+        if user is None:
+            form.add_error("email", ValidationError("No user has this email address.", code="unknown_user"))
+        else:
+            try:
+                actions.add_membership(
+                    access.organisation, user=user, role=form.cleaned_data["role"],
+                    grantor_grants=access.grants, **_scope(form.cleaned_data["scope"]),
+                )
+            except ValidationError as error:
+                add_action_errors(form, error)
+            else:
+                messages.success(request, f"{user.email} added.")
+                return redirect("console:members", org=org)
+    return _render_list(request, form)
+
+
+@requires("members.manage")
+def member_edit(request, org, membership_id):
+    membership = _membership(membership_id)
+    data = request.POST if request.method == "POST" else None
+    form = MembershipRoleForm(data, initial={"role": membership.role_key})
+    if form.is_valid():
+        try:
+            actions.change_membership_role(
+                membership, role=form.cleaned_data["role"], grantor_grants=request.access.grants
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, f"Role of {membership.user.email} changed.")
+            return redirect("console:members", org=org)
+    return render(request, "console/member_form.html", {"membership": membership, "form": form})
+
+
+@requires("members.manage")
+@require_POST
+def member_remove(request, org, membership_id):
+    membership = _membership(membership_id)
+    try:
+        actions.remove_membership(membership, grantor_grants=request.access.grants)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("console:members", org=org)
+    messages.success(request, f"{membership.user.email} removed.")
+    if membership.user_id == request.user.pk and membership.scope == "organisation":
+        return redirect("console:home")
+    return redirect("console:members", org=org)

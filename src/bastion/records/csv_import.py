@@ -1,0 +1,156 @@
+"""CSV import of emissions and energy records: every row is validated, then all or nothing is saved."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from bastion.records.editing import validation_fields
+from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
+from bastion.tenancy.models import Project
+
+COLUMNS = {
+    "emissions": {
+        "required": ["scope", "category", "activity", "quantity", "unit", "period_start", "period_end"],
+        "optional": ["site", "supplier", "notes"],
+    },
+    "energy": {
+        "required": ["meter", "site", "kwh", "source", "period_start", "period_end"],
+        "optional": ["notes"],
+    },
+}
+
+
+class CsvImportError(ValueError):
+    """The file as a whole cannot be read (encoding, header, size); nothing was imported."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "rows": self.rows, "created": self.created, "errors": self.errors}
+
+
+def _date(value: str):
+    return date.fromisoformat(value.strip())
+
+
+def _decimal(value: str):
+    number = Decimal(value.strip())
+    if not number.is_finite():
+        raise InvalidOperation
+    return number
+
+
+_PARSERS = {
+    "period_start": (_date, "Use an ISO date, e.g. 2025-01-31.", "invalid_date"),
+    "period_end": (_date, "Use an ISO date, e.g. 2025-01-31.", "invalid_date"),
+    "quantity": (_decimal, "Use a number, e.g. 1250.5.", "invalid_number"),
+    "kwh": (_decimal, "Use a number, e.g. 1250.5.", "invalid_number"),
+    "scope": (int, "Use 1, 2 or 3.", "invalid_scope"),
+}
+
+
+def _read(data: bytes) -> list[dict[str, str]]:
+    if len(data) > settings.BASTION_CSV_MAX_BYTES:
+        raise CsvImportError("file_too_large", f"The file is larger than {settings.BASTION_CSV_MAX_BYTES} bytes.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CsvImportError("invalid_encoding", "The file is not UTF-8 text.") from exc
+    if "\x00" in text:
+        raise CsvImportError("invalid_encoding", "The file contains NUL bytes; it is not a CSV file.")
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise CsvImportError("malformed_csv", f"The CSV cannot be parsed: {exc}.") from exc
+    if reader.fieldnames is None:
+        raise CsvImportError("empty_file", "The file is empty.")
+    if len(rows) > settings.BASTION_CSV_MAX_ROWS:
+        raise CsvImportError("too_many_rows", f"At most {settings.BASTION_CSV_MAX_ROWS} rows per import.")
+    return rows
+
+
+def import_records(project: Project, kind: str, data: bytes, *, user=None) -> ImportReport:
+    if kind not in COLUMNS:
+        raise CsvImportError("unknown_kind", "Import kind must be 'emissions' or 'energy'.")
+    rows = _read(data)
+    spec = COLUMNS[kind]
+    header = list(rows[0].keys()) if rows else []
+    if not rows:
+        raise CsvImportError("empty_file", "The file has a header but no rows.")
+    missing = [c for c in spec["required"] if c not in header]
+    unknown = [c for c in header if c not in spec["required"] + spec["optional"]]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"missing columns: {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown columns: {', '.join(str(c) for c in unknown)}")
+        raise CsvImportError("invalid_header", "The header is wrong: " + "; ".join(parts) + ".")
+
+    model = EmissionRecord if kind == "emissions" else EnergyRecord
+    suppliers = {s.name: s for s in Supplier.objects.filter(project=project)} if kind == "emissions" else {}
+    report = ImportReport(kind=kind, rows=len(rows))
+    instances = []
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        if None in row or any(value is None for value in row.values()):
+            report.errors.append({"row": number, "field": "__all__", "code": "column_count",
+                                  "message": "The row has a different number of columns than the header."})
+            continue
+        values: dict = {}
+        row_errors = []
+        for name, raw in row.items():
+            raw = raw.strip()
+            if name == "supplier":
+                if raw:
+                    if raw not in suppliers:
+                        row_errors.append({"row": number, "field": "supplier", "code": "unknown_supplier",
+                                           "message": f"No supplier named {raw!r} in this project."})
+                    else:
+                        values["supplier"] = suppliers[raw]
+                continue
+            if name in _PARSERS and raw:
+                parse, message, code = _PARSERS[name]
+                try:
+                    values[name] = parse(raw)
+                except (ValueError, InvalidOperation):
+                    row_errors.append({"row": number, "field": name, "code": code, "message": message})
+                continue
+            values[name] = raw
+        instance = model(organisation_id=project.organisation_id, project=project, created_by=user, **values)
+        try:
+            instance.full_clean(exclude=[e["field"] for e in row_errors])
+        except ValidationError as exc:
+            for name, errors in validation_fields(exc).items():
+                row_errors.extend({"row": number, "field": name, **e} for e in errors)
+        report.errors.extend(row_errors)
+        instances.append(instance)
+    if report.errors:
+        return report
+    with transaction.atomic():
+        model.objects.bulk_create(instances, batch_size=500)
+    report.created = len(instances)
+    return report

@@ -1,0 +1,123 @@
+"""Evidence files: checked (size, declared type against the file's own signature), then stored.
+
+The accepted types are few and their signatures fixed, so a small table of magic numbers is
+enough; a libmagic dependency would add a C library for six checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import transaction
+
+from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile
+from bastion.tenancy.models import Project
+
+ALLOWED_TYPES = {
+    "application/pdf": "pdf",
+    "image/png": "png",
+    "image/jpeg": "jpeg",
+    "text/csv": "text",
+    "text/plain": "text",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "zip",
+}
+_SIGNATURES = {
+    "pdf": (b"%PDF-",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "zip": (b"PK\x03\x04",),
+}
+
+
+def _looks_like(kind: str, head: bytes) -> bool:
+    if kind == "text":
+        if b"\x00" in head:
+            return False
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # A multi-byte character may be cut at the end of the sample.
+            return exc.start >= len(head) - 3
+        return True
+    return head.startswith(_SIGNATURES[kind])
+
+
+def _error(field: str, code: str, message: str) -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def check_upload(filename: str, declared_type: str, size: int, head: bytes) -> None:
+    declared = (declared_type or "").split(";")[0].strip().lower()
+    if size > settings.BASTION_EVIDENCE_MAX_BYTES:
+        raise _error("file", "file_too_large", f"Files may be at most {settings.BASTION_EVIDENCE_MAX_BYTES} bytes.")
+    if size == 0:
+        raise _error("file", "empty_file", "The file is empty.")
+    if declared not in ALLOWED_TYPES:
+        raise _error("file", "unsupported_type", f"Accepted types: {', '.join(sorted(ALLOWED_TYPES))}.")
+    if not _looks_like(ALLOWED_TYPES[declared], head):
+        raise _error("file", "type_mismatch", f"The file's content is not {declared}.")
+    if not filename or len(filename) > 255:
+        raise _error("file", "invalid_filename", "The file needs a name of at most 255 characters.")
+
+
+def store_evidence(
+    project: Project,
+    upload,
+    *,
+    user=None,
+    emission_record: EmissionRecord | None = None,
+    energy_record: EnergyRecord | None = None,
+) -> EvidenceFile:
+    """Store an uploaded file (a Django ``UploadedFile``) as evidence of a project or record."""
+    if emission_record is not None and energy_record is not None:
+        raise _error("record", "one_record", "Attach evidence to one record at a time.")
+    size = upload.size
+    head = upload.read(2048)
+    upload.seek(0)
+    check_upload(upload.name, upload.content_type, size, head)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    evidence_id = uuid.uuid4()
+    key = f"org/{project.organisation_id}/evidence/{evidence_id}"
+    storage = storages["default"]
+    evidence = EvidenceFile(
+        id=evidence_id,
+        organisation_id=project.organisation_id,
+        project=project,
+        created_by=user,
+        emission_record=emission_record,
+        energy_record=energy_record,
+        filename=upload.name.replace("/", "_").replace("\\", "_")[:255],
+        content_type=upload.content_type.split(";")[0].strip().lower(),
+        size=size,
+        sha256=digest.hexdigest(),
+        storage_key=key,
+    )
+    evidence.full_clean()
+    saved_key = storage.save(key, upload)
+    try:
+        with transaction.atomic():
+            evidence.storage_key = saved_key
+            evidence.save(force_insert=True)
+    except Exception:
+        storage.delete(saved_key)
+        raise
+    return evidence
+
+
+def open_evidence(evidence: EvidenceFile):
+    return storages["default"].open(evidence.storage_key, "rb")
+
+
+def delete_evidence(evidence: EvidenceFile) -> None:
+    key = evidence.storage_key
+    with transaction.atomic():
+        evidence.delete()
+        transaction.on_commit(lambda: storages["default"].delete(key))

@@ -1,0 +1,183 @@
+"""Django settings for Bastion. Every value comes from the environment through ``bastion.config``."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from bastion.config import ConfigError, data_dir, env, env_bool, env_int, env_list
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = data_dir()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else a random one kept in the data dir (mode 0600)."""
+    configured = env("BASTION_SECRET_KEY")
+    if configured:
+        return configured
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(64))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("BASTION_DEBUG", False)
+ALLOWED_HOSTS = env_list("BASTION_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "bastion.tenancy",
+    "bastion.identity",
+    "bastion.records",
+    "bastion.console",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "bastion.console.middleware.AccessDeniedMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "bastion.tenancy.middleware.TenantContextMiddleware",
+]
+
+ROOT_URLCONF = "bastion.urls"
+WSGI_APPLICATION = "bastion.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "bastion.console.context.organisations",
+            ],
+        },
+    },
+]
+
+
+def _databases() -> dict:
+    """``DATABASE_URL`` selects PostgreSQL; without it, SQLite (WAL) in the data dir.
+
+    ``DATABASE_ADMIN_URL`` names the role that owns the tables and runs migrations; the app
+    connects with ``DATABASE_URL``, a role that is neither owner nor superuser, so PostgreSQL's
+    row-level security applies to every query it makes.
+    """
+    url = env("DATABASE_URL")
+    if not url:
+        return {
+            "default": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": DATA_DIR / "bastion.sqlite3",
+                "OPTIONS": {
+                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                    "transaction_mode": "IMMEDIATE",
+                    "timeout": 20,
+                },
+            }
+        }
+    try:
+        default = dj_database_url.parse(url, conn_max_age=env_int("BASTION_DB_CONN_MAX_AGE", 60))
+    except ValueError as exc:
+        raise ConfigError(f"DATABASE_URL is not a database URL: {exc}") from exc
+    if default["ENGINE"] != "django.db.backends.postgresql":
+        raise ConfigError("DATABASE_URL must be a postgres:// URL (SQLite is the default without it)")
+    default["CONN_HEALTH_CHECKS"] = True
+    admin_url = env("DATABASE_ADMIN_URL")
+    if admin_url and env_bool("BASTION_DB_AS_ADMIN", False):
+        admin = dj_database_url.parse(admin_url)
+        default["USER"], default["PASSWORD"] = admin["USER"], admin["PASSWORD"]
+    return {"default": default}
+
+
+DATABASES = _databases()
+DATABASE_APP_ROLE = dj_database_url.parse(env("DATABASE_URL"))["USER"] if env("DATABASE_URL") else None
+DATABASE_ADMIN_CREDENTIALS = (
+    {k: dj_database_url.parse(env("DATABASE_ADMIN_URL"))[k] for k in ("USER", "PASSWORD")}
+    if env("DATABASE_ADMIN_URL")
+    else None
+)
+# The tenant context is a per-transaction setting (SET LOCAL), so every request runs in one.
+for _db in DATABASES.values():
+    _db["ATOMIC_REQUESTS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "identity.User"
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:home"
+LOGOUT_REDIRECT_URL = "console:login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = env("BASTION_SESSION_SAMESITE", "Lax")
+SESSION_COOKIE_SECURE = env_bool("BASTION_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_TRUSTED_ORIGINS = env_list("BASTION_TRUSTED_ORIGINS", [])
+SESSION_COOKIE_AGE = env_int("BASTION_SESSION_AGE_SECONDS", 8 * 3600, minimum=300)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "objects"), "base_url": None},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Uploads: evidence files are checked against this limit before they are stored.
+BASTION_EVIDENCE_MAX_BYTES = env_int("BASTION_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+BASTION_CSV_MAX_BYTES = env_int("BASTION_CSV_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+BASTION_CSV_MAX_ROWS = env_int("BASTION_CSV_MAX_ROWS", 10_000, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+EMAIL_BACKEND = env("BASTION_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("BASTION_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,233 @@
+"""The one function that decides who may do what: ``authorize``.
+
+Every request passes three layers, in order:
+
+1. **principal** — a valid session or API credential (``Unauthenticated`` → 401 / sign-in page);
+2. **membership** — the principal is a member of the organisation named in the URL
+   (``NotFound`` → 404, so another organisation's existence never leaks);
+3. **permission** — the effective role on the resource (project, else workspace, else
+   organisation) holds the declared permission (``Forbidden`` → 403; ``NotFound`` when the
+   resource is not even visible to the principal).
+
+Views and API operations declare their permission with ``@requires("records.edit")``; a view
+without a declaration is refused by a test that walks the URL conf. Deny by default.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from dataclasses import dataclass, field
+
+from bastion.tenancy import context
+from bastion.tenancy.models import Membership, Organisation, Project, Role, Workspace
+from bastion.tenancy.permissions import ORGANISATION_ONLY, PERMISSIONS
+
+# What a member whose grants are all lower down (a workspace or project) sees of the organisation.
+_MEMBER_BASELINE = frozenset({"organisation.view", "workspaces.view"})
+
+
+class AccessDenied(Exception):
+    status = 403
+    code = "forbidden"
+    message = "You do not have permission to do this."
+
+
+class Unauthenticated(AccessDenied):
+    status = 401
+    code = "not_authenticated"
+    message = "Sign in or send an API credential."
+
+
+class NotFound(AccessDenied):
+    status = 404
+    code = "not_found"
+    message = "Not found."
+
+
+class Forbidden(AccessDenied):
+    pass
+
+
+@dataclass
+class Access:
+    """What ``authorize`` established for the current request."""
+
+    user: object
+    organisation: Organisation
+    grants: list[Membership]
+    workspace: Workspace | None = None
+    project: Project | None = None
+    permissions: frozenset[str] = field(default_factory=frozenset)
+    checked_permission: str = ""
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    @property
+    def organisation_grant(self) -> Membership | None:
+        return next((g for g in self.grants if g.scope == "organisation"), None)
+
+    def permissions_for(self, *, workspace: Workspace | None = None, project: Project | None = None) -> frozenset[str]:
+        """Effective permissions on a resource: the most specific grant wins."""
+        chosen = None
+        if project is not None:
+            chosen = next((g for g in self.grants if g.project_id == project.id), None)
+            workspace = workspace or Workspace(id=project.workspace_id)
+        if chosen is None and workspace is not None:
+            chosen = next((g for g in self.grants if g.workspace_id == workspace.id), None)
+        if chosen is not None:
+            return chosen.permissions() - ORGANISATION_ONLY
+        if self.organisation_grant is not None:
+            return self.organisation_grant.permissions()
+        if project is None and workspace is not None and any(
+            g.project_id and g.project.workspace_id == workspace.id for g in self.grants
+        ):
+            return frozenset({"workspaces.view", "projects.view"})
+        if project is None and workspace is None:
+            return _MEMBER_BASELINE
+        return frozenset()
+
+    def visible_workspaces(self):
+        queryset = Workspace.objects.all()
+        if self.organisation_grant is not None:
+            return queryset
+        ids = {g.workspace_id for g in self.grants if g.workspace_id}
+        ids |= {g.project.workspace_id for g in self.grants if g.project_id}
+        return queryset.filter(id__in=ids)
+
+    def visible_projects(self, workspace: Workspace | None = None):
+        queryset = Project.objects.select_related("workspace")
+        if workspace is not None:
+            queryset = queryset.filter(workspace=workspace)
+        if self.organisation_grant is not None:
+            return queryset
+        ws_ids = {g.workspace_id for g in self.grants if g.workspace_id}
+        project_ids = {g.project_id for g in self.grants if g.project_id}
+        from django.db.models import Q
+
+        return queryset.filter(Q(workspace_id__in=ws_ids) | Q(id__in=project_ids))
+
+
+def as_uuid(value) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError) as exc:
+        raise NotFound() from exc
+
+
+def authorize(
+    user,
+    organisation_slug: str,
+    permission: str,
+    *,
+    workspace_id=None,
+    project_id=None,
+) -> Access:
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    # Layer 1: an authenticated, active principal.
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise Unauthenticated()
+
+    # Layer 2: membership of the organisation named in the request.
+    context.bind_user(user.pk)
+    grants = list(
+        Membership.all_tenants.filter(user_id=user.pk, organisation__slug=organisation_slug).select_related(
+            "organisation"
+        )
+    )
+    if not grants:
+        raise NotFound()
+    organisation = grants[0].organisation
+    context.activate(organisation.id)
+    custom_ids = {g.custom_role_id for g in grants if g.custom_role_id}
+    project_ids = {g.project_id for g in grants if g.project_id}
+    roles = Role.objects.in_bulk(custom_ids) if custom_ids else {}
+    projects = Project.objects.in_bulk(project_ids) if project_ids else {}
+    for grant in grants:
+        if grant.custom_role_id:
+            grant.custom_role = roles[grant.custom_role_id]
+        if grant.project_id:
+            grant.project = projects[grant.project_id]
+    access = Access(user=user, organisation=organisation, grants=grants)
+
+    # Layer 3: the permission on the resource the request is about.
+    if project_id is not None:
+        access.project = Project.objects.select_related("workspace").filter(id=as_uuid(project_id)).first()
+        if access.project is None:
+            raise NotFound()
+        access.workspace = access.project.workspace
+        if workspace_id is not None and as_uuid(workspace_id) != access.workspace.id:
+            raise NotFound()
+    elif workspace_id is not None:
+        access.workspace = Workspace.objects.filter(id=as_uuid(workspace_id)).first()
+        if access.workspace is None:
+            raise NotFound()
+    access.permissions = access.permissions_for(workspace=access.workspace, project=access.project)
+    if not access.permissions:
+        raise NotFound()
+    if permission not in access.permissions:
+        raise Forbidden()
+    access.checked_permission = permission
+    return access
+
+
+def requires(permission: str):
+    """Declare the permission a view or API operation needs; the view receives ``request.access``.
+
+    The view must take the organisation slug as ``org`` and, when it acts on one, the workspace
+    and project as ``workspace_id`` / ``project_id`` keyword arguments.
+    """
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            already = getattr(request, "access", None)
+            if already is not None and already.checked_permission == permission:
+                return view(request, *args, **kwargs)  # the API authorized before parsing input
+            request.access = authorize(
+                getattr(request, "principal", None) or request.user,
+                kwargs["org"],
+                permission,
+                workspace_id=kwargs.get("workspace_id"),
+                project_id=kwargs.get("project_id"),
+            )
+            return view(request, *args, **kwargs)
+
+        wrapper.required_permission = permission
+        return wrapper
+
+    return decorator
+
+
+def public(view):
+    """Mark a view as deliberately open to anyone (sign-in page, health check, OpenAPI)."""
+    view.public = True
+    return view
+
+
+def authenticated(view):
+    """Mark a view as open to any signed-in user, outside any organisation (e.g. choosing one)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = getattr(request, "principal", None) or request.user
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            raise Unauthenticated()
+        context.bind_user(user.pk)
+        return view(request, *args, **kwargs)
+
+    wrapper.requires_authentication = True
+    return wrapper
+
+
+def organisations_of(user):
+    """The organisations ``user`` is a member of (layer 2, for choosing one)."""
+    context.bind_user(user.pk)
+    ids = Membership.all_tenants.filter(user_id=user.pk).values_list("organisation_id", flat=True)
+    return Organisation.objects.filter(id__in=ids).order_by("name")

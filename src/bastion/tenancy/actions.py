@@ -1,0 +1,152 @@
+"""Every change to organisations, workspaces, projects, roles and memberships goes through here.
+
+One function per change, each in its own transaction, so that the audit log (issue 4) can append
+its event inside the same transaction as the change it records.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from bastion.tenancy import context
+from bastion.tenancy.models import Membership, Organisation, Project, Role, Workspace
+from bastion.tenancy.permissions import BUILTIN_ROLES, PERMISSIONS, unknown_permissions
+
+
+def create_organisation(*, name: str, slug: str, owner) -> Organisation:
+    organisation = Organisation(id=uuid.uuid4(), name=name.strip(), slug=slug)
+    organisation.full_clean()
+    with context.tenant_context(organisation.id):
+        organisation.save(force_insert=True)
+        Membership.objects.create(organisation=organisation, user=owner, builtin_role="owner")
+    return organisation
+
+
+def create_workspace(organisation: Organisation, *, name: str, description: str = "") -> Workspace:
+    workspace = Workspace(organisation=organisation, name=name.strip(), description=description)
+    workspace.full_clean()
+    with transaction.atomic():
+        workspace.save()
+    return workspace
+
+
+def create_project(workspace: Workspace, *, name: str, description: str = "") -> Project:
+    project = Project(
+        organisation_id=workspace.organisation_id, workspace=workspace, name=name.strip(), description=description
+    )
+    project.full_clean()
+    with transaction.atomic():
+        project.save()
+    return project
+
+
+def parse_role(organisation: Organisation, role: str) -> tuple[str, Role | None]:
+    """``owner``/``admin``/``editor``/``viewer`` or ``custom:<uuid>`` → (builtin, custom role)."""
+    if role in BUILTIN_ROLES:
+        return role, None
+    if role.startswith("custom:"):
+        try:
+            role_id = uuid.UUID(role.removeprefix("custom:"))
+        except ValueError:
+            role_id = None
+        custom = Role.objects.filter(id=role_id).first() if role_id else None
+        if custom is not None and custom.organisation_id == organisation.id:
+            return "", custom
+    raise ValidationError({"role": ValidationError("Unknown role.", code="unknown_role")})
+
+
+def _check_grantor(grantor_grants: list[Membership] | None, builtin: str) -> None:
+    """Only an owner may make someone an owner."""
+    if builtin == "owner" and grantor_grants is not None:
+        if not any(g.scope == "organisation" and g.builtin_role == "owner" for g in grantor_grants):
+            raise ValidationError({"role": ValidationError("Only an owner can grant the owner role.", code="owner_only")})
+
+
+def _owners_left(organisation: Organisation, excluding: Membership) -> int:
+    return (
+        Membership.objects.filter(workspace__isnull=True, project__isnull=True, builtin_role="owner")
+        .exclude(id=excluding.id)
+        .count()
+    )
+
+
+def add_membership(
+    organisation: Organisation,
+    *,
+    user,
+    role: str,
+    workspace: Workspace | None = None,
+    project: Project | None = None,
+    grantor_grants: list[Membership] | None = None,
+) -> Membership:
+    builtin, custom = parse_role(organisation, role)
+    _check_grantor(grantor_grants, builtin)
+    if builtin == "owner" and (workspace or project):
+        raise ValidationError({"role": ValidationError("Owner is granted on the organisation only.", code="owner_scope")})
+    membership = Membership(
+        organisation=organisation, user=user, builtin_role=builtin, custom_role=custom, workspace=workspace, project=project
+    )
+    try:
+        with transaction.atomic():
+            membership.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"user": ValidationError("This user already has a role at that level.", code="duplicate_membership")}
+        ) from exc
+    return membership
+
+
+def change_membership_role(membership: Membership, *, role: str, grantor_grants: list[Membership] | None = None) -> Membership:
+    builtin, custom = parse_role(membership.organisation, role)
+    _check_grantor(grantor_grants, builtin)
+    if membership.builtin_role == "owner":
+        _check_grantor(grantor_grants, "owner")
+        if builtin != "owner" and _owners_left(membership.organisation, membership) == 0:
+            raise ValidationError({"role": ValidationError("An organisation keeps at least one owner.", code="last_owner")})
+    if builtin == "owner" and membership.scope != "organisation":
+        raise ValidationError({"role": ValidationError("Owner is granted on the organisation only.", code="owner_scope")})
+    membership.builtin_role, membership.custom_role = builtin, custom
+    with transaction.atomic():
+        membership.save(update_fields=["builtin_role", "custom_role"])
+    return membership
+
+
+def remove_membership(membership: Membership, *, grantor_grants: list[Membership] | None = None) -> None:
+    if membership.builtin_role == "owner" and membership.scope == "organisation":
+        _check_grantor(grantor_grants, "owner")
+        if _owners_left(membership.organisation, membership) == 0:
+            raise ValidationError({"role": ValidationError("An organisation keeps at least one owner.", code="last_owner")})
+    with transaction.atomic():
+        if membership.scope == "organisation":
+            # Leaving the organisation ends every lower grant too.
+            Membership.objects.filter(user_id=membership.user_id).delete()
+        else:
+            membership.delete()
+
+
+def save_role(organisation: Organisation, *, name: str, permissions: list[str], description: str = "", role: Role | None = None) -> Role:
+    unknown = unknown_permissions(permissions)
+    if unknown:
+        raise ValidationError(
+            {"permissions": ValidationError(f"Unknown permissions: {', '.join(unknown)}.", code="unknown_permission")}
+        )
+    role = role or Role(organisation=organisation)
+    role.name, role.description = name.strip(), description
+    role.permissions = sorted(set(permissions), key=list(PERMISSIONS).index)
+    role.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            role.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": ValidationError("A role with this name exists.", code="duplicate_name")}) from exc
+    return role
+
+
+def delete_role(role: Role) -> None:
+    if Membership.objects.filter(custom_role=role).exists():
+        raise ValidationError({"role": ValidationError("The role is still granted to members.", code="role_in_use")})
+    with transaction.atomic():
+        role.delete()

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class TenancyConfig(AppConfig):
+    name = "bastion.tenancy"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from bastion.tenancy.grants import grant_app_role
+
+        post_migrate.connect(grant_app_role, dispatch_uid="bastion.tenancy.grant_app_role")

@@ -1,0 +1,64 @@
+"""Named permissions and the built-in roles made of them.
+
+A permission is a string ``<area>.<verb>``; a role is a set of them. Views and API operations
+declare the permission they need (see ``bastion.tenancy.access``); nothing else grants access.
+"""
+
+from __future__ import annotations
+
+PERMISSIONS: dict[str, str] = {
+    "organisation.view": "See the organisation",
+    "organisation.manage": "Change the organisation's settings",
+    "organisation.delete": "Delete the organisation",
+    "members.view": "See who is a member and with which role",
+    "members.manage": "Add, change and remove members",
+    "roles.manage": "Define custom roles",
+    "workspaces.view": "See workspaces",
+    "workspaces.manage": "Create, rename and delete workspaces",
+    "projects.view": "See projects",
+    "projects.manage": "Create, rename and delete projects",
+    "records.view": "See emissions and energy records",
+    "records.edit": "Create, change and delete records",
+    "records.import": "Import records from CSV",
+    "suppliers.view": "See suppliers",
+    "suppliers.edit": "Create, change and delete suppliers",
+    "evidence.view": "See and download evidence files",
+    "evidence.upload": "Upload and delete evidence files",
+}
+
+_VIEW = {
+    "organisation.view",
+    "members.view",
+    "workspaces.view",
+    "projects.view",
+    "records.view",
+    "suppliers.view",
+    "evidence.view",
+}
+_EDIT = _VIEW | {"records.edit", "records.import", "suppliers.edit", "evidence.upload"}
+_ADMIN = _EDIT | {
+    "organisation.manage",
+    "members.manage",
+    "roles.manage",
+    "workspaces.manage",
+    "projects.manage",
+}
+_OWNER = _ADMIN | {"organisation.delete"}
+
+BUILTIN_ROLES: dict[str, frozenset[str]] = {
+    "owner": frozenset(_OWNER),
+    "admin": frozenset(_ADMIN),
+    "editor": frozenset(_EDIT),
+    "viewer": frozenset(_VIEW),
+}
+BUILTIN_ROLE_NAMES = {"owner": "Owner", "admin": "Admin", "editor": "Editor", "viewer": "Viewer"}
+
+# Permissions that only make sense for the organisation as a whole: a grant lower down (on a
+# workspace or project) never carries them.
+ORGANISATION_ONLY = frozenset(
+    {"organisation.manage", "organisation.delete", "members.manage", "roles.manage"}
+)
+
+
+def unknown_permissions(names: list[str] | set[str]) -> list[str]:
+    return sorted(set(names) - PERMISSIONS.keys())

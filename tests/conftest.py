@@ -1,0 +1,159 @@
+"""Fixtures shared by every test.
+
+Every test world has two organisations: ``acme`` (the insider's) and ``globex`` (the outsider's),
+each with one user per built-in role, a workspace, a project and records. Whatever a test does as
+an acme user, it also checks that globex gets nothing, and the other way round.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from bastion.records.evidence import store_evidence
+from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
+from bastion.tenancy import actions, context
+from bastion.tenancy.models import Membership
+
+ROLES = ("owner", "admin", "editor", "viewer")
+PASSWORD = "correct horse battery staple 42"
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests (RLS, triggers) are deselected on SQLite, never skipped: CI runs both."""
+    if connections["default"].vendor == "postgresql":
+        return
+    selected = [item for item in items if item.get_closest_marker("postgres_only") is None]
+    deselected = [item for item in items if item.get_closest_marker("postgres_only") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI a skipped test is a failure: it would hide a missing feature."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if os.environ.get("CI") and reporter is not None and reporter.stats.get("skipped"):
+        reporter.write_line(f"CI: {len(reporter.stats['skipped'])} skipped test(s) count as failures", red=True)
+        session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_keepdb):
+    """Create and migrate the test database as the owner role, then test as the app role.
+
+    With ``DATABASE_ADMIN_URL`` set (CI does), the tests' own connection is the application role:
+    not the tables' owner, not a superuser, so row-level security applies to every test query.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    connection = connections["default"]
+    admin = settings.DATABASE_ADMIN_CREDENTIALS if connection.vendor == "postgresql" else None
+    app = {key: connection.settings_dict[key] for key in ("USER", "PASSWORD")}
+
+    def connect_as(credentials):
+        connection.close()
+        connection.settings_dict.update(credentials)
+
+    with django_db_blocker.unblock():
+        if admin:
+            connect_as(admin)
+        db_config = setup_databases(verbosity=0, interactive=False, keepdb=django_db_keepdb, serialized_aliases=[])
+        if admin:
+            connect_as(app)
+    yield
+    with django_db_blocker.unblock():
+        if admin:
+            connect_as(admin)
+        teardown_databases(db_config, verbosity=0, keepdb=django_db_keepdb)
+
+
+def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
+    users = {
+        role: django_user_model.objects.create_user(email=f"{role}@{slug}.example", password=PASSWORD, first_name=role.title())
+        for role in ROLES
+    }
+    organisation = actions.create_organisation(name=name, slug=slug, owner=users["owner"])
+    with context.tenant_context(organisation.id):
+        for role in ROLES[1:]:
+            actions.add_membership(organisation, user=users[role], role=role)
+        workspace = actions.create_workspace(organisation, name=f"{name} UK")
+        project = actions.create_project(workspace, name="FY2025 inventory")
+        other_project = actions.create_project(workspace, name="FY2024 inventory")
+        supplier = Supplier.objects.create(
+            organisation=organisation, project=project, name=f"{name} Logistics", country="GB",
+            contact_name="Pat Example", contact_email=f"pat@{slug}-supplier.example",
+        )
+        emissions = [
+            EmissionRecord.objects.create(
+                organisation=organisation, project=project, scope=scope, category=category, activity=activity,
+                quantity=Decimal(quantity), unit=unit, period_start=datetime.date(2025, month, 1),
+                period_end=datetime.date(2025, month, 28), site="London", supplier=supplier if scope == 3 else None,
+            )
+            for scope, category, activity, quantity, unit, month in [
+                (1, "stationary_combustion", "Boiler gas", "1200.5", "kWh", 1),
+                (2, "purchased_electricity", "Office electricity", "5400", "kWh", 2),
+                (3, "c04_upstream_transport", "Road freight", "830", "tonne_km", 3),
+            ]
+        ]
+        custom_role = actions.save_role(organisation, name="Auditor", permissions=["records.view", "evidence.view"])
+        evidence = store_evidence(
+            project, SimpleUploadedFile("invoice.pdf", b"%PDF-1.4\n" + slug.encode() + b" invoice\n", "application/pdf"),
+            emission_record=emissions[0],
+        )
+        viewer_membership = Membership.objects.get(user=users["viewer"], workspace=None, project=None)
+        energy = EnergyRecord.objects.create(
+            organisation=organisation, project=project, meter="MTR-1", site="London", kwh=Decimal("5400"),
+            source="grid", period_start=datetime.date(2025, 2, 1), period_end=datetime.date(2025, 2, 28),
+        )
+    return SimpleNamespace(
+        organisation=organisation, slug=slug, users=users, workspace=workspace, project=project,
+        other_project=other_project, supplier=supplier, emissions=emissions, emission=emissions[0], energy=energy,
+        evidence=evidence, custom_role=custom_role, viewer_membership=viewer_membership,
+    )
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2id costs ~100 ms a hash by design; tests that are not about hashing use a fast one."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def object_storage(settings, tmp_path):
+    """Each test stores files in its own directory."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "objects")}},
+    }
+    return tmp_path / "objects"
+
+
+@pytest.fixture
+def world(db, django_user_model) -> SimpleNamespace:
+    """``world.acme`` and ``world.globex``: two organisations that must never see each other."""
+    return SimpleNamespace(
+        acme=_make_org("acme", "Acme Corp", django_user_model),
+        globex=_make_org("globex", "Globex Ltd", django_user_model),
+    )
+
+
+@pytest.fixture
+def client_for(client, django_user_model):
+    """``client_for(user)``: a Django test client signed in as ``user``."""
+    from django.test import Client
+
+    def make(user) -> Client:
+        signed_in = Client()
+        signed_in.force_login(user)
+        return signed_in
+
+    return make

@@ -1,0 +1,100 @@
+"""Signing in and out, the organisation chooser, and every console URL declaring its access."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+
+from bastion.console import urls as console_urls
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+MARKERS = ("required_permission", "requires_authentication", "public")
+
+
+def _console_patterns(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _console_patterns(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def test_every_console_view_declares_exactly_one_access_marker():
+    for route, pattern in _console_patterns(console_urls.urlpatterns):
+        markers = [m for m in MARKERS if hasattr(pattern.callback, m)]
+        assert len(markers) == 1, f"{route}: {markers}"
+
+
+def test_markers_are_visible_on_resolved_views():
+    assert resolve(reverse("console:login")).func.public is True
+    assert resolve(reverse("console:logout")).func.public is True
+    assert resolve(reverse("console:home")).func.requires_authentication is True
+    project = resolve("/o/acme/p/00000000-0000-0000-0000-000000000001/")
+    assert project.func.required_permission == "projects.view"
+    assert get_resolver().resolve("/o/acme/members/").func.required_permission == "members.view"
+
+
+def test_login_page_renders(client):
+    response = client.get(reverse("console:login"))
+    assert response.status_code == 200
+    assert b'name="username"' in response.content and b'type="password"' in response.content
+    assert b"<script" not in response.content and b"style=" not in response.content
+
+
+def test_wrong_password_fails(client, world):
+    response = client.post(reverse("console:login"), {"username": "editor@acme.example", "password": "wrong"})
+    assert response.status_code == 200
+    assert b"Please enter a correct email and password" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_signing_in_goes_to_the_only_organisation(client, world):
+    response = client.post(reverse("console:login"), {"username": "Editor@Acme.example", "password": PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("console:dashboard", kwargs={"org": "acme"})
+    assert b"Acme Corp UK" in response.content
+    assert b"Sign out" in response.content
+
+
+def test_signing_in_honours_next(client, world):
+    target = reverse("console:members", kwargs={"org": "acme"})
+    response = client.post(reverse("console:login") + f"?next={target}",
+                           {"username": "viewer@acme.example", "password": PASSWORD, "next": target})
+    assert response.status_code == 302 and response.url == target
+
+
+def test_anonymous_is_sent_to_sign_in(client, world):
+    path = reverse("console:project", kwargs={"org": "acme", "project_id": world.acme.project.id})
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.url == f"{reverse('console:login')}?next={path}"
+
+
+def test_sign_out_is_post_only(client_for, world):
+    client = client_for(world.acme.users["viewer"])
+    assert client.get(reverse("console:logout")).status_code == 405
+    response = client.post(reverse("console:logout"))
+    assert response.status_code == 302 and "_auth_user_id" not in client.session
+
+
+def test_chooser_lists_every_organisation_and_switches(client_for, world, django_user_model):
+    from bastion.tenancy import actions, context
+
+    user = world.acme.users["viewer"]
+    with context.tenant_context(world.globex.organisation.id):
+        actions.add_membership(world.globex.organisation, user=user, role="viewer")
+    client = client_for(user)
+    home = client.get(reverse("console:home"))
+    assert home.status_code == 200
+    assert b"Acme Corp" in home.content and b"Globex Ltd" in home.content
+    switched = client.get(reverse("console:organisations"), {"org": "globex"})
+    assert switched.status_code == 302 and switched.url == reverse("console:dashboard", kwargs={"org": "globex"})
+    # Not a member: the chooser is shown, nothing else.
+    assert client.get(reverse("console:organisations"), {"org": "initech"}).status_code == 200
+
+
+def test_unknown_url_renders_the_console_404(client_for, world):
+    response = client_for(world.acme.users["viewer"]).get("/no/such/page/")
+    assert response.status_code == 404
+    assert b"Not found" in response.content

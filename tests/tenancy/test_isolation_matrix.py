@@ -1,0 +1,198 @@
+"""The isolation matrix, generated from the OpenAPI document and the URL conf.
+
+For every API operation and every console page, each acme role tries globex's ids (and acme's
+own organisation with globex's object ids): every attempt is 403 or 404 and no globex data
+appears in any response. A viewer's every write attempt is 403. A new endpoint is covered
+without editing this file, as long as its path parameters use the names in ``PARAMS``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from bastion.api import api
+from bastion.tenancy.permissions import BUILTIN_ROLES
+from tests.conftest import ROLES
+
+PARAMS = {
+    "org": lambda o: o.slug,
+    "workspace_id": lambda o: o.workspace.id,
+    "project_id": lambda o: o.project.id,
+    "emission_id": lambda o: o.emission.id,
+    "energy_id": lambda o: o.energy.id,
+    "supplier_id": lambda o: o.supplier.id,
+    "evidence_id": lambda o: o.evidence.id,
+    "membership_id": lambda o: o.viewer_membership.id,
+    "role_id": lambda o: o.custom_role.id,
+}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def _api_operations() -> list[tuple[str, str, dict]]:
+    schema = api.get_openapi_schema(path_prefix="/api/v1")
+    return [
+        (method, path, operation)
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    ]
+
+
+API_OPERATIONS = _api_operations()
+
+
+def _fill(template: str, org_ns, ids_ns=None) -> str:
+    ids_ns = ids_ns or org_ns
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        assert name in PARAMS, f"path parameter {name!r} has no entry in PARAMS: add one so the matrix covers it"
+        return str(PARAMS[name](org_ns if name == "org" else ids_ns))
+
+    return re.sub(r"{(\w+)}", value, template)
+
+
+def _secrets_of(org_ns) -> list[str]:
+    """Identifiers and names that must never appear in a response to another organisation."""
+    values = [
+        org_ns.organisation.id, org_ns.organisation.name, org_ns.workspace.id, org_ns.workspace.name,
+        org_ns.project.id, org_ns.other_project.id, org_ns.supplier.id, org_ns.supplier.name,
+        org_ns.supplier.contact_email, org_ns.energy.id, org_ns.evidence.id, org_ns.custom_role.id,
+        org_ns.viewer_membership.id, *(r.id for r in org_ns.emissions),
+        *(u.email for u in org_ns.users.values()),
+    ]
+    return [str(v) for v in values]
+
+
+def _assert_no_leak(response, org_ns, what: str) -> None:
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode("utf-8", "replace")
+    for secret in _secrets_of(org_ns):
+        assert secret not in text, f"{what}: response leaks {secret!r}"
+
+
+def _call(client, method: str, url: str):
+    if method in ("post", "put", "patch"):
+        return getattr(client, method)(url, data=json.dumps({}), content_type="application/json")
+    return getattr(client, method)(url)
+
+
+def _operation_id(item) -> str:
+    method, path, _ = item
+    return f"{method.upper()} {path}"
+
+
+def test_matrix_covers_the_whole_api():
+    assert len(API_OPERATIONS) >= 35
+    for method, path, operation in API_OPERATIONS:
+        assert operation.get("security"), f"{method.upper()} {path} has no authentication"
+
+
+@pytest.mark.parametrize("item", API_OPERATIONS, ids=_operation_id)
+def test_api_operation_gives_outsiders_nothing(item, world, client_for):
+    method, path, _ = item
+    acme, globex = world.acme, world.globex
+    for role in ROLES:
+        client = client_for(acme.users[role])
+        has_org = "{org}" in path
+        # 1. Globex's organisation and ids.
+        response = _call(client, method, _fill(path, globex))
+        if has_org:
+            assert response.status_code == 404, f"{role}: {method} {path} → {response.status_code}"
+        _assert_no_leak(response, globex, f"{role} {method} {path}")
+        # 2. Acme's organisation with globex's object ids.
+        if has_org and re.search(r"{(?!org})\w+}", path):
+            response = _call(client, method, _fill(path, acme, globex))
+            assert response.status_code in (403, 404), f"{role}: {method} {path} (acme org, globex ids) → {response.status_code}"
+            _assert_no_leak(response, globex, f"{role} {method} {path} (acme org)")
+        # 3. Acme's own objects: whatever comes back holds nothing of globex.
+        if method == "get":
+            response = _call(client, method, _fill(path, acme))
+            assert response.status_code < 500
+            _assert_no_leak(response, globex, f"{role} GET {path} (own)")
+
+
+@pytest.mark.parametrize("item", [op for op in API_OPERATIONS if op[0] in WRITE_METHODS], ids=_operation_id)
+def test_api_viewer_can_not_write(item, world, client_for):
+    method, path, _ = item
+    response = _call(client_for(world.acme.users["viewer"]), method, _fill(path, world.acme))
+    assert response.status_code == 403, f"viewer {method} {path} → {response.status_code}: {response.content[:200]}"
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("item", API_OPERATIONS, ids=_operation_id)
+def test_api_requires_a_credential(item, world, client):
+    method, path, _ = item
+    response = _call(client, method, _fill(path, world.acme))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+# Console -----------------------------------------------------------------------------------
+
+
+def _console_patterns(resolver=None, prefix="", namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "api":
+                continue
+            yield from _console_patterns(entry, prefix + str(entry.pattern), entry.namespace or namespace)
+        elif isinstance(entry, URLPattern):
+            yield namespace, prefix + str(entry.pattern), entry
+
+
+CONSOLE_PAGES = [
+    (route, pattern)
+    for namespace, route, pattern in _console_patterns()
+    if namespace == "console" and getattr(pattern.callback, "required_permission", None)
+]
+
+
+def _fill_route(route: str, org_ns, ids_ns=None) -> str:
+    ids_ns = ids_ns or org_ns
+
+    def value(match: re.Match) -> str:
+        name = match.group(2)
+        assert name in PARAMS, f"URL kwarg {name!r} has no entry in PARAMS"
+        return str(PARAMS[name](org_ns if name == "org" else ids_ns))
+
+    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", value, route)
+
+
+def test_console_matrix_is_not_empty():
+    assert len(CONSOLE_PAGES) >= 20
+
+
+@pytest.mark.parametrize("page", CONSOLE_PAGES, ids=lambda p: p[0])
+def test_console_page_gives_outsiders_nothing(page, world, client_for):
+    route, pattern = page
+    acme, globex = world.acme, world.globex
+    for role in ROLES:
+        client = client_for(acme.users[role])
+        for method in ("get", "post"):
+            response = getattr(client, method)(_fill_route(route, globex))
+            assert response.status_code == 404, f"{role} {method} /{route} (globex) → {response.status_code}"
+            _assert_no_leak(response, globex, f"{role} {method} {route}")
+            if re.search(r"<(?:\w+:)?(?!org>)\w+>", route):
+                response = getattr(client, method)(_fill_route(route, acme, globex))
+                # A POST-only page answers a GET with 405 whatever the id: that reveals nothing.
+                refusals = (403, 404, 405) if method == "get" else (403, 404)
+                assert response.status_code in refusals, f"{role} {method} /{route} (acme org) → {response.status_code}"
+                _assert_no_leak(response, globex, f"{role} {method} {route} (acme org)")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [p for p in CONSOLE_PAGES if p[1].callback.required_permission not in BUILTIN_ROLES["viewer"]],
+    ids=lambda p: p[0],
+)
+def test_console_viewer_can_not_write(page, world, client_for):
+    route, pattern = page
+    client = client_for(world.acme.users["viewer"])
+    for method in ("get", "post"):
+        response = getattr(client, method)(_fill_route(route, world.acme))
+        assert response.status_code == 403, f"viewer {method} /{route} → {response.status_code}"
