@@ -78,7 +78,7 @@ def test_sign_out_is_post_only(client_for, world):
     assert response.status_code == 302 and "_auth_user_id" not in client.session
 
 
-def test_chooser_lists_every_organisation_and_switches(client_for, world, django_user_model):
+def test_chooser_lists_every_organisation_and_switches(client_for, world):
     from bastion.tenancy import actions, context
 
     user = world.acme.users["viewer"]

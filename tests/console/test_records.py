@@ -28,6 +28,7 @@ def test_viewer_sees_records_but_may_not_create(client_for, world):
     page = client.get(url("project", acme))
     assert page.status_code == 200
     assert b"Boiler gas" in page.content and b"Road freight" in page.content
+    assert b">5,400<" in page.content and b">1,200.5<" in page.content  # quantities without exponent or zeros
     assert url("emission_create", acme).encode() not in page.content  # no write buttons without the permission
     assert client.get(url("emission_create", acme)).status_code == 403
     response = client.post(url("emission_create", acme), NEW_EMISSION)

@@ -6,7 +6,7 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from ninja import Query
+from ninja import Query, Status
 
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
@@ -89,7 +89,7 @@ def add_member(request, org: str, payload: MemberIn):
         project=project,
         grantor_grants=request.access.grants,
     )
-    return 201, member_out(membership)
+    return Status(201, member_out(membership))
 
 
 @router.get("/orgs/{org}/members/{membership_id}", response=MemberOut)
@@ -111,7 +111,7 @@ def update_member(request, org: str, membership_id: uuid.UUID, payload: MemberPa
 @requires("members.manage")
 def remove_member(request, org: str, membership_id: uuid.UUID):
     actions.remove_membership(request.path_objects["membership_id"], grantor_grants=request.access.grants)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/orgs/{org}/permissions", response=list[PermissionOut])
@@ -135,9 +135,13 @@ def list_roles(request, org: str):
 @requires("roles.manage")
 def create_role(request, org: str, payload: RoleIn):
     role = actions.save_role(
-        request.access.organisation, name=payload.name, description=payload.description, permissions=payload.permissions
+        request.access.organisation,
+        name=payload.name,
+        description=payload.description,
+        permissions=payload.permissions,
+        grantor_grants=request.access.grants,
     )
-    return 201, role_out(role)
+    return Status(201, role_out(role))
 
 
 @router.get("/orgs/{org}/roles/{role_id}", response=RoleOut)
@@ -156,6 +160,7 @@ def update_role(request, org: str, role_id: uuid.UUID, payload: RolePatch):
         name=payload.name if payload.name is not None else role.name,
         description=payload.description if payload.description is not None else role.description,
         permissions=payload.permissions if payload.permissions is not None else role.permissions,
+        grantor_grants=request.access.grants,
     )
     return role_out(role)
 
@@ -163,5 +168,5 @@ def update_role(request, org: str, role_id: uuid.UUID, payload: RolePatch):
 @router.delete("/orgs/{org}/roles/{role_id}", response={204: None})
 @requires("roles.manage")
 def delete_role(request, org: str, role_id: uuid.UUID):
-    actions.delete_role(request.path_objects["role_id"])
-    return 204, None
+    actions.delete_role(request.path_objects["role_id"], grantor_grants=request.access.grants)
+    return Status(204, None)

@@ -3,7 +3,7 @@
 
 import uuid
 
-from ninja import Query
+from ninja import Query, Status
 
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
@@ -18,7 +18,6 @@ from bastion.api.schemas import (
     WorkspacePatch,
     page_of,
 )
-from bastion.records.editing import apply_changes
 from bastion.tenancy import actions
 from bastion.tenancy.access import authenticated, organisations_of, requires
 
@@ -46,7 +45,7 @@ def list_workspaces(request, org: str, q: Query[PageQuery]):
 @router.post("/orgs/{org}/workspaces", response={201: WorkspaceOut})
 @requires("workspaces.manage")
 def create_workspace(request, org: str, payload: WorkspaceIn):
-    return 201, actions.create_workspace(request.access.organisation, name=payload.name, description=payload.description)
+    return Status(201, actions.create_workspace(request.access.organisation, name=payload.name, description=payload.description))
 
 
 @router.get("/orgs/{org}/workspaces/{workspace_id}", response=WorkspaceOut)
@@ -58,17 +57,14 @@ def get_workspace(request, org: str, workspace_id: uuid.UUID):
 @router.patch("/orgs/{org}/workspaces/{workspace_id}", response=WorkspaceOut)
 @requires("workspaces.manage")
 def update_workspace(request, org: str, workspace_id: uuid.UUID, payload: WorkspacePatch):
-    workspace = apply_changes(request.access.workspace, payload.dict(exclude_unset=True))
-    workspace.full_clean()
-    workspace.save()
-    return workspace
+    return actions.update_workspace(request.access.workspace, **payload.dict(exclude_unset=True))
 
 
 @router.delete("/orgs/{org}/workspaces/{workspace_id}", response={204: None})
 @requires("workspaces.manage")
 def delete_workspace(request, org: str, workspace_id: uuid.UUID):
-    request.access.workspace.delete()
-    return 204, None
+    actions.delete_workspace(request.access.workspace)
+    return Status(204, None)
 
 
 @router.get("/orgs/{org}/projects", response=page_of(ProjectOut))
@@ -83,7 +79,7 @@ def list_projects(request, org: str, q: Query[PageQuery], workspace_id: uuid.UUI
 @router.post("/orgs/{org}/workspaces/{workspace_id}/projects", response={201: ProjectOut})
 @requires("projects.manage")
 def create_project(request, org: str, workspace_id: uuid.UUID, payload: ProjectIn):
-    return 201, actions.create_project(request.access.workspace, name=payload.name, description=payload.description)
+    return Status(201, actions.create_project(request.access.workspace, name=payload.name, description=payload.description))
 
 
 @router.get("/orgs/{org}/projects/{project_id}", response=ProjectOut)
@@ -95,15 +91,12 @@ def get_project(request, org: str, project_id: uuid.UUID):
 @router.patch("/orgs/{org}/projects/{project_id}", response=ProjectOut)
 @requires("projects.manage")
 def update_project(request, org: str, project_id: uuid.UUID, payload: ProjectPatch):
-    project = apply_changes(request.access.project, payload.dict(exclude_unset=True))
-    project.full_clean()
-    project.save()
-    return project
+    return actions.update_project(request.access.project, **payload.dict(exclude_unset=True))
 
 
 @router.delete("/orgs/{org}/projects/{project_id}", response={204: None})
 @requires("projects.manage")
 def delete_project(request, org: str, project_id: uuid.UUID):
-    request.access.project.delete()
-    return 204, None
+    actions.delete_project(request.access.project)
+    return Status(204, None)
 

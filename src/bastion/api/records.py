@@ -9,7 +9,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Query, Schema
+from ninja import File, Form, Query, Schema, Status
 from ninja.files import UploadedFile
 
 from bastion.api.pagination import paginate
@@ -95,7 +95,7 @@ def list_emissions(request, org: str, project_id: uuid.UUID, q: Query[EmissionQu
 @requires("records.edit")
 def create_emission(request, org: str, project_id: uuid.UUID, payload: EmissionIn):
     data = _supplier(request, payload.dict())
-    return 201, save_record(EmissionRecord, request.access.project, data, user=request.user)
+    return Status(201, save_record(EmissionRecord, request.access.project, data, user=request.user))
 
 
 @router.get(BASE + "/emissions/{emission_id}", response=EmissionOut)
@@ -116,7 +116,7 @@ def update_emission(request, org: str, project_id: uuid.UUID, emission_id: uuid.
 @requires("records.edit")
 def delete_emission(request, org: str, project_id: uuid.UUID, emission_id: uuid.UUID):
     delete_record(request.path_objects["emission_id"])
-    return 204, None
+    return Status(204, None)
 
 
 # Energy ------------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def list_energy(request, org: str, project_id: uuid.UUID, q: Query[PeriodQuery])
 @router.post(BASE + "/energy", response={201: EnergyOut})
 @requires("records.edit")
 def create_energy(request, org: str, project_id: uuid.UUID, payload: EnergyIn):
-    return 201, save_record(EnergyRecord, request.access.project, payload.dict(), user=request.user)
+    return Status(201, save_record(EnergyRecord, request.access.project, payload.dict(), user=request.user))
 
 
 @router.get(BASE + "/energy/{energy_id}", response=EnergyOut)
@@ -152,7 +152,7 @@ def update_energy(request, org: str, project_id: uuid.UUID, energy_id: uuid.UUID
 @requires("records.edit")
 def delete_energy(request, org: str, project_id: uuid.UUID, energy_id: uuid.UUID):
     delete_record(request.path_objects["energy_id"])
-    return 204, None
+    return Status(204, None)
 
 
 # Suppliers ---------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def list_suppliers(request, org: str, project_id: uuid.UUID, q: Query[PageQuery]
 @router.post(BASE + "/suppliers", response={201: SupplierOut})
 @requires("suppliers.edit")
 def create_supplier(request, org: str, project_id: uuid.UUID, payload: SupplierIn):
-    return 201, save_record(Supplier, request.access.project, payload.dict(), user=request.user)
+    return Status(201, save_record(Supplier, request.access.project, payload.dict(), user=request.user))
 
 
 @router.get(BASE + "/suppliers/{supplier_id}", response=SupplierOut)
@@ -187,7 +187,7 @@ def update_supplier(request, org: str, project_id: uuid.UUID, supplier_id: uuid.
 @requires("suppliers.edit")
 def delete_supplier(request, org: str, project_id: uuid.UUID, supplier_id: uuid.UUID):
     delete_record(request.path_objects["supplier_id"])
-    return 204, None
+    return Status(204, None)
 
 
 # CSV import --------------------------------------------------------------------------------
@@ -204,8 +204,8 @@ def import_csv(request, org: str, project_id: uuid.UUID, form: Form[ImportForm],
     if not report.ok:
         body = error_body("import_failed", f"{len(report.errors)} problem(s) found; nothing was imported.")
         body["error"]["report"] = report.as_dict()
-        return 422, body
-    return 201, report.as_dict()
+        return Status(422, body)
+    return Status(201, report.as_dict())
 
 
 # Evidence ----------------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def upload_evidence(request, org: str, project_id: uuid.UUID, form: Form[Evidenc
     stored = evidence.store_evidence(
         request.access.project, file, user=request.user, emission_record=emission, energy_record=energy
     )
-    return 201, stored
+    return Status(201, stored)
 
 
 @router.get(BASE + "/evidence/{evidence_id}", response=EvidenceOut)
@@ -253,4 +253,4 @@ def download_evidence(request, org: str, project_id: uuid.UUID, evidence_id: uui
 @requires("evidence.upload")
 def delete_evidence(request, org: str, project_id: uuid.UUID, evidence_id: uuid.UUID):
     evidence.delete_evidence(request.path_objects["evidence_id"])
-    return 204, None
+    return Status(204, None)

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class RecordsConfig(AppConfig):
     name = "bastion.records"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
+        from bastion.records.models import EvidenceFile
+        from bastion.records.signals import delete_stored_file
+
+        post_delete.connect(delete_stored_file, sender=EvidenceFile, dispatch_uid="bastion.records.evidence_file")

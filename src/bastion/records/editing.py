@@ -38,6 +38,7 @@ def save_record(model: type[R], project: Project, data: dict, *, user=None, inst
             instance.save()
     except IntegrityError as exc:
         raise ValidationError({"__all__": ValidationError("This conflicts with an existing entry.", code="conflict")}) from exc
+    instance.refresh_from_db()  # answer with what was stored (decimals at their stored scale)
     return instance
 
 

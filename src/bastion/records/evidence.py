@@ -11,7 +11,6 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
 
@@ -117,7 +116,6 @@ def open_evidence(evidence: EvidenceFile):
 
 
 def delete_evidence(evidence: EvidenceFile) -> None:
-    key = evidence.storage_key
+    """Delete the row; ``records.signals`` removes the stored bytes once this commits."""
     with transaction.atomic():
         evidence.delete()
-        transaction.on_commit(lambda: storages["default"].delete(key))

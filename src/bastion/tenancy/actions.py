@@ -43,6 +43,39 @@ def create_project(workspace: Workspace, *, name: str, description: str = "") ->
     return project
 
 
+def update_workspace(workspace: Workspace, **changes) -> Workspace:
+    return _update(workspace, changes, allowed={"name", "description"})
+
+
+def update_project(project: Project, **changes) -> Project:
+    return _update(project, changes, allowed={"name", "description"})
+
+
+def delete_workspace(workspace: Workspace) -> None:
+    with transaction.atomic():
+        workspace.delete()
+
+
+def delete_project(project: Project) -> None:
+    with transaction.atomic():
+        project.delete()
+
+
+def _update(instance, changes: dict, *, allowed: set[str]):
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError({name: ValidationError("Unknown field.", code="unknown_field") for name in sorted(unknown)})
+    for name, value in changes.items():
+        setattr(instance, name, value.strip() if name == "name" else value)
+    instance.full_clean()
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": ValidationError("This name is taken.", code="duplicate_name")}) from exc
+    return instance
+
+
 def parse_role(organisation: Organisation, role: str) -> tuple[str, Role | None]:
     """``owner``/``admin``/``editor``/``viewer`` or ``custom:<uuid>`` → (builtin, custom role)."""
     if role in BUILTIN_ROLES:
@@ -58,11 +91,28 @@ def parse_role(organisation: Organisation, role: str) -> tuple[str, Role | None]
     raise ValidationError({"role": ValidationError("Unknown role.", code="unknown_role")})
 
 
-def _check_grantor(grantor_grants: list[Membership] | None, builtin: str) -> None:
-    """Only an owner may make someone an owner."""
-    if builtin == "owner" and grantor_grants is not None:
-        if not any(g.scope == "organisation" and g.builtin_role == "owner" for g in grantor_grants):
-            raise ValidationError({"role": ValidationError("Only an owner can grant the owner role.", code="owner_only")})
+def _grantor_permissions(grantor_grants: list[Membership]) -> frozenset[str]:
+    organisation_grant = next((g for g in grantor_grants if g.scope == "organisation"), None)
+    return organisation_grant.permissions() if organisation_grant else frozenset()
+
+
+def _check_grantor(grantor_grants: list[Membership] | None, builtin: str, custom: Role | None = None) -> None:
+    """Nobody hands out more than they hold: a role granted, created or taken away must be
+    within the grantor's own organisation-wide permissions (``None``: a platform action)."""
+    if grantor_grants is None:
+        return
+    held = _grantor_permissions(grantor_grants)
+    if builtin == "owner" and "organisation.delete" not in held:
+        raise ValidationError({"role": ValidationError("Only an owner can grant the owner role.", code="owner_only")})
+    wanted = frozenset(custom.permissions) if custom is not None else BUILTIN_ROLES.get(builtin, frozenset())
+    if not wanted <= held:
+        raise ValidationError(
+            {"role": ValidationError("You can only grant permissions you hold yourself.", code="exceeds_grantor")}
+        )
+
+
+def _check_may_change(grantor_grants: list[Membership] | None, membership: Membership) -> None:
+    _check_grantor(grantor_grants, membership.builtin_role, membership.custom_role)
 
 
 def _owners_left(organisation: Organisation, excluding: Membership) -> int:
@@ -83,7 +133,7 @@ def add_membership(
     grantor_grants: list[Membership] | None = None,
 ) -> Membership:
     builtin, custom = parse_role(organisation, role)
-    _check_grantor(grantor_grants, builtin)
+    _check_grantor(grantor_grants, builtin, custom)
     if builtin == "owner" and (workspace or project):
         raise ValidationError({"role": ValidationError("Owner is granted on the organisation only.", code="owner_scope")})
     membership = Membership(
@@ -101,9 +151,9 @@ def add_membership(
 
 def change_membership_role(membership: Membership, *, role: str, grantor_grants: list[Membership] | None = None) -> Membership:
     builtin, custom = parse_role(membership.organisation, role)
-    _check_grantor(grantor_grants, builtin)
-    if membership.builtin_role == "owner":
-        _check_grantor(grantor_grants, "owner")
+    _check_may_change(grantor_grants, membership)
+    _check_grantor(grantor_grants, builtin, custom)
+    if membership.builtin_role == "owner" and membership.scope == "organisation":
         if builtin != "owner" and _owners_left(membership.organisation, membership) == 0:
             raise ValidationError({"role": ValidationError("An organisation keeps at least one owner.", code="last_owner")})
     if builtin == "owner" and membership.scope != "organisation":
@@ -115,8 +165,8 @@ def change_membership_role(membership: Membership, *, role: str, grantor_grants:
 
 
 def remove_membership(membership: Membership, *, grantor_grants: list[Membership] | None = None) -> None:
+    _check_may_change(grantor_grants, membership)
     if membership.builtin_role == "owner" and membership.scope == "organisation":
-        _check_grantor(grantor_grants, "owner")
         if _owners_left(membership.organisation, membership) == 0:
             raise ValidationError({"role": ValidationError("An organisation keeps at least one owner.", code="last_owner")})
     with transaction.atomic():
@@ -127,12 +177,26 @@ def remove_membership(membership: Membership, *, grantor_grants: list[Membership
             membership.delete()
 
 
-def save_role(organisation: Organisation, *, name: str, permissions: list[str], description: str = "", role: Role | None = None) -> Role:
+def save_role(
+    organisation: Organisation,
+    *,
+    name: str,
+    permissions: list[str],
+    description: str = "",
+    role: Role | None = None,
+    grantor_grants: list[Membership] | None = None,
+) -> Role:
     unknown = unknown_permissions(permissions)
     if unknown:
         raise ValidationError(
             {"permissions": ValidationError(f"Unknown permissions: {', '.join(unknown)}.", code="unknown_permission")}
         )
+    if grantor_grants is not None:
+        held = _grantor_permissions(grantor_grants)
+        if not set(permissions) <= held or (role is not None and not set(role.permissions) <= held):
+            raise ValidationError(
+                {"permissions": ValidationError("A role can only hold permissions you hold yourself.", code="exceeds_grantor")}
+            )
     role = role or Role(organisation=organisation)
     role.name, role.description = name.strip(), description
     role.permissions = sorted(set(permissions), key=list(PERMISSIONS).index)
@@ -145,7 +209,9 @@ def save_role(organisation: Organisation, *, name: str, permissions: list[str], 
     return role
 
 
-def delete_role(role: Role) -> None:
+def delete_role(role: Role, *, grantor_grants: list[Membership] | None = None) -> None:
+    if grantor_grants is not None and not set(role.permissions) <= _grantor_permissions(grantor_grants):
+        raise ValidationError({"role": ValidationError("This role holds permissions you do not.", code="exceeds_grantor")})
     if Membership.objects.filter(custom_role=role).exists():
         raise ValidationError({"role": ValidationError("The role is still granted to members.", code="role_in_use")})
     with transaction.atomic():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
 
 register = template.Library()
@@ -17,3 +19,11 @@ def can(access, permission: str) -> bool:
 def org_can(access, permission: str) -> bool:
     """The permission on the organisation as a whole, for organisation-wide navigation."""
     return access is not None and permission in access.permissions_for()
+
+
+@register.filter
+def number(value) -> str:
+    """A Decimal without trailing zeros or exponent, with thousands separators: 5400.000 → 5,400."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(str(value)).normalize():,f}"

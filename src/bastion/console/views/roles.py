@@ -20,7 +20,9 @@ def _role(role_id) -> Role:
 
 def _save(request, form: RoleForm, role: Role | None) -> Role | None:
     try:
-        return actions.save_role(request.access.organisation, role=role, **form.cleaned_data)
+        return actions.save_role(
+            request.access.organisation, role=role, grantor_grants=request.access.grants, **form.cleaned_data
+        )
     except ValidationError as error:
         add_action_errors(form, error)
         return None
@@ -56,7 +58,7 @@ def role_edit(request, org, role_id):
 def role_delete(request, org, role_id):
     role = _role(role_id)
     try:
-        actions.delete_role(role)
+        actions.delete_role(role, grantor_grants=request.access.grants)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

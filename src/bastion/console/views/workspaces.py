@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -71,14 +70,6 @@ def project_create(request, org, workspace_id):
     })
 
 
-def _rename_workspace(workspace, *, name: str, description: str) -> None:
-    # tenancy.actions has no rename yet; validated and saved the way create_workspace does it.
-    workspace.name, workspace.description = name.strip(), description
-    workspace.full_clean()
-    with transaction.atomic():
-        workspace.save(update_fields=["name", "description"])
-
-
 @requires("workspaces.manage")
 def workspace_edit(request, org, workspace_id):
     workspace = request.access.workspace
@@ -86,7 +77,7 @@ def workspace_edit(request, org, workspace_id):
     form = NameForm(data, initial={"name": workspace.name, "description": workspace.description})
     if form.is_valid():
         try:
-            _rename_workspace(workspace, **form.cleaned_data)
+            actions.update_workspace(workspace, **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
             workspace.refresh_from_db()

@@ -1,0 +1,44 @@
+"""Shared set-up for benchmarks: a throw-away database (SQLite in a temp dir, or a PostgreSQL test
+database created as the owner role and used as the app role when DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+os.environ.setdefault("BASTION_DATA_DIR", tempfile.mkdtemp(prefix="bastion-bench-"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bastion.settings")
+
+
+def setup_database() -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connections
+    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
+
+    setup_test_environment()
+    connection = connections["default"]
+    admin = settings.DATABASE_ADMIN_CREDENTIALS if connection.vendor == "postgresql" else None
+    app = {key: connection.settings_dict[key] for key in ("USER", "PASSWORD")}
+    if admin:
+        connection.close()
+        connection.settings_dict.update(admin)
+    config = setup_databases(verbosity=0, interactive=False, serialized_aliases=[])
+    if admin:
+        connection.close()
+        connection.settings_dict.update(app)
+
+    def teardown():
+        if admin:
+            connection.close()
+            connection.settings_dict.update(admin)
+        teardown_databases(config, verbosity=0)
+
+    atexit.register(teardown)
