@@ -165,6 +165,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# May any signed-in user found an organisation? Off: only platform staff can.
+BASTION_SELF_SERVICE_ORGANISATIONS = env_bool("BASTION_SELF_SERVICE_ORGANISATIONS", True)
+
 # Uploads: evidence files are checked against this limit before they are stored.
 BASTION_EVIDENCE_MAX_BYTES = env_int("BASTION_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 BASTION_CSV_MAX_BYTES = env_int("BASTION_CSV_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)

@@ -248,3 +248,15 @@ def test_openapi_is_public_and_lists_the_operations(db, client):
 
 def test_healthz(client):
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_broken_multipart_body_is_a_400(world, client_for):
+    client = client_for(world.acme.users["editor"])
+    response = client.post(_url(world.acme, "/imports"), data=b"0", content_type="multipart/form-data")
+    assert _error(response, 400)["code"] == "malformed_request"
+
+
+def test_null_for_a_required_field_is_a_422_not_a_crash(world, client_for):
+    client = client_for(world.acme.users["admin"])
+    response = _patch(client, f"/api/v1/orgs/acme/workspaces/{world.acme.workspace.id}", {"name": None})
+    assert "name" in _error(response, 422)["fields"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -65,6 +67,17 @@ def install(api: NinjaAPI) -> None:
         if exc.status_code == 400:
             code = "malformed_request"
         return respond(request, exc.status_code, error_body(code, str(exc)))
+
+    @api.exception_handler(MultiPartParserError)
+    @api.exception_handler(UnreadablePostError)
+    def unreadable_body(request, exc):
+        return respond(request, 400, error_body("malformed_request", "The request body cannot be read."))
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request, exc: SuspiciousOperation):
+        if isinstance(exc, RequestDataTooBig):
+            return respond(request, 413, error_body("request_too_large", "The request body is too large."))
+        return respond(request, 400, error_body("malformed_request", "The request was refused as malformed."))
 
     @api.exception_handler(Exception)
     def server_error(request, exc: Exception):

@@ -3,12 +3,16 @@
 
 import uuid
 
+from django.conf import settings
+
 from ninja import Query, Status
 
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import (
+    OrganisationIn,
     OrganisationOut,
+    OrganisationPatch,
     PageQuery,
     ProjectIn,
     ProjectOut,
@@ -19,7 +23,7 @@ from bastion.api.schemas import (
     page_of,
 )
 from bastion.tenancy import actions
-from bastion.tenancy.access import authenticated, organisations_of, requires
+from bastion.tenancy.access import Forbidden, authenticated, organisations_of, requires
 
 router = AuthorizingRouter(tags=["organisations"])
 
@@ -28,6 +32,21 @@ router = AuthorizingRouter(tags=["organisations"])
 @authenticated
 def list_organisations(request):
     return list(organisations_of(request.user))
+
+
+@router.post("/orgs", response={201: OrganisationOut})
+@authenticated
+def create_organisation(request, payload: OrganisationIn):
+    """Any signed-in user may found an organisation (and owns it) unless the operator turned it off."""
+    if not settings.BASTION_SELF_SERVICE_ORGANISATIONS and not request.user.is_staff:
+        raise Forbidden()
+    return Status(201, actions.create_organisation(name=payload.name, slug=payload.slug, owner=request.user))
+
+
+@router.patch("/orgs/{org}", response=OrganisationOut)
+@requires("organisation.manage")
+def update_organisation(request, org: str, payload: OrganisationPatch):
+    return actions.update_organisation(request.access.organisation, **payload.dict(exclude_unset=True))
 
 
 @router.get("/orgs/{org}", response=OrganisationOut)

@@ -15,6 +15,19 @@ class PageQuery(Schema):
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
+class OrganisationIn(Schema):
+    name: str = Field(..., min_length=1, max_length=200)
+    slug: str = Field(..., min_length=1, max_length=50, description="lowercase letters, digits, hyphens; used in URLs")
+
+
+# Patch bodies: a field may be left out, but not set to null unless the column is nullable
+# (pydantic does not validate the None default, and does validate an explicit null).
+
+
+class OrganisationPatch(Schema):
+    name: str = Field(..., min_length=1, max_length=200)
+
+
 class OrganisationOut(Schema):
     id: uuid.UUID
     slug: str
@@ -28,8 +41,8 @@ class WorkspaceIn(Schema):
 
 
 class WorkspacePatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=2000)
+    name: str = Field(None, min_length=1, max_length=200)
+    description: str = Field(None, max_length=2000)
 
 
 class WorkspaceOut(Schema):
@@ -45,8 +58,8 @@ class ProjectIn(Schema):
 
 
 class ProjectPatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=2000)
+    name: str = Field(None, min_length=1, max_length=200)
+    description: str = Field(None, max_length=2000)
 
 
 class ProjectOut(Schema):
@@ -87,9 +100,9 @@ class RoleIn(Schema):
 
 
 class RolePatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=100)
-    description: str | None = Field(None, max_length=500)
-    permissions: list[str] | None = None
+    name: str = Field(None, min_length=1, max_length=100)
+    description: str = Field(None, max_length=500)
+    permissions: list[str] = Field(None)
 
 
 class RoleOut(Schema):
@@ -115,12 +128,12 @@ class SupplierIn(Schema):
 
 
 class SupplierPatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    country: str | None = Field(None, max_length=2)
-    contact_name: str | None = Field(None, max_length=200)
-    contact_email: str | None = Field(None, max_length=254)
+    name: str = Field(None, min_length=1, max_length=200)
+    country: str = Field(None, max_length=2)
+    contact_name: str = Field(None, max_length=200)
+    contact_email: str = Field(None, max_length=254)
     contract_value: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2)
-    notes: str | None = Field(None, max_length=5000)
+    notes: str = Field(None, max_length=5000)
 
 
 class SupplierOut(Schema):
@@ -148,16 +161,16 @@ class EmissionIn(Schema):
 
 
 class EmissionPatch(Schema):
-    scope: int | None = Field(None, ge=1, le=3)
-    category: str | None = None
-    activity: str | None = Field(None, min_length=1, max_length=300)
-    quantity: Decimal | None = Field(None, ge=0, max_digits=24, decimal_places=6)
-    unit: str | None = None
-    period_start: datetime.date | None = None
-    period_end: datetime.date | None = None
-    site: str | None = Field(None, max_length=200)
+    scope: int = Field(None, ge=1, le=3)
+    category: str = Field(None)
+    activity: str = Field(None, min_length=1, max_length=300)
+    quantity: Decimal = Field(None, ge=0, max_digits=24, decimal_places=6)
+    unit: str = Field(None)
+    period_start: datetime.date = Field(None)
+    period_end: datetime.date = Field(None)
+    site: str = Field(None, max_length=200)
     supplier_id: uuid.UUID | None = None
-    notes: str | None = Field(None, max_length=5000)
+    notes: str = Field(None, max_length=5000)
 
 
 class EmissionOut(Schema):
@@ -188,13 +201,13 @@ class EnergyIn(Schema):
 
 
 class EnergyPatch(Schema):
-    meter: str | None = Field(None, min_length=1, max_length=100)
-    site: str | None = Field(None, min_length=1, max_length=200)
-    kwh: Decimal | None = Field(None, ge=0, max_digits=24, decimal_places=3)
-    source: str | None = None
-    period_start: datetime.date | None = None
-    period_end: datetime.date | None = None
-    notes: str | None = Field(None, max_length=5000)
+    meter: str = Field(None, min_length=1, max_length=100)
+    site: str = Field(None, min_length=1, max_length=200)
+    kwh: Decimal = Field(None, ge=0, max_digits=24, decimal_places=3)
+    source: str = Field(None)
+    period_start: datetime.date = Field(None)
+    period_end: datetime.date = Field(None)
+    notes: str = Field(None, max_length=5000)
 
 
 class EnergyOut(Schema):

@@ -18,11 +18,19 @@ from bastion.tenancy.permissions import BUILTIN_ROLES, PERMISSIONS, unknown_perm
 
 def create_organisation(*, name: str, slug: str, owner) -> Organisation:
     organisation = Organisation(id=uuid.uuid4(), name=name.strip(), slug=slug)
-    organisation.full_clean()
-    with context.tenant_context(organisation.id):
-        organisation.save(force_insert=True)
-        Membership.objects.create(organisation=organisation, user=owner, builtin_role="owner")
+    organisation.full_clean(validate_unique=False)
+    try:
+        with context.tenant_context(organisation.id):
+            organisation.save(force_insert=True)
+            Membership.objects.create(organisation=organisation, user=owner, builtin_role="owner")
+    except IntegrityError as exc:
+        # Row-level security hides other organisations, so uniqueness is left to the database.
+        raise ValidationError({"slug": ValidationError("This slug is taken.", code="slug_taken")}) from exc
     return organisation
+
+
+def update_organisation(organisation: Organisation, **changes) -> Organisation:
+    return _update(organisation, changes, allowed={"name"})
 
 
 def create_workspace(organisation: Organisation, *, name: str, description: str = "") -> Workspace:
