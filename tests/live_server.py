@@ -1,0 +1,94 @@
+"""Run the real ``bastion demo`` command in a subprocess for end-to-end tests.
+
+A fresh data dir each time; on PostgreSQL a fresh database made by the owner role, migrated by
+``bastion migrate`` as the owner, and served as the app role, exactly as in production.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    password: str
+    data_dir: Path
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _postgres_database(env: dict) -> Iterator[None]:
+    if not os.environ.get("DATABASE_URL"):
+        yield
+        return
+    import dj_database_url
+    import psycopg
+
+    admin = dj_database_url.parse(os.environ["DATABASE_ADMIN_URL"])
+    name = f"bastion_e2e_{secrets.token_hex(4)}"
+    dsn = dict(host=admin["HOST"], port=admin["PORT"] or 5432, user=admin["USER"], password=admin["PASSWORD"],
+               dbname="postgres", autocommit=True)
+    with psycopg.connect(**dsn) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    for key in ("DATABASE_URL", "DATABASE_ADMIN_URL"):
+        env[key] = os.environ[key].rsplit("/", 1)[0] + "/" + name
+    try:
+        yield
+    finally:
+        with psycopg.connect(**dsn) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def demo_server(extra_env: dict | None = None) -> Iterator[LiveServer]:
+    data_dir = Path(tempfile.mkdtemp(prefix="bastion-e2e-"))
+    port = free_port()
+    password = "e2e " + secrets.token_urlsafe(12)
+    env = {**os.environ, "BASTION_DATA_DIR": str(data_dir), "BASTION_DEMO_PASSWORD": password, **(extra_env or {})}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    log = data_dir / "server.log"
+    with _postgres_database(env), open(log, "wb") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "bastion.cli", "demo", "--port", str(port)],
+                                   cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        url = f"http://localhost:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"bastion demo exited with {process.returncode}:\n{log.read_text()}")
+                try:
+                    with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"bastion demo did not become ready:\n{log.read_text()}")
+                time.sleep(0.3)
+            yield LiveServer(url=url, password=password, data_dir=data_dir, log=log)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
