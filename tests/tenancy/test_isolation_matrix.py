@@ -115,7 +115,17 @@ def test_api_operation_gives_outsiders_nothing(item, world, client_for):
             _assert_no_leak(response, globex, f"{role} GET {path} (own)")
 
 
-@pytest.mark.parametrize("item", [op for op in API_OPERATIONS if op[0] in WRITE_METHODS], ids=_operation_id)
+# Writes on an organisation's resources. (Founding a new organisation, POST /orgs, writes nothing of
+# acme's and is open to any signed-in user: tests/api/test_organisations_api.py covers it.)
+ORGANISATION_WRITES = [op for op in API_OPERATIONS if op[0] in WRITE_METHODS and "{org}" in op[1]]
+
+
+def test_only_founding_an_organisation_is_a_write_outside_one():
+    outside = [(m, p) for m, p, _ in API_OPERATIONS if m in WRITE_METHODS and "{org}" not in p]
+    assert outside == [("post", "/api/v1/orgs")]
+
+
+@pytest.mark.parametrize("item", ORGANISATION_WRITES, ids=_operation_id)
 def test_api_viewer_can_not_write(item, world, client_for):
     method, path, _ = item
     response = _call(client_for(world.acme.users["viewer"]), method, _fill(path, world.acme))
