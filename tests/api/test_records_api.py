@@ -260,3 +260,18 @@ def test_null_for_a_required_field_is_a_422_not_a_crash(world, client_for):
     client = client_for(world.acme.users["admin"])
     response = _patch(client, f"/api/v1/orgs/acme/workspaces/{world.acme.workspace.id}", {"name": None})
     assert "name" in _error(response, 422)["fields"]
+
+
+def test_nul_characters_are_field_errors_on_every_backend(world, client_for):
+    client = client_for(world.acme.users["editor"])
+    error = _error(_post(client, _url(world.acme, "/emissions"), {**VALID_EMISSION, "activity": "gas\x00"}), 422)
+    assert "activity" in error["fields"]
+    assert "category" in _error(client.get(_url(world.acme, "/emissions?category=a%00b")), 422)["fields"]
+    assert client.get("/api/v1/orgs/ac%00me/workspaces").status_code == 404
+
+
+def test_upload_names_lose_paths_and_control_characters(world, client_for):
+    response = _upload(client_for(world.acme.users["editor"]), world.acme, "../../etc/pass\x00wd\r\n.pdf",
+                       b"%PDF-1.4\n", "application/pdf")
+    assert response.status_code == 201, response.content
+    assert "/" not in response.json()["filename"] and "\x00" not in response.json()["filename"]

@@ -27,6 +27,7 @@ from bastion.api.schemas import (
     SupplierIn,
     SupplierOut,
     SupplierPatch,
+    Text,
     page_of,
 )
 from bastion.api.errors import error_body
@@ -46,7 +47,7 @@ class PeriodQuery(PageQuery):
 
 class EmissionQuery(PeriodQuery):
     scope: int | None = None
-    category: str | None = None
+    category: Text | None = None
 
 
 def _in_project(request, model, item_id: uuid.UUID):
@@ -194,7 +195,7 @@ def delete_supplier(request, org: str, project_id: uuid.UUID, supplier_id: uuid.
 
 
 class ImportForm(Schema):
-    kind: str
+    kind: Text
 
 
 @router.post(BASE + "/imports", response={201: ImportOut, 422: dict})

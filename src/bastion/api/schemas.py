@@ -5,9 +5,22 @@ import datetime
 import uuid
 from decimal import Decimal
 
+from typing import Annotated
+
+from pydantic import AfterValidator
 from ninja import Field, Schema
 
 from bastion.api.pagination import MAX_PAGE_SIZE, Page
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it here as a field error rather than fail at the database.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class PageQuery(Schema):
@@ -16,8 +29,8 @@ class PageQuery(Schema):
 
 
 class OrganisationIn(Schema):
-    name: str = Field(..., min_length=1, max_length=200)
-    slug: str = Field(..., min_length=1, max_length=50, description="lowercase letters, digits, hyphens; used in URLs")
+    name: Text = Field(..., min_length=1, max_length=200)
+    slug: Text = Field(..., min_length=1, max_length=50, description="lowercase letters, digits, hyphens; used in URLs")
 
 
 # Patch bodies: a field may be left out, but not set to null unless the column is nullable
@@ -25,7 +38,7 @@ class OrganisationIn(Schema):
 
 
 class OrganisationPatch(Schema):
-    name: str = Field(..., min_length=1, max_length=200)
+    name: Text = Field(..., min_length=1, max_length=200)
 
 
 class OrganisationOut(Schema):
@@ -36,13 +49,13 @@ class OrganisationOut(Schema):
 
 
 class WorkspaceIn(Schema):
-    name: str = Field(..., min_length=1, max_length=200)
-    description: str = Field("", max_length=2000)
+    name: Text = Field(..., min_length=1, max_length=200)
+    description: Text = Field("", max_length=2000)
 
 
 class WorkspacePatch(Schema):
-    name: str = Field(None, min_length=1, max_length=200)
-    description: str = Field(None, max_length=2000)
+    name: Text = Field(None, min_length=1, max_length=200)
+    description: Text = Field(None, max_length=2000)
 
 
 class WorkspaceOut(Schema):
@@ -53,13 +66,13 @@ class WorkspaceOut(Schema):
 
 
 class ProjectIn(Schema):
-    name: str = Field(..., min_length=1, max_length=200)
-    description: str = Field("", max_length=2000)
+    name: Text = Field(..., min_length=1, max_length=200)
+    description: Text = Field("", max_length=2000)
 
 
 class ProjectPatch(Schema):
-    name: str = Field(None, min_length=1, max_length=200)
-    description: str = Field(None, max_length=2000)
+    name: Text = Field(None, min_length=1, max_length=200)
+    description: Text = Field(None, max_length=2000)
 
 
 class ProjectOut(Schema):
@@ -71,14 +84,14 @@ class ProjectOut(Schema):
 
 
 class MemberIn(Schema):
-    email: str = Field(..., min_length=3, max_length=254)
-    role: str = Field(..., description="owner, admin, editor, viewer, or custom:<role id>")
+    email: Text = Field(..., min_length=3, max_length=254)
+    role: Text = Field(..., description="owner, admin, editor, viewer, or custom:<role id>")
     workspace_id: uuid.UUID | None = None
     project_id: uuid.UUID | None = None
 
 
 class MemberPatch(Schema):
-    role: str
+    role: Text
 
 
 class MemberOut(Schema):
@@ -94,14 +107,14 @@ class MemberOut(Schema):
 
 
 class RoleIn(Schema):
-    name: str = Field(..., min_length=1, max_length=100)
-    description: str = Field("", max_length=500)
+    name: Text = Field(..., min_length=1, max_length=100)
+    description: Text = Field("", max_length=500)
     permissions: list[str]
 
 
 class RolePatch(Schema):
-    name: str = Field(None, min_length=1, max_length=100)
-    description: str = Field(None, max_length=500)
+    name: Text = Field(None, min_length=1, max_length=100)
+    description: Text = Field(None, max_length=500)
     permissions: list[str] = Field(None)
 
 
@@ -119,21 +132,21 @@ class PermissionOut(Schema):
 
 
 class SupplierIn(Schema):
-    name: str = Field(..., min_length=1, max_length=200)
-    country: str = Field("", max_length=2)
-    contact_name: str = Field("", max_length=200)
-    contact_email: str = Field("", max_length=254)
+    name: Text = Field(..., min_length=1, max_length=200)
+    country: Text = Field("", max_length=2)
+    contact_name: Text = Field("", max_length=200)
+    contact_email: Text = Field("", max_length=254)
     contract_value: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2)
-    notes: str = Field("", max_length=5000)
+    notes: Text = Field("", max_length=5000)
 
 
 class SupplierPatch(Schema):
-    name: str = Field(None, min_length=1, max_length=200)
-    country: str = Field(None, max_length=2)
-    contact_name: str = Field(None, max_length=200)
-    contact_email: str = Field(None, max_length=254)
+    name: Text = Field(None, min_length=1, max_length=200)
+    country: Text = Field(None, max_length=2)
+    contact_name: Text = Field(None, max_length=200)
+    contact_email: Text = Field(None, max_length=254)
     contract_value: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2)
-    notes: str = Field(None, max_length=5000)
+    notes: Text = Field(None, max_length=5000)
 
 
 class SupplierOut(Schema):
@@ -149,28 +162,28 @@ class SupplierOut(Schema):
 
 class EmissionIn(Schema):
     scope: int = Field(..., ge=1, le=3)
-    category: str
-    activity: str = Field(..., min_length=1, max_length=300)
+    category: Text
+    activity: Text = Field(..., min_length=1, max_length=300)
     quantity: Decimal = Field(..., ge=0, max_digits=24, decimal_places=6)
-    unit: str
+    unit: Text
     period_start: datetime.date
     period_end: datetime.date
-    site: str = Field("", max_length=200)
+    site: Text = Field("", max_length=200)
     supplier_id: uuid.UUID | None = None
-    notes: str = Field("", max_length=5000)
+    notes: Text = Field("", max_length=5000)
 
 
 class EmissionPatch(Schema):
     scope: int = Field(None, ge=1, le=3)
-    category: str = Field(None)
-    activity: str = Field(None, min_length=1, max_length=300)
+    category: Text = Field(None)
+    activity: Text = Field(None, min_length=1, max_length=300)
     quantity: Decimal = Field(None, ge=0, max_digits=24, decimal_places=6)
-    unit: str = Field(None)
+    unit: Text = Field(None)
     period_start: datetime.date = Field(None)
     period_end: datetime.date = Field(None)
-    site: str = Field(None, max_length=200)
+    site: Text = Field(None, max_length=200)
     supplier_id: uuid.UUID | None = None
-    notes: str = Field(None, max_length=5000)
+    notes: Text = Field(None, max_length=5000)
 
 
 class EmissionOut(Schema):
@@ -191,23 +204,23 @@ class EmissionOut(Schema):
 
 
 class EnergyIn(Schema):
-    meter: str = Field(..., min_length=1, max_length=100)
-    site: str = Field(..., min_length=1, max_length=200)
+    meter: Text = Field(..., min_length=1, max_length=100)
+    site: Text = Field(..., min_length=1, max_length=200)
     kwh: Decimal = Field(..., ge=0, max_digits=24, decimal_places=3)
-    source: str
+    source: Text
     period_start: datetime.date
     period_end: datetime.date
-    notes: str = Field("", max_length=5000)
+    notes: Text = Field("", max_length=5000)
 
 
 class EnergyPatch(Schema):
-    meter: str = Field(None, min_length=1, max_length=100)
-    site: str = Field(None, min_length=1, max_length=200)
+    meter: Text = Field(None, min_length=1, max_length=100)
+    site: Text = Field(None, min_length=1, max_length=200)
     kwh: Decimal = Field(None, ge=0, max_digits=24, decimal_places=3)
-    source: str = Field(None)
+    source: Text = Field(None)
     period_start: datetime.date = Field(None)
     period_end: datetime.date = Field(None)
-    notes: str = Field(None, max_length=5000)
+    notes: Text = Field(None, max_length=5000)
 
 
 class EnergyOut(Schema):

@@ -50,6 +50,12 @@ def _error(field: str, code: str, message: str) -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
 
 
+def safe_filename(name: str) -> str:
+    """The name to store and to offer on download: no path, no control characters."""
+    cleaned = "".join("_" if ch in '/\\' or ord(ch) < 32 or ord(ch) == 127 else ch for ch in name or "")
+    return cleaned.strip(" .")[:255] or "file"
+
+
 def check_upload(filename: str, declared_type: str, size: int, head: bytes) -> None:
     declared = (declared_type or "").split(";")[0].strip().lower()
     if size > settings.BASTION_EVIDENCE_MAX_BYTES:
@@ -93,7 +99,7 @@ def store_evidence(
         created_by=user,
         emission_record=emission_record,
         energy_record=energy_record,
-        filename=upload.name.replace("/", "_").replace("\\", "_")[:255],
+        filename=safe_filename(upload.name),
         content_type=upload.content_type.split(";")[0].strip().lower(),
         size=size,
         sha256=digest.hexdigest(),

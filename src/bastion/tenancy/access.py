@@ -16,12 +16,15 @@ without a declaration is refused by a test that walks the URL conf. Deny by defa
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from dataclasses import dataclass, field
 
 from bastion.tenancy import context
-from bastion.tenancy.models import Membership, Organisation, Project, Role, Workspace
+from bastion.tenancy.models import SLUG_PATTERN, Membership, Organisation, Project, Role, Workspace
 from bastion.tenancy.permissions import ORGANISATION_ONLY, PERMISSIONS
+
+SLUG = re.compile(SLUG_PATTERN)
 
 # What a member whose grants are all lower down (a workspace or project) sees of the organisation.
 _MEMBER_BASELINE = frozenset({"organisation.view", "workspaces.view"})
@@ -133,6 +136,8 @@ def authorize(
         raise Unauthenticated()
 
     # Layer 2: membership of the organisation named in the request.
+    if not isinstance(organisation_slug, str) or not SLUG.fullmatch(organisation_slug):
+        raise NotFound()
     context.bind_user(user.pk)
     grants = list(
         Membership.all_tenants.filter(user_id=user.pk, organisation__slug=organisation_slug).select_related(

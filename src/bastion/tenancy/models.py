@@ -16,8 +16,9 @@ from django.db import models
 from bastion.tenancy.context import current_organisation_id
 from bastion.tenancy.permissions import BUILTIN_ROLE_NAMES, BUILTIN_ROLES
 
+SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?"
 slug_validator = RegexValidator(
-    r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
+    rf"^{SLUG_PATTERN}$",
     "Use 1-50 lowercase letters, digits and hyphens, not starting or ending with a hyphen.",
     code="invalid_slug",
 )
