@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "bastion.audit",
     "bastion.tenancy",
     "bastion.identity",
     "bastion.records",
@@ -50,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "bastion.audit.middleware.AuditContextMiddleware",
     "bastion.console.middleware.AccessDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -167,6 +169,14 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # May any signed-in user found an organisation? Off: only platform staff can.
 BASTION_SELF_SERVICE_ORGANISATIONS = env_bool("BASTION_SELF_SERVICE_ORGANISATIONS", True)
+
+# Audit: a signed checkpoint every N events (and by the periodic job every M minutes).
+BASTION_AUDIT_CHECKPOINT_EVERY = env_int("BASTION_AUDIT_CHECKPOINT_EVERY", 1000, minimum=1)
+BASTION_AUDIT_CHECKPOINT_MINUTES = env_int("BASTION_AUDIT_CHECKPOINT_MINUTES", 10, minimum=1)
+
+# Who hears of a broken audit chain (and, later, of other platform alarms).
+BASTION_ALERT_EMAILS = env_list("BASTION_ALERT_EMAILS", [])
+BASTION_ALERT_WEBHOOK = env("BASTION_ALERT_WEBHOOK", "") or ""
 
 # Uploads: evidence files are checked against this limit before they are stored.
 BASTION_EVIDENCE_MAX_BYTES = env_int("BASTION_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)

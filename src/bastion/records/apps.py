@@ -8,6 +8,7 @@ class RecordsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete
 
+        from bastion.records import audit_actions  # noqa: F401  (registers the actions)
         from bastion.records.models import EvidenceFile
         from bastion.records.signals import delete_stored_file
 

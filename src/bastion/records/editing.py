@@ -7,10 +7,33 @@ from typing import TypeVar
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
-from bastion.records.models import ProjectRecord
+from bastion.audit import chain as audit
+from bastion.records.models import EmissionRecord, EnergyRecord, ProjectRecord, Supplier
 from bastion.tenancy.models import Project
 
 R = TypeVar("R", bound=ProjectRecord)
+
+AUDIT_NAMES = {EmissionRecord: "emission_record", EnergyRecord: "energy_record", Supplier: "supplier"}
+# Personal data and commercial terms: the audit log says that they changed, never to what.
+SENSITIVE_FIELDS = frozenset({"contact_name", "contact_email", "contract_value"})
+
+
+def audited_fields(instance: models.Model) -> dict:
+    return {
+        f.attname: getattr(instance, f.attname)
+        for f in instance._meta.concrete_fields
+        if f.editable and f.name not in {"id", "organisation", "created_by"}
+    }
+
+
+def audit_record(action: str, instance: models.Model, changes: dict) -> None:
+    audit.record(
+        f"{AUDIT_NAMES[type(instance)]}.{action}",
+        organisation_id=instance.organisation_id,
+        resource_type=AUDIT_NAMES[type(instance)],
+        resource_id=instance.pk,
+        changes=changes,
+    )
 
 
 def apply_changes(instance: R, data: dict) -> R:
@@ -29,13 +52,17 @@ def apply_changes(instance: R, data: dict) -> R:
 
 
 def save_record(model: type[R], project: Project, data: dict, *, user=None, instance: R | None = None) -> R:
+    created = instance is None
     if instance is None:
         instance = model(organisation_id=project.organisation_id, project=project, created_by=user)
+    before = {} if created else audited_fields(instance)
     apply_changes(instance, data)
     instance.full_clean()
     try:
         with transaction.atomic():
             instance.save()
+            changes = audit.diff(before, audited_fields(instance), sensitive=SENSITIVE_FIELDS)
+            audit_record("created" if created else "updated", instance, changes)
     except IntegrityError as exc:
         raise ValidationError({"__all__": ValidationError("This conflicts with an existing entry.", code="conflict")}) from exc
     instance.refresh_from_db()  # answer with what was stored (decimals at their stored scale)
@@ -44,6 +71,7 @@ def save_record(model: type[R], project: Project, data: dict, *, user=None, inst
 
 def delete_record(instance: models.Model) -> None:
     with transaction.atomic():
+        audit_record("deleted", instance, audit.diff(audited_fields(instance), {}, sensitive=SENSITIVE_FIELDS))
         instance.delete()
 
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import transaction
 
+from bastion.audit import chain as audit
 from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile
 from bastion.tenancy.models import Project
 
@@ -111,17 +112,28 @@ def store_evidence(
         with transaction.atomic():
             evidence.storage_key = saved_key
             evidence.save(force_insert=True)
+            _audit("evidence.uploaded", evidence)
     except Exception:
         storage.delete(saved_key)
         raise
     return evidence
 
 
+def _audit(action: str, evidence: EvidenceFile) -> None:
+    audit.record(action, organisation_id=evidence.organisation_id, resource_type="evidence", resource_id=evidence.id,
+                 changes={"filename": evidence.filename, "size": evidence.size, "sha256": evidence.sha256,
+                          "project": evidence.project_id})
+
+
 def open_evidence(evidence: EvidenceFile):
+    """The stored bytes, for a download; the download is audited (reading evidence is access to data)."""
+    with transaction.atomic():
+        _audit("evidence.downloaded", evidence)
     return storages["default"].open(evidence.storage_key, "rb")
 
 
 def delete_evidence(evidence: EvidenceFile) -> None:
     """Delete the row; ``records.signals`` removes the stored bytes once this commits."""
     with transaction.atomic():
+        _audit("evidence.deleted", evidence)
         evidence.delete()

@@ -1,7 +1,7 @@
 """Every change to organisations, workspaces, projects, roles and memberships goes through here.
 
-One function per change, each in its own transaction, so that the audit log (issue 4) can append
-its event inside the same transaction as the change it records.
+One function per change, each in its own transaction with the audit event that records it: if
+either fails, neither happens.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from bastion.audit import chain as audit
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership, Organisation, Project, Role, Workspace
 from bastion.tenancy.permissions import BUILTIN_ROLES, PERMISSIONS, unknown_permissions
@@ -22,7 +23,10 @@ def create_organisation(*, name: str, slug: str, owner) -> Organisation:
     try:
         with context.tenant_context(organisation.id):
             organisation.save(force_insert=True)
-            Membership.objects.create(organisation=organisation, user=owner, builtin_role="owner")
+            membership = Membership.objects.create(organisation=organisation, user=owner, builtin_role="owner")
+            _audit("organisation.created", organisation, {"name": organisation.name, "slug": organisation.slug},
+                   organisation_id=organisation.id)
+            _audit("member.added", membership, _membership_summary(membership))
     except IntegrityError as exc:
         # Row-level security hides other organisations, so uniqueness is left to the database.
         raise ValidationError({"slug": ValidationError("This slug is taken.", code="slug_taken")}) from exc
@@ -30,7 +34,27 @@ def create_organisation(*, name: str, slug: str, owner) -> Organisation:
 
 
 def update_organisation(organisation: Organisation, **changes) -> Organisation:
-    return _update(organisation, changes, allowed={"name"})
+    return _update(organisation, changes, allowed={"name"}, action="organisation.updated")
+
+
+def _audit(action: str, instance, changes: dict | None = None, *, organisation_id=None) -> None:
+    audit.record(
+        action,
+        organisation_id=organisation_id or instance.organisation_id,
+        resource_type=instance._meta.model_name,
+        resource_id=instance.pk,
+        changes=changes,
+    )
+
+
+def _membership_summary(membership: Membership) -> dict:
+    return {
+        "user": membership.user.get_username(),
+        "role": membership.role_key,
+        "scope": membership.scope,
+        "workspace": membership.workspace_id,
+        "project": membership.project_id,
+    }
 
 
 def create_workspace(organisation: Organisation, *, name: str, description: str = "") -> Workspace:
@@ -38,6 +62,7 @@ def create_workspace(organisation: Organisation, *, name: str, description: str 
     workspace.full_clean()
     with transaction.atomic():
         workspace.save()
+        _audit("workspace.created", workspace, {"name": workspace.name})
     return workspace
 
 
@@ -48,37 +73,44 @@ def create_project(workspace: Workspace, *, name: str, description: str = "") ->
     project.full_clean()
     with transaction.atomic():
         project.save()
+        _audit("project.created", project, {"name": project.name, "workspace": workspace.id})
     return project
 
 
 def update_workspace(workspace: Workspace, **changes) -> Workspace:
-    return _update(workspace, changes, allowed={"name", "description"})
+    return _update(workspace, changes, allowed={"name", "description"}, action="workspace.updated")
 
 
 def update_project(project: Project, **changes) -> Project:
-    return _update(project, changes, allowed={"name", "description"})
+    return _update(project, changes, allowed={"name", "description"}, action="project.updated")
 
 
 def delete_workspace(workspace: Workspace) -> None:
     with transaction.atomic():
+        _audit("workspace.deleted", workspace, {"name": workspace.name})
         workspace.delete()
 
 
 def delete_project(project: Project) -> None:
     with transaction.atomic():
+        _audit("project.deleted", project, {"name": project.name})
         project.delete()
 
 
-def _update(instance, changes: dict, *, allowed: set[str]):
+def _update(instance, changes: dict, *, allowed: set[str], action: str):
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError({name: ValidationError("Unknown field.", code="unknown_field") for name in sorted(unknown)})
+    before = {name: getattr(instance, name) for name in allowed}
     for name, value in changes.items():
         setattr(instance, name, value.strip() if name == "name" else value)
     instance.full_clean()
     try:
         with transaction.atomic():
             instance.save()
+            after = {name: getattr(instance, name) for name in allowed}
+            organisation_id = instance.pk if isinstance(instance, Organisation) else None
+            _audit(action, instance, audit.diff(before, after), organisation_id=organisation_id)
     except IntegrityError as exc:
         raise ValidationError({"name": ValidationError("This name is taken.", code="duplicate_name")}) from exc
     return instance
@@ -150,6 +182,7 @@ def add_membership(
     try:
         with transaction.atomic():
             membership.save()
+            _audit("member.added", membership, _membership_summary(membership))
     except IntegrityError as exc:
         raise ValidationError(
             {"user": ValidationError("This user already has a role at that level.", code="duplicate_membership")}
@@ -166,9 +199,12 @@ def change_membership_role(membership: Membership, *, role: str, grantor_grants:
             raise ValidationError({"role": ValidationError("An organisation keeps at least one owner.", code="last_owner")})
     if builtin == "owner" and membership.scope != "organisation":
         raise ValidationError({"role": ValidationError("Owner is granted on the organisation only.", code="owner_scope")})
+    before = membership.role_key
     membership.builtin_role, membership.custom_role = builtin, custom
     with transaction.atomic():
         membership.save(update_fields=["builtin_role", "custom_role"])
+        _audit("member.role_changed", membership,
+               {"user": membership.user.get_username(), "role": [before, membership.role_key]})
     return membership
 
 
@@ -180,8 +216,11 @@ def remove_membership(membership: Membership, *, grantor_grants: list[Membership
     with transaction.atomic():
         if membership.scope == "organisation":
             # Leaving the organisation ends every lower grant too.
-            Membership.objects.filter(user_id=membership.user_id).delete()
+            for grant in Membership.objects.filter(user_id=membership.user_id).select_related("user"):
+                _audit("member.removed", grant, _membership_summary(grant))
+                grant.delete()
         else:
+            _audit("member.removed", membership, _membership_summary(membership))
             membership.delete()
 
 
@@ -205,13 +244,17 @@ def save_role(
             raise ValidationError(
                 {"permissions": ValidationError("A role can only hold permissions you hold yourself.", code="exceeds_grantor")}
             )
+    created = role is None
     role = role or Role(organisation=organisation)
+    before = {"name": role.name, "description": role.description, "permissions": list(role.permissions)}
     role.name, role.description = name.strip(), description
     role.permissions = sorted(set(permissions), key=list(PERMISSIONS).index)
     role.full_clean(validate_constraints=False)
+    after = {"name": role.name, "description": role.description, "permissions": list(role.permissions)}
     try:
         with transaction.atomic():
             role.save()
+            _audit("role.created" if created else "role.updated", role, after if created else audit.diff(before, after))
     except IntegrityError as exc:
         raise ValidationError({"name": ValidationError("A role with this name exists.", code="duplicate_name")}) from exc
     return role
@@ -223,4 +266,5 @@ def delete_role(role: Role, *, grantor_grants: list[Membership] | None = None) -
     if Membership.objects.filter(custom_role=role).exists():
         raise ValidationError({"role": ValidationError("The role is still granted to members.", code="role_in_use")})
     with transaction.atomic():
+        _audit("role.deleted", role, {"name": role.name, "permissions": role.permissions})
         role.delete()

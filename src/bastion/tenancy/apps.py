@@ -8,6 +8,7 @@ class TenancyConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from bastion.tenancy.grants import grant_app_role
+        from bastion.db.grants import grant_app_role
+        from bastion.tenancy import audit_actions  # noqa: F401  (registers the actions)
 
         post_migrate.connect(grant_app_role, dispatch_uid="bastion.tenancy.grant_app_role")

@@ -19,6 +19,8 @@ from contextvars import ContextVar
 
 from django.db import connection, transaction
 
+from bastion.db.rls import set_setting
+
 _current_org: ContextVar[uuid.UUID | None] = ContextVar("bastion_current_org", default=None)
 _current_user: ContextVar[object | None] = ContextVar("bastion_current_user", default=None)
 
@@ -27,19 +29,10 @@ def current_organisation_id() -> uuid.UUID | None:
     return _current_org.get()
 
 
-def _set_db(name: str, value: str) -> None:
-    if connection.vendor != "postgresql":
-        return
-    if not connection.in_atomic_block:
-        raise RuntimeError("tenant context needs a transaction: wrap the work in transaction.atomic()")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-
-
 def bind_user(user_id: object | None) -> None:
     """Let RLS show the user's own memberships (and so their organisations) before an org is chosen."""
     _current_user.set(user_id)
-    _set_db("bastion.user_id", "" if user_id is None else str(user_id))
+    set_setting("bastion.user_id", "" if user_id is None else str(user_id))
 
 
 def activate(organisation_id: uuid.UUID) -> None:
@@ -47,7 +40,7 @@ def activate(organisation_id: uuid.UUID) -> None:
     if not isinstance(organisation_id, uuid.UUID):
         raise TypeError("organisation_id must be a UUID")
     _current_org.set(organisation_id)
-    _set_db("bastion.org_id", str(organisation_id))
+    set_setting("bastion.org_id", str(organisation_id))
 
 
 def clear() -> None:
@@ -69,7 +62,7 @@ def tenant_context(organisation_id: uuid.UUID) -> Iterator[None]:
         with transaction.atomic():
             activate(organisation_id)
             yield
-            _set_db("bastion.org_id", "" if previous is None else str(previous))
+            set_setting("bastion.org_id", "" if previous is None else str(previous))
     finally:
         _current_org.set(previous)
 
@@ -78,9 +71,9 @@ def tenant_context(organisation_id: uuid.UUID) -> Iterator[None]:
 def platform_scope() -> Iterator[None]:
     """Let platform code (jobs, CLI) list every organisation; tenant rows stay per organisation."""
     with transaction.atomic():
-        _set_db("bastion.scope", "platform")
+        set_setting("bastion.scope", "platform")
         try:
             yield
         finally:
             if connection.vendor == "postgresql" and not connection.needs_rollback:
-                _set_db("bastion.scope", "")
+                set_setting("bastion.scope", "")

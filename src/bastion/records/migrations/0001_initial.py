@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
-from bastion.tenancy.rls import EnableTenantRLS
+from bastion.db.rls import EnableTenantRLS
 
 
 class Migration(migrations.Migration):

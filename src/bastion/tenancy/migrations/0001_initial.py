@@ -7,7 +7,8 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
-from bastion.tenancy.rls import MEMBERSHIP_READ, ORGANISATION_READ, CreateTenantFunctions, EnableTenantRLS
+from bastion.db.rls import CreateTenantFunctions, EnableTenantRLS
+from bastion.tenancy.policies import MEMBERSHIP_READ, ORGANISATION_READ
 
 
 class Migration(migrations.Migration):

@@ -1,4 +1,4 @@
-"""PostgreSQL row-level security for tenant-owned tables, as migration operations.
+"""PostgreSQL row-level security: the transaction's tenant settings, and migration operations.
 
 Each tenant table gets ``ENABLE`` and ``FORCE ROW LEVEL SECURITY`` (FORCE so that even the
 table's owner is confined) and a policy that shows and accepts only rows whose
@@ -9,7 +9,20 @@ backends the operations do nothing; there, ``TenantManager`` confines queries.
 
 from __future__ import annotations
 
-from django.db import migrations
+from django.db import connection, migrations
+
+# The chain of platform-level audit events, and any other platform-owned row, uses this id.
+PLATFORM_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def set_setting(name: str, value: str) -> None:
+    """``set_config(name, value, true)``: the function form of ``SET LOCAL``, for this transaction only."""
+    if connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("the tenant context needs a transaction: wrap the work in transaction.atomic()")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 FUNCTIONS_SQL = """
 CREATE OR REPLACE FUNCTION bastion_current_org() RETURNS uuid
@@ -74,15 +87,17 @@ class EnableTenantRLS(_PostgresOnly):
     an organisation can be chosen); writes are always checked against the active organisation.
     """
 
-    def __init__(self, model_name: str, using: str | None = None, column: str = "organisation_id"):
+    def __init__(self, model_name: str, using: str | None = None, column: str = "organisation_id", check: str | None = None):
         self.model_name = model_name
         self.using = using
         self.column = column
+        self.check = check
 
     def deconstruct(self):
         kwargs = {"model_name": self.model_name}
-        if self.using:
-            kwargs["using"] = self.using
+        for name in ("using", "check"):
+            if getattr(self, name):
+                kwargs[name] = getattr(self, name)
         if self.column != "organisation_id":
             kwargs["column"] = self.column
         return self.__class__.__name__, [], kwargs
@@ -91,7 +106,7 @@ class EnableTenantRLS(_PostgresOnly):
         return state.apps.get_model(app_label, self.model_name)._meta.db_table
 
     def forwards_sql(self, table: str) -> str:
-        check = f"{self.column} = bastion_current_org()"
+        check = self.check or f"{self.column} = bastion_current_org()"
         using = self.using or check
         return (
             f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY;\n'
@@ -110,11 +125,58 @@ class EnableTenantRLS(_PostgresOnly):
         return f"Enable row-level security on {self.model_name}"
 
 
-# The organisation table: readable as the active organisation, through the user's own
-# memberships, or in platform scope (jobs that iterate organisations); written only as itself.
-ORGANISATION_READ = (
-    "id = bastion_current_org()"
-    " OR id IN (SELECT organisation_id FROM tenancy_membership WHERE user_id = bastion_current_user())"
-    " OR bastion_platform_scope()"
-)
-MEMBERSHIP_READ = "organisation_id = bastion_current_org() OR user_id = bastion_current_user()"
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION bastion_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'table % is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+"""
+
+
+class MakeAppendOnly(_PostgresOnly):
+    """Reject UPDATE, DELETE and TRUNCATE on a table, for every role (a superuser can still
+    switch triggers off, which is why the audit log is also hash-chained and verified).
+
+    On SQLite the same through ``RAISE(ABORT)`` triggers; SQLite has no TRUNCATE.
+    """
+
+    def __init__(self, model_name: str):
+        self.model_name = model_name
+
+    def deconstruct(self):
+        return self.__class__.__name__, [], {"model_name": self.model_name}
+
+    def _table(self, app_label, state) -> str:
+        return state.apps.get_model(app_label, self.model_name)._meta.db_table
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        table = self._table(app_label, to_state)
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(APPEND_ONLY_FUNCTION, params=None)  # its % are plpgsql, not placeholders
+            schema_editor.execute(
+                f'CREATE TRIGGER append_only_rows BEFORE UPDATE OR DELETE ON "{table}"'
+                " FOR EACH ROW EXECUTE FUNCTION bastion_append_only();"
+            )
+            schema_editor.execute(
+                f'CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON "{table}"'
+                " FOR EACH STATEMENT EXECUTE FUNCTION bastion_append_only();"
+            )
+        elif schema_editor.connection.vendor == "sqlite":
+            for operation in ("UPDATE", "DELETE"):
+                schema_editor.execute(
+                    f'CREATE TRIGGER "{table}_append_only_{operation.lower()}" BEFORE {operation} ON "{table}"'
+                    f" BEGIN SELECT RAISE(ABORT, 'table {table} is append-only: {operation} refused'); END;"
+                )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        table = self._table(app_label, from_state)
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f'DROP TRIGGER IF EXISTS append_only_rows ON "{table}";')
+            schema_editor.execute(f'DROP TRIGGER IF EXISTS append_only_truncate ON "{table}";')
+        elif schema_editor.connection.vendor == "sqlite":
+            for operation in ("update", "delete"):
+                schema_editor.execute(f'DROP TRIGGER IF EXISTS "{table}_append_only_{operation}";')
+
+    def describe(self):
+        return f"Make {self.model_name} append-only"

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "bastion.audit"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from bastion.db.grants import APPEND_ONLY_TABLES
+
+        APPEND_ONLY_TABLES.update({"audit_auditevent", "audit_checkpoint", "audit_verificationresult"})

@@ -1,0 +1,129 @@
+"""Append events to a chain: the one helper every change calls, inside the change's transaction.
+
+Appends to one chain serialise on its ``ChainHead`` row (``SELECT … FOR UPDATE``); chains of
+different organisations never wait for each other. On SQLite, writers are serialised by the
+database itself (IMMEDIATE transactions).
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from bastion.audit import registry, signing
+from bastion.audit.context import Actor, current_actor, request_metadata
+from bastion.audit.format import PLATFORM_CHAIN, canonical, checkpoint_body, entry_hash, event_body, format_time
+from bastion.audit.merkle import Frontier
+from bastion.audit.models import AuditEvent, ChainHead, Checkpoint
+
+REDACTED = "[redacted]"
+
+
+class NotInTransaction(RuntimeError):
+    pass
+
+
+def json_safe(value: Any) -> Any:
+    """Values as they are hashed and stored: JSON types only, no floats (their text is not stable)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value.replace("\x00", "") if isinstance(value, str) else value
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [json_safe(item) for item in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, datetime.datetime):
+        return format_time(value)
+    if isinstance(value, datetime.date | Decimal | uuid.UUID | float):
+        return str(value)
+    return str(value)
+
+
+def diff(before: dict[str, Any], after: dict[str, Any], *, sensitive: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """``{field: [before, after]}`` for the fields that changed; sensitive ones only say that they did."""
+    changed = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if json_safe(old) != json_safe(new):
+            changed[name] = [REDACTED, REDACTED] if name in sensitive else [old, new]
+    return changed
+
+
+def chain_of(organisation_id) -> str:
+    return str(organisation_id) if organisation_id else PLATFORM_CHAIN
+
+
+def _locked_head(chain: str) -> ChainHead:
+    ChainHead.objects.bulk_create([ChainHead(chain_id=chain)], ignore_conflicts=True)
+    return ChainHead.objects.select_for_update().get(chain_id=chain)
+
+
+def checkpoint(head: ChainHead, frontier: Frontier) -> Checkpoint:
+    body = checkpoint_body(
+        chain=str(head.chain_id),
+        tree_size=head.seq,
+        root_hash=frontier.root().hex(),
+        time=format_time(timezone.now()),
+        key_id=signing.current_key_id(),
+    )
+    head.checkpointed_size = head.seq
+    return Checkpoint.objects.create(
+        chain_id=head.chain_id, tree_size=body["tree_size"], root_hash=body["root_hash"], time=body["time"],
+        key_id=body["key_id"], signature=signing.sign(canonical(body)),
+    )
+
+
+def record(
+    action: str,
+    *,
+    organisation_id=None,
+    resource_type: str = "",
+    resource_id: Any = "",
+    changes: dict[str, Any] | None = None,
+    actor: Actor | None = None,
+) -> AuditEvent:
+    """Append one event to the organisation's chain (or the platform's when there is none)."""
+    registry.check(action)
+    if not connection.in_atomic_block:
+        raise NotInTransaction("audit events are appended inside the transaction of the change they record")
+    chain = chain_of(organisation_id)
+    actor = actor or current_actor()
+    ip, user_agent, request_id = request_metadata()
+    head = _locked_head(chain)
+    moment = timezone.now()
+    seq = head.seq + 1
+    body = event_body(
+        chain=chain, seq=seq, time=format_time(moment), actor_type=actor.type, actor_id=str(actor.id),
+        actor_label=actor.label, ip=ip, user_agent=user_agent, action=action, resource_type=resource_type,
+        resource_id=str(resource_id), changes=json_safe(changes or {}), request_id=request_id,
+    )
+    digest = entry_hash(bytes.fromhex(head.hash), body)
+    event = AuditEvent.objects.create(
+        chain_id=chain, seq=seq, occurred_at=moment, actor_type=actor.type, actor_id=body["actor"]["id"],
+        actor_label=actor.label, ip=ip, user_agent=user_agent, action=action, resource_type=resource_type,
+        resource_id=body["resource"]["id"], changes=body["changes"], request_id=request_id,
+        prev_hash=head.hash, hash=digest.hex(),
+    )
+    frontier = Frontier.from_json(head.frontier)
+    frontier.append(digest)
+    head.seq, head.hash, head.frontier = seq, digest.hex(), frontier.to_json()
+    if head.seq - head.checkpointed_size >= settings.BASTION_AUDIT_CHECKPOINT_EVERY:
+        checkpoint(head, frontier)
+    head.save(update_fields=["seq", "hash", "frontier", "checkpointed_size", "updated_at"])
+    return event
+
+
+def body_of(event: AuditEvent) -> dict[str, Any]:
+    """The hashed body of a stored event, rebuilt from its columns."""
+    return event_body(
+        chain=str(event.chain_id), seq=event.seq, time=format_time(event.occurred_at), actor_type=event.actor_type,
+        actor_id=event.actor_id, actor_label=event.actor_label, ip=event.ip, user_agent=event.user_agent,
+        action=event.action, resource_type=event.resource_type, resource_id=event.resource_id,
+        changes=event.changes, request_id=event.request_id,
+    )

@@ -1,0 +1,89 @@
+"""The audit log's wire format, shared by the database side and the offline verifier.
+
+Pure Python: no Django, no database. Anything here that changes breaks every chain already
+written, so the exact bytes are pinned by tests (tests/audit/test_format.py).
+
+An entry's hash is ``SHA-256(prev_hash || JCS(body))``, where ``JCS`` is the JSON Canonicalization
+Scheme of RFC 8785 and ``body`` is exactly the dict built by ``event_body``. The first entry of a
+chain has ``prev_hash`` = 32 zero bytes. Hashes are written as lowercase hex.
+
+Each organisation has its own chain, identified by the organisation's id; platform-level events
+(no organisation) form the chain ``00000000-0000-0000-0000-000000000000``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from typing import Any
+
+import rfc8785
+
+FORMAT = "bastion-audit/1"
+GENESIS_HASH = bytes(32)
+PLATFORM_CHAIN = "00000000-0000-0000-0000-000000000000"
+CHECKPOINT_FORMAT = "bastion-audit-checkpoint/1"
+
+
+def format_time(moment: datetime.datetime) -> str:
+    """UTC, microseconds, ``Z``: ``2026-11-23T07:46:57.112000Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("audit times must be timezone-aware")
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_body(
+    *,
+    chain: str,
+    seq: int,
+    time: str,
+    actor_type: str,
+    actor_id: str,
+    actor_label: str,
+    ip: str | None,
+    user_agent: str,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    changes: dict[str, Any],
+    request_id: str,
+) -> dict[str, Any]:
+    """The hashed content of one event."""
+    return {
+        "format": FORMAT,
+        "chain": chain,
+        "seq": seq,
+        "time": time,
+        "actor": {"type": actor_type, "id": actor_id, "label": actor_label},
+        "ip": ip,
+        "user_agent": user_agent,
+        "action": action,
+        "resource": {"type": resource_type, "id": resource_id},
+        "changes": changes,
+        "request_id": request_id,
+    }
+
+
+def canonical(document: dict[str, Any]) -> bytes:
+    return rfc8785.dumps(document)
+
+
+def entry_hash(prev_hash: bytes, body: dict[str, Any]) -> bytes:
+    return hashlib.sha256(prev_hash + canonical(body)).digest()
+
+
+def checkpoint_body(*, chain: str, tree_size: int, root_hash: str, time: str, key_id: str) -> dict[str, Any]:
+    """What the platform's Ed25519 key signs: ``signature = Ed25519(JCS(checkpoint_body))``."""
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "chain": chain,
+        "tree_size": tree_size,
+        "root_hash": root_hash,
+        "time": time,
+        "key_id": key_id,
+    }
+
+
+def key_id(public_key_raw: bytes) -> str:
+    """The first 16 bytes of SHA-256 over the raw 32-byte Ed25519 public key, hex."""
+    return hashlib.sha256(public_key_raw).hexdigest()[:32]

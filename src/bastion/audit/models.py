@@ -1,0 +1,86 @@
+"""Audit events in per-organisation hash chains, their signed checkpoints and verification results.
+
+Events, checkpoints and verification results are append-only (triggers on both backends, and
+on PostgreSQL no UPDATE/DELETE privilege for the app role). ``ChainHead`` is the one mutable
+row per chain: the lock that serialises appends, and the running Merkle frontier.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from bastion.audit.format import GENESIS_HASH
+
+
+class AuditEvent(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    chain_id = models.UUIDField()
+    seq = models.PositiveBigIntegerField()
+    occurred_at = models.DateTimeField()
+    actor_type = models.CharField(max_length=20)
+    actor_id = models.CharField(max_length=100, blank=True)
+    actor_label = models.CharField(max_length=254, blank=True)
+    ip = models.CharField(max_length=45, null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    action = models.CharField(max_length=100)
+    resource_type = models.CharField(max_length=50, blank=True)
+    resource_id = models.CharField(max_length=100, blank=True)
+    changes = models.JSONField(default=dict)
+    request_id = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["chain_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["chain_id", "seq"], name="audit_event_chain_seq")]
+        indexes = [
+            models.Index(fields=["chain_id", "occurred_at"]),
+            models.Index(fields=["chain_id", "action"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain_id}#{self.seq} {self.action}"
+
+
+class ChainHead(models.Model):
+    chain_id = models.UUIDField(primary_key=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH.hex())
+    frontier = models.JSONField(default=list)
+    checkpointed_size = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class Checkpoint(models.Model):
+    """A signed Merkle tree head (RFC 9162 style) over the first ``tree_size`` events of a chain."""
+
+    id = models.BigAutoField(primary_key=True)
+    chain_id = models.UUIDField()
+    tree_size = models.PositiveBigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    time = models.CharField(max_length=32)
+    key_id = models.CharField(max_length=32)
+    signature = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["chain_id", "tree_size"]
+        constraints = [models.UniqueConstraint(fields=["chain_id", "tree_size"], name="audit_checkpoint_size")]
+
+
+class VerificationResult(models.Model):
+    """The outcome of verifying one chain in one run (``bastion audit verify`` or the daily job)."""
+
+    id = models.BigAutoField(primary_key=True)
+    run_id = models.UUIDField()
+    chain_id = models.UUIDField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    ok = models.BooleanField()
+    events = models.PositiveBigIntegerField()
+    checkpoints = models.PositiveIntegerField()
+    first_bad_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-finished_at"]
+        indexes = [models.Index(fields=["chain_id", "finished_at"])]

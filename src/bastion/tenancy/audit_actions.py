@@ -1,0 +1,20 @@
+"""The audit actions of tenancy changes."""
+
+from bastion.audit.registry import register
+
+register({
+    "organisation.created": "An organisation was founded",
+    "organisation.updated": "An organisation's settings changed",
+    "workspace.created": "A workspace was created",
+    "workspace.updated": "A workspace was renamed or described",
+    "workspace.deleted": "A workspace and everything in it was deleted",
+    "project.created": "A project was created",
+    "project.updated": "A project was renamed or described",
+    "project.deleted": "A project and everything in it was deleted",
+    "member.added": "A role was granted to a user",
+    "member.role_changed": "A member's role changed",
+    "member.removed": "A member's role was taken away",
+    "role.created": "A custom role was defined",
+    "role.updated": "A custom role's name or permissions changed",
+    "role.deleted": "A custom role was deleted",
+})
