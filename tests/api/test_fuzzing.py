@@ -46,8 +46,15 @@ def _send(client, case):
     return getattr(client, method)(url, data=json.dumps(body), content_type="application/json")
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
-@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: f"{op.method.upper()} {op.path}")
+def _has_input(operation) -> bool:
+    return bool(list(operation.iter_parameters())) or bool(operation.body)
+
+
+# Invalid input can only be generated for an operation that takes some.
+CASES = [(op, mode) for op in OPERATIONS for mode in GenerationMode if mode == GenerationMode.POSITIVE or _has_input(op)]
+
+
+@pytest.mark.parametrize(("operation", "mode"), CASES, ids=lambda x: x.value if isinstance(x, GenerationMode) else f"{x.method.upper()} {x.path}")
 def test_no_input_makes_a_server_error(operation, mode, world, client_for):
     client = client_for(world.acme.users["owner"])
     names = [p.name for p in operation.path_parameters]

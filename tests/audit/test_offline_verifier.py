@@ -375,7 +375,7 @@ def _lines_with(records: list[dict], index: int, line: str) -> str:
     (_lines_with(make_export(), 4, '{"type": "note"}\n'), "line 5: unknown record type 'note'"),
     (_lines_with(make_export(), 0, '{"type": "header", "format": "other/9"}\n'), "line 1: unknown export format"),
     ("".join(to_lines(make_export()[1:])), "line 1: the export does not start with a header"),
-    ("".join(to_lines(make_export()[:13] + make_export()[1:2])), "line 15: event record out of place"),
+    ("".join(to_lines(make_export()[:14] + make_export()[1:2])), "line 15: event record out of place"),
     ("".join(to_lines(make_export() + make_export()[-1:])), "line 20: end record out of place"),
     ("\n", "the export is empty"),
     ("[" * 100_000 + "\n", "line 1: not valid JSON"),

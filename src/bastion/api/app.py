@@ -6,6 +6,8 @@ from ninja import NinjaAPI
 from ninja.security import SessionAuth
 
 from bastion.api import errors
+from bastion.api.audit import public_router as audit_public_router
+from bastion.api.audit import router as audit_router
 from bastion.api.members import router as members_router
 from bastion.api.organisations import router as organisations_router
 from bastion.api.records import router as records_router
@@ -26,3 +28,5 @@ errors.install(api)
 api.add_router("", organisations_router)
 api.add_router("", members_router)
 api.add_router("", records_router)
+api.add_router("", audit_router)
+api.add_router("", audit_public_router)

@@ -21,6 +21,7 @@ from bastion.audit.context import Actor, current_actor, request_metadata
 from bastion.audit.format import PLATFORM_CHAIN, canonical, checkpoint_body, entry_hash, event_body, format_time
 from bastion.audit.merkle import Frontier
 from bastion.audit.models import AuditEvent, ChainHead, Checkpoint
+from bastion.db import rls
 
 REDACTED = "[redacted]"
 
@@ -93,7 +94,14 @@ def record(
     if not connection.in_atomic_block:
         raise NotInTransaction("audit events are appended inside the transaction of the change they record")
     chain = chain_of(organisation_id)
-    actor = actor or current_actor()
+    if chain == PLATFORM_CHAIN:
+        # Platform events are readable only in platform scope, and INSERT … RETURNING reads the row.
+        with rls.setting("bastion.scope", "platform"):
+            return _append(chain, action, resource_type, resource_id, changes, actor or current_actor())
+    return _append(chain, action, resource_type, resource_id, changes, actor or current_actor())
+
+
+def _append(chain: str, action: str, resource_type: str, resource_id, changes, actor: Actor) -> AuditEvent:
     ip, user_agent, request_id = request_metadata()
     head = _locked_head(chain)
     moment = timezone.now()

@@ -17,11 +17,9 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit import merkle, signing
-from bastion.audit.format import checkpoint_body, format_time
+from bastion.audit.format import EXPORT_FORMAT, GENESIS_HASH, checkpoint_body, format_time
 from bastion.audit.models import AuditEvent, Checkpoint
 from bastion.audit.verification import enter_chain
-
-EXPORT_FORMAT = "bastion-audit-export/1"
 
 
 def _line(document: dict) -> str:
@@ -40,7 +38,7 @@ def export_lines(chain_id: str) -> Iterator[str]:
             "public_keys": [{"key_id": k, "ed25519": base64.b64encode(raw).decode()} for k, raw in keys.items()],
         })
         leaves: list[bytes] = []
-        last_hash = None
+        last_hash = GENESIS_HASH.hex()
         for event in AuditEvent.objects.filter(chain_id=chain_id).order_by("seq").iterator(chunk_size=2000):
             leaves.append(bytes.fromhex(event.hash))
             last_hash = event.hash

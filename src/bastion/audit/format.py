@@ -23,6 +23,7 @@ FORMAT = "bastion-audit/1"
 GENESIS_HASH = bytes(32)
 PLATFORM_CHAIN = "00000000-0000-0000-0000-000000000000"
 CHECKPOINT_FORMAT = "bastion-audit-checkpoint/1"
+EXPORT_FORMAT = "bastion-audit-export/1"
 
 
 def format_time(moment: datetime.datetime) -> str:

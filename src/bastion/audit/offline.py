@@ -20,6 +20,7 @@ import binascii
 import io
 import itertools
 import json
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bastion.audit import format, merkle
 
-EXPORT_FORMAT = "bastion-audit-export/1"
+EXPORT_FORMAT = format.EXPORT_FORMAT
 # Records must appear in this order; a record of an earlier kind after a later one is malformed.
 _STAGES = {"header": 0, "event": 1, "checkpoint": 2, "consistency": 3, "end": 4}
 
@@ -102,11 +103,11 @@ class _Verifier:
             if raw is None or len(raw) != 32 or not isinstance(entry.get("key_id"), str):
                 raise MalformedExport(f"line {number}: each public key needs key_id and 32 bytes of base64 ed25519")
             if entry["key_id"] != format.key_id(raw):
-                self.problem(f"header: key_id {entry['key_id']} does not match its public key")
+                self.problem(f"header: key_id {_show(entry['key_id'])} does not match its public key")
             elif self.pinned_key is None:
-                self.trusted[entry["key_id"]] = _load_key(raw, number)
+                self.trusted[entry["key_id"]] = Ed25519PublicKey.from_public_bytes(raw)
         if self.pinned_key is not None:
-            self.trusted = {format.key_id(self.pinned_key): _load_key(self.pinned_key, number)}
+            self.trusted = {format.key_id(self.pinned_key): Ed25519PublicKey.from_public_bytes(self.pinned_key)}
 
     def _event(self, number: int, record: dict[str, Any]) -> None:
         body, prev_hash, recorded_hash = record.get("body"), record.get("prev_hash"), record.get("hash")
@@ -130,7 +131,7 @@ class _Verifier:
         if found < seq:
             return f"expected {seq}, found {found} (event duplicated or out of order)"
         if body.get("chain") != self.chain:
-            return f"belongs to chain {body.get('chain')!r}, not {self.chain} (event moved between chains)"
+            return f"belongs to chain {body.get('chain')!r}, not {_show(self.chain)} (event moved between chains)"
         if body.get("format") != format.FORMAT:
             return f"unknown event format {body.get('format')!r}"
         if prev_hash != self.head.hex():
@@ -157,7 +158,7 @@ class _Verifier:
         if body.get("format") != format.CHECKPOINT_FORMAT:
             self.problem(f"{label}: unknown checkpoint format {body.get('format')!r}")
         if body.get("chain") != self.chain:
-            self.problem(f"{label}: signed for chain {body.get('chain')!r}, not {self.chain}")
+            self.problem(f"{label}: signed for chain {body.get('chain')!r}, not {_show(self.chain)}")
         key = self.trusted.get(body.get("key_id"))
         signed = key is not None and _signature_valid(key, signature, body)
         if key is None:
@@ -251,19 +252,7 @@ def _base64(text: Any) -> bytes | None:
 
 
 def _hex32(text: Any) -> bytes | None:
-    if not isinstance(text, str) or len(text) != 64 or text != text.lower():
-        return None
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        return None
-
-
-def _load_key(raw: bytes, number: int) -> Ed25519PublicKey:
-    try:
-        return Ed25519PublicKey.from_public_bytes(raw)
-    except ValueError:
-        raise MalformedExport(f"line {number}: {base64.b64encode(raw).decode()} is not an Ed25519 public key")
+    return bytes.fromhex(text) if isinstance(text, str) and re.fullmatch("[0-9a-f]{64}", text) else None
 
 
 def _signature_valid(key: Ed25519PublicKey, signature: str, body: dict[str, Any]) -> bool:
@@ -311,18 +300,22 @@ def verify_lines(lines: Iterable[str], public_key: bytes | None = None) -> Resul
 
 def _run(path: str, public_key: bytes | None) -> Result:
     if path == "-":
-        stdin = sys.stdin
-        if hasattr(stdin, "buffer"):
-            stdin = io.TextIOWrapper(stdin.buffer, encoding="utf-8")
-        return verify_lines(stdin, public_key)
+        stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
+        try:
+            return verify_lines(stdin, public_key)
+        finally:
+            stdin.detach()
     with open(path, encoding="utf-8") as export:
         return verify_lines(export, public_key)
 
 
+def _show(text: str | None) -> str:
+    """Text from the export as one harmless line."""
+    return text if isinstance(text, str) and text.isprintable() else repr(text)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="bastion-verify", description="Verify a Bastion audit log export offline."
-    )
+    parser = argparse.ArgumentParser(prog="bastion-verify", description="Verify a Bastion audit log export offline.")
     parser.add_argument("export", help="the export file (JSON Lines), or - to read standard input")
     parser.add_argument(
         "--public-key", metavar="BASE64", help="the platform's Ed25519 public key (raw 32 bytes, base64); "
@@ -331,9 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="print nothing when the export is intact")
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exit_:
+    except SystemExit as exit_:  # --help, or a usage error
         return exit_.code if isinstance(exit_.code, int) else 2
-
     public_key = None
     if args.public_key is not None:
         public_key = _base64(args.public_key)
@@ -353,13 +345,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     if not result.ok:
-        print(f"FAILED: chain {result.chain}: {len(result.problems)} problem(s)")
+        print(f"FAILED: chain {_show(result.chain)}: {len(result.problems)} problem(s)")
         for message in result.problems:
             print(f"  {message}")
         return 1
     if not args.quiet:
-        summary = f"OK: chain {result.chain}, {result.events} events, {result.checkpoints} checkpoints verified"
+        summary = f"OK: chain {_show(result.chain)}, {result.events} events, {result.checkpoints} checkpoints verified"
         if result.covered < result.events:
             summary += f" (events after sequence {result.covered} are not yet covered by a signed checkpoint)"
         print(summary)
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

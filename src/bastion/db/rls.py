@@ -9,6 +9,9 @@ backends the operations do nothing; there, ``TenantManager`` confines queries.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from django.db import connection, migrations
 
 # The chain of platform-level audit events, and any other platform-owned row, uses this id.
@@ -23,6 +26,23 @@ def set_setting(name: str, value: str) -> None:
         raise RuntimeError("the tenant context needs a transaction: wrap the work in transaction.atomic()")
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+@contextlib.contextmanager
+def setting(name: str, value: str) -> Iterator[None]:
+    """Set a tenant setting for a block, then put back whatever it was."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(current_setting(%s, true), '')", [name])
+        previous = cursor.fetchone()[0]
+    set_setting(name, value)
+    try:
+        yield
+    finally:
+        if not connection.needs_rollback:
+            set_setting(name, previous)
 
 FUNCTIONS_SQL = """
 CREATE OR REPLACE FUNCTION bastion_current_org() RETURNS uuid

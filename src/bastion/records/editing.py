@@ -61,11 +61,11 @@ def save_record(model: type[R], project: Project, data: dict, *, user=None, inst
     try:
         with transaction.atomic():
             instance.save()
+            instance.refresh_from_db()  # record and answer what was stored (decimals at their stored scale)
             changes = audit.diff(before, audited_fields(instance), sensitive=SENSITIVE_FIELDS)
             audit_record("created" if created else "updated", instance, changes)
     except IntegrityError as exc:
         raise ValidationError({"__all__": ValidationError("This conflicts with an existing entry.", code="conflict")}) from exc
-    instance.refresh_from_db()  # answer with what was stored (decimals at their stored scale)
     return instance
 
 

@@ -24,6 +24,8 @@ PERMISSIONS: dict[str, str] = {
     "suppliers.edit": "Create, change and delete suppliers",
     "evidence.view": "See and download evidence files",
     "evidence.upload": "Upload and delete evidence files",
+    "audit.view": "Browse the organisation's audit log and its verification results",
+    "audit.export": "Download the audit log with its signed checkpoints and proofs",
 }
 
 _VIEW = {
@@ -42,6 +44,8 @@ _ADMIN = _EDIT | {
     "roles.manage",
     "workspaces.manage",
     "projects.manage",
+    "audit.view",
+    "audit.export",
 }
 _OWNER = _ADMIN | {"organisation.delete"}
 
@@ -56,7 +60,7 @@ BUILTIN_ROLE_NAMES = {"owner": "Owner", "admin": "Admin", "editor": "Editor", "v
 # Permissions that only make sense for the organisation as a whole: a grant lower down (on a
 # workspace or project) never carries them.
 ORGANISATION_ONLY = frozenset(
-    {"organisation.manage", "organisation.delete", "members.manage", "roles.manage"}
+    {"organisation.manage", "organisation.delete", "members.manage", "roles.manage", "audit.view", "audit.export"}
 )
 
 

@@ -1,0 +1,121 @@
+"""The organisation's audit log: browse, export, prove inclusion, see the last verification."""
+# No "from __future__ import annotations": django-ninja reads these signatures at runtime.
+
+import base64
+import datetime
+
+from django.db import transaction
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema
+
+from bastion.api.pagination import paginate
+from bastion.api.routing import AuthorizingRouter
+from bastion.api.schemas import PageQuery, Text, page_of
+from bastion.audit import chain as audit_chain
+from bastion.audit import export, queries, signing
+from bastion.audit.models import AuditEvent, Checkpoint
+from bastion.tenancy.access import public, requires
+
+router = AuthorizingRouter(tags=["audit"])
+public_router = Router(tags=["audit"])
+
+
+class EventQuery(PageQuery):
+    actor: Text = ""
+    action: Text = Field("", description="an action name, or a prefix ending in '.' such as 'member.'")
+    resource_type: Text = ""
+    resource_id: Text = ""
+    since: datetime.datetime | None = None
+    until: datetime.datetime | None = None
+
+
+class ActorOut(Schema):
+    type: str
+    id: str
+    label: str
+
+
+class EventOut(Schema):
+    seq: int
+    time: datetime.datetime
+    actor: ActorOut
+    ip: str | None
+    user_agent: str
+    action: str
+    resource_type: str
+    resource_id: str
+    changes: dict
+    request_id: str
+    prev_hash: str
+    hash: str
+
+
+def event_out(event: AuditEvent) -> dict:
+    return {
+        "seq": event.seq, "time": event.occurred_at,
+        "actor": {"type": event.actor_type, "id": event.actor_id, "label": event.actor_label},
+        "ip": event.ip, "user_agent": event.user_agent, "action": event.action, "resource_type": event.resource_type,
+        "resource_id": event.resource_id, "changes": event.changes, "request_id": event.request_id,
+        "prev_hash": event.prev_hash, "hash": event.hash,
+    }
+
+
+@router.get("/orgs/{org}/audit/events", response=page_of(EventOut))
+@requires("audit.view")
+def list_events(request, org: str, q: Query[EventQuery]):
+    found = queries.events(request.access.organisation.id, actor=q.actor, action=q.action,
+                           resource_type=q.resource_type, resource_id=q.resource_id, since=q.since, until=q.until)
+    page = paginate(found, q.page, q.page_size)
+    page["items"] = [event_out(e) for e in page["items"]]
+    return page
+
+
+@router.get("/orgs/{org}/audit/status")
+@requires("audit.view")
+def audit_status(request, org: str):
+    return queries.status(request.access.organisation.id)
+
+
+class ProofQuery(Schema):
+    hash: Text = Field(..., min_length=64, max_length=64, description="the entry hash of the event")
+    tree_size: int | None = Field(None, ge=1, description="default: the latest signed checkpoint")
+
+
+@router.get("/orgs/{org}/audit/proof")
+@requires("audit.view")
+def inclusion_proof(request, org: str, q: Query[ProofQuery]):
+    chain_id = str(request.access.organisation.id)
+    event = get_object_or_404(AuditEvent.objects.filter(chain_id=chain_id), hash=q.hash.lower())
+    checkpoint = (Checkpoint.objects.filter(chain_id=chain_id, tree_size=q.tree_size).first() if q.tree_size
+                  else Checkpoint.objects.filter(chain_id=chain_id).order_by("-tree_size").first())
+    if checkpoint is None or checkpoint.tree_size < event.seq:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"tree_size": ValidationError(
+            "No signed checkpoint covers this event yet.", code="not_checkpointed")})
+    proof = export.inclusion(chain_id, event.seq, checkpoint.tree_size)
+    return {**proof, "checkpoint": {"tree_size": checkpoint.tree_size, "root_hash": checkpoint.root_hash,
+                                    "time": checkpoint.time, "key_id": checkpoint.key_id,
+                                    "signature": checkpoint.signature}}
+
+
+@router.get("/orgs/{org}/audit/export")
+@requires("audit.export")
+def export_log(request, org: str):
+    organisation = request.access.organisation
+    with transaction.atomic():
+        audit_chain.record("audit.exported", organisation_id=organisation.id, resource_type="audit_chain",
+                           resource_id=organisation.id)
+    # The lines are produced after this view's transaction: the export opens its own.
+    response = StreamingHttpResponse(export.export_lines(str(organisation.id)), content_type="application/x-ndjson")
+    response["Content-Disposition"] = f'attachment; filename="audit-{organisation.slug}.jsonl"'
+    return response
+
+
+@public_router.get("/audit/public-keys", auth=None)
+@public
+def public_keys(request):
+    """The Ed25519 keys that sign checkpoints. Pin one, and pass it to ``bastion-verify --public-key``."""
+    return {"keys": [{"key_id": key_id, "ed25519": base64.b64encode(raw).decode()}
+                     for key_id, raw in signing.public_keys().items()]}

@@ -1,0 +1,96 @@
+"""Make committed chains and tamper with them the way an attacker with database access would.
+
+On PostgreSQL: events are appended by a thread with its own (committing) connection, and the
+tampering is done as a superuser with triggers switched off (``session_replication_role``), so
+the test's own transaction sees the result, as ``bastion audit verify`` would. On SQLite (one
+writer at a time) both happen in the test's transaction, the triggers dropped first.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+from django.db import connection, transaction
+
+from bastion.audit import chain as audit
+from bastion.db.rls import set_setting
+
+TABLE = "audit_auditevent"
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _append(chain_id: str, count: int, start: int = 0) -> None:
+    for i in range(start, start + count):
+        with transaction.atomic():
+            set_setting("bastion.org_id", chain_id)
+            audit.record("audit.exported", organisation_id=chain_id, resource_type="test", resource_id=i,
+                         changes={"i": i, "note": f"event {i}"})
+
+
+def make_chain(count: int) -> str:
+    chain_id = str(uuid.uuid4())
+    if on_postgres():
+        errors = []
+
+        def work():
+            try:
+                _append(chain_id, count)
+            except Exception as exc:  # re-raised in the test's thread
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+        if errors:
+            raise errors[0]
+    else:
+        _append(chain_id, count)
+    return chain_id
+
+
+def superuser_connection():
+    import psycopg
+    from django.conf import settings
+
+    url = os.environ.get("BASTION_TEST_PG_SUPERUSER_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    conninfo = psycopg.conninfo.make_conninfo(url, dbname=settings.DATABASES["default"]["NAME"])
+    return psycopg.connect(conninfo, autocommit=True)
+
+
+def _sqlite_value(value):
+    """Django stores UUIDs on SQLite as 32 hex digits without dashes."""
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value).hex if len(value) == 36 else value
+        except ValueError:
+            return value
+    return value
+
+
+def tamper(sql: str, params: tuple = ()) -> None:
+    """Run ``sql`` against the event table with its append-only triggers out of the way."""
+    if on_postgres():
+        with superuser_connection() as conn:
+            conn.execute("SET session_replication_role = replica")
+            conn.execute(sql, params)
+    else:
+        with connection.cursor() as cursor:
+            for operation in ("update", "delete"):
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{TABLE}_append_only_{operation}"')
+            cursor.execute(sql, tuple(_sqlite_value(p) for p in params))
+
+
+def forget(chain_id: str) -> None:
+    """Remove a committed test chain (PostgreSQL); on SQLite the test's rollback does it."""
+    if on_postgres():
+        with superuser_connection() as conn:
+            conn.execute("SET session_replication_role = replica")
+            for table in ("audit_auditevent", "audit_checkpoint", "audit_chainhead", "audit_verificationresult"):
+                conn.execute(f"DELETE FROM {table} WHERE chain_id = %s", (chain_id,))

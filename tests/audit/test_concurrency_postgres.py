@@ -1,0 +1,137 @@
+"""Concurrent appends on PostgreSQL: one chain serialises (no gap, no fork); chains do not block each other."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection, transaction
+
+from bastion.audit import chain as audit
+from bastion.audit.models import AuditEvent, ChainHead
+from bastion.audit.verification import verify_chain
+from bastion.db.rls import set_setting
+from tests.audit.db_tampering import forget
+
+pytestmark = pytest.mark.postgres_only
+
+THREADS = 8
+APPENDS_PER_THREAD = 400
+
+
+def _run_threads(target, count: int) -> list[Exception]:
+    errors: list[Exception] = []
+
+    def guarded(index: int):
+        try:
+            target(index)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_thousands_of_concurrent_appends_make_one_valid_chain(db, settings):
+    settings.BASTION_AUDIT_CHECKPOINT_EVERY = 500
+    chain_id = str(uuid.uuid4())
+
+    def writer(index: int):
+        for i in range(APPENDS_PER_THREAD):
+            with transaction.atomic():
+                set_setting("bastion.org_id", chain_id)
+                audit.record("audit.exported", organisation_id=chain_id, resource_type="writer",
+                             resource_id=f"{index}-{i}")
+
+    try:
+        assert _run_threads(writer, THREADS) == []
+        total = THREADS * APPENDS_PER_THREAD
+        with transaction.atomic():
+            set_setting("bastion.org_id", chain_id)
+            seqs = list(AuditEvent.objects.filter(chain_id=chain_id).order_by("seq").values_list("seq", flat=True))
+            prev_hashes = list(AuditEvent.objects.filter(chain_id=chain_id).values_list("prev_hash", flat=True))
+            head = ChainHead.objects.get(chain_id=chain_id)
+        assert seqs == list(range(1, total + 1)), "a gap or a duplicate"
+        assert len(set(prev_hashes)) == total, "a fork: two events claim the same predecessor"
+        assert head.seq == total
+        report = verify_chain(chain_id)
+        assert report.ok, report.message
+        assert report.checkpoints == total // 500
+    finally:
+        forget(chain_id)
+
+
+def test_appends_in_different_organisations_do_not_wait_for_each_other(db):
+    held, other = str(uuid.uuid4()), str(uuid.uuid4())
+    locked, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def hold_the_first_chain(_):
+        with transaction.atomic():
+            set_setting("bastion.org_id", held)
+            audit.record("audit.exported", organisation_id=held, resource_type="holder")
+            locked.set()
+            release.wait(timeout=30)
+
+    def append_to_the_other_chain(_):
+        locked.wait(timeout=30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            set_setting("bastion.org_id", other)
+            outcome["event"] = audit.record("audit.exported", organisation_id=other, resource_type="other")
+        release.set()
+
+    holder = threading.Thread(target=lambda: _run_threads(hold_the_first_chain, 1))
+    holder.start()
+    try:
+        assert _run_threads(append_to_the_other_chain, 1) == []
+        assert outcome["event"].seq == 1
+    finally:
+        release.set()
+        holder.join()
+        forget(held)
+        forget(other)
+
+
+def test_a_second_append_to_the_same_chain_waits_for_the_first(db):
+    chain_id = str(uuid.uuid4())
+    locked, release = threading.Event(), threading.Event()
+    errors = []
+
+    def hold(_):
+        with transaction.atomic():
+            set_setting("bastion.org_id", chain_id)
+            audit.record("audit.exported", organisation_id=chain_id, resource_type="holder")
+            locked.set()
+            release.wait(timeout=30)
+
+    def contend(_):
+        locked.wait(timeout=30)
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '500ms'")
+                set_setting("bastion.org_id", chain_id)
+                audit.record("audit.exported", organisation_id=chain_id, resource_type="contender")
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            release.set()
+
+    holder = threading.Thread(target=lambda: _run_threads(hold, 1))
+    holder.start()
+    try:
+        _run_threads(contend, 1)
+        assert len(errors) == 1 and "lock timeout" in str(errors[0])
+    finally:
+        release.set()
+        holder.join()
+        forget(chain_id)
