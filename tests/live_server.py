@@ -28,6 +28,7 @@ class LiveServer:
     password: str
     data_dir: Path
     log: Path
+    env: dict
 
 
 def free_port() -> int:
@@ -85,7 +86,7 @@ def demo_server(extra_env: dict | None = None) -> Iterator[LiveServer]:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"bastion demo did not become ready:\n{log.read_text()}")
                 time.sleep(0.3)
-            yield LiveServer(url=url, password=password, data_dir=data_dir, log=log)
+            yield LiveServer(url=url, password=password, data_dir=data_dir, log=log, env=env)
         finally:
             process.terminate()
             try:

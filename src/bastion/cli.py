@@ -7,9 +7,16 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import subprocess
 import sys
+
+
+def fail(message: str) -> None:
+    """A one-line reason on standard error and exit status 2 (1 is kept for "verification failed")."""
+    print(message, file=sys.stderr)
+    sys.exit(2)
 
 
 def _setup() -> None:
@@ -21,7 +28,7 @@ def _setup() -> None:
 
         django.setup()
     except ConfigError as exc:
-        sys.exit(f"bastion: configuration error: {exc}")
+        fail(f"bastion: configuration error: {exc}")
 
 
 def _migrate_before_serving() -> None:
@@ -37,7 +44,26 @@ def _migrate_before_serving() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def _serve(host: str, port: int, workers: int) -> None:
+def _die_with_parent() -> None:
+    """In the child: on Linux, be sent SIGTERM when the server process ends, however it ends."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _start_job_worker() -> subprocess.Popen:
+    """The embedded job consumer: periodic audit checkpoints and the daily verification."""
+    worker = subprocess.Popen([sys.executable, "-m", "bastion.cli", "worker", "--workers", "1"],
+                              preexec_fn=_die_with_parent)
+    atexit.register(worker.terminate)
+    return worker
+
+
+def _serve(host: str, port: int, workers: int, *, with_jobs: bool = True) -> None:
     from gunicorn.app.base import BaseApplication
 
     from bastion.wsgi import application
@@ -54,6 +80,8 @@ def _serve(host: str, port: int, workers: int) -> None:
         def load(self):
             return application
 
+    if with_jobs:
+        _start_job_worker()
     Server().run()
 
 
@@ -91,7 +119,42 @@ def cmd_demo(args) -> None:
 def cmd_serve(args) -> None:
     _migrate_before_serving()
     _setup()
-    _serve(args.host, args.port, workers=args.workers)
+    _serve(args.host, args.port, workers=args.workers, with_jobs=not args.no_jobs)
+
+
+def cmd_audit_verify(args) -> None:
+    _setup()
+    from bastion.commands import audit
+
+    try:
+        code = audit.verify(args.org, record=not args.no_record)
+    except audit.CommandError as exc:
+        fail(f"bastion audit verify: {exc}")
+    sys.exit(code)
+
+
+def cmd_audit_export(args) -> None:
+    _setup()
+    from bastion.commands import audit
+
+    try:
+        if args.output == "-":
+            code = audit.export(args.org, sys.stdout)
+        else:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                code = audit.export(args.org, handle)
+    except audit.CommandError as exc:
+        fail(f"bastion audit export: {exc}")
+    except OSError as exc:
+        fail(f"bastion audit export: cannot write {args.output}: {exc.strerror}")
+    sys.exit(code)
+
+
+def cmd_worker(args) -> None:
+    _setup()
+    from django.core.management import call_command
+
+    call_command("run_huey", workers=args.workers)
 
 
 def cmd_manage(args) -> None:
@@ -113,11 +176,26 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--no-jobs", action="store_true", help="run no job consumer here (use `bastion worker`)")
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("-q", "--quiet", action="store_true")
     migrate.set_defaults(func=cmd_migrate)
+
+    audit = sub.add_parser("audit", help="the tamper-evident audit log").add_subparsers(dest="audit_command", required=True)
+    verify = audit.add_parser("verify", help="re-compute every chain and checkpoint; exit 1 naming the first break")
+    verify.add_argument("--org", metavar="SLUG", help="only this organisation's chain")
+    verify.add_argument("--no-record", action="store_true", help="do not store the result as an event")
+    verify.set_defaults(func=cmd_audit_verify)
+    export = audit.add_parser("export", help="write an organisation's log as JSON Lines, for bastion-verify")
+    export.add_argument("--org", metavar="SLUG", required=True)
+    export.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
+    export.set_defaults(func=cmd_audit_export)
+
+    worker = sub.add_parser("worker", help="run background and periodic jobs (audit verification, checkpoints)")
+    worker.add_argument("--workers", type=int, default=2)
+    worker.set_defaults(func=cmd_worker)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

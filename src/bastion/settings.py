@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "bastion.identity",
     "bastion.records",
     "bastion.console",
+    "bastion.operations",
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +175,18 @@ BASTION_SELF_SERVICE_ORGANISATIONS = env_bool("BASTION_SELF_SERVICE_ORGANISATION
 # Audit: a signed checkpoint every N events (and by the periodic job every M minutes).
 BASTION_AUDIT_CHECKPOINT_EVERY = env_int("BASTION_AUDIT_CHECKPOINT_EVERY", 1000, minimum=1)
 BASTION_AUDIT_CHECKPOINT_MINUTES = env_int("BASTION_AUDIT_CHECKPOINT_MINUTES", 10, minimum=1)
+
+BASTION_AUDIT_VERIFY_HOUR = env_int("BASTION_AUDIT_VERIFY_HOUR", 3, minimum=0)
+
+# Background and periodic jobs (Huey): SQLite in the data dir by default, Redis across machines.
+REDIS_URL = env("REDIS_URL")
+HUEY = {
+    "name": "bastion",
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.SqliteHuey",
+    "immediate": env_bool("BASTION_JOBS_IMMEDIATE", False),
+    "connection": {"url": REDIS_URL} if REDIS_URL else {"filename": str(DATA_DIR / "jobs.sqlite3")},
+    "consumer": {"workers": 2, "worker_type": "thread"},
+}
 
 # Who hears of a broken audit chain (and, later, of other platform alarms).
 BASTION_ALERT_EMAILS = env_list("BASTION_ALERT_EMAILS", [])

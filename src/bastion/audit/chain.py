@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from bastion.audit import registry, signing
@@ -54,6 +55,14 @@ def diff(before: dict[str, Any], after: dict[str, Any], *, sensitive: frozenset[
         if json_safe(old) != json_safe(new):
             changed[name] = [REDACTED, REDACTED] if name in sensitive else [old, new]
     return changed
+
+
+def enter_chain(chain_id: str) -> None:
+    """Let this transaction read and write the chain: as its organisation, or in platform scope."""
+    if chain_id == PLATFORM_CHAIN:
+        rls.set_setting("bastion.scope", "platform")
+    else:
+        rls.set_setting("bastion.org_id", chain_id)
 
 
 def chain_of(organisation_id) -> str:
@@ -135,3 +144,20 @@ def body_of(event: AuditEvent) -> dict[str, Any]:
         action=event.action, resource_type=event.resource_type, resource_id=event.resource_id,
         changes=event.changes, request_id=event.request_id,
     )
+
+
+def checkpoint_due() -> list[str]:
+    """Checkpoint every chain with events since its last checkpoint; the chains checkpointed."""
+    with transaction.atomic():
+        rls.set_setting("bastion.scope", "platform")
+        due = [str(c) for c in ChainHead.objects.filter(seq__gt=F("checkpointed_size")).values_list("chain_id", flat=True)]
+    done = []
+    for chain in due:
+        with transaction.atomic():
+            enter_chain(chain)
+            head = ChainHead.objects.select_for_update().get(chain_id=chain)
+            if head.seq > head.checkpointed_size:
+                checkpoint(head, Frontier.from_json(head.frontier))
+                head.save(update_fields=["checkpointed_size", "updated_at"])
+                done.append(chain)
+    return done

@@ -19,7 +19,7 @@ from bastion.audit import chain as audit_chain
 from bastion.audit import merkle, signing
 from bastion.audit.format import EXPORT_FORMAT, GENESIS_HASH, checkpoint_body, format_time
 from bastion.audit.models import AuditEvent, Checkpoint
-from bastion.audit.verification import enter_chain
+from bastion.audit.chain import enter_chain
 
 
 def _line(document: dict) -> str:

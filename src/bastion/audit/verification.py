@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
+from bastion.audit.chain import enter_chain
 from bastion.audit import signing
 from bastion.audit.format import GENESIS_HASH, PLATFORM_CHAIN, canonical, checkpoint_body, entry_hash
 from bastion.audit.merkle import Frontier
@@ -39,14 +40,6 @@ class ChainReport:
     def fail(self, seq: int | None, message: str) -> None:
         if self.ok:
             self.ok, self.first_bad_seq, self.message = False, seq, message
-
-
-def enter_chain(chain_id: str) -> None:
-    """Let this transaction read the chain: as its organisation, or in platform scope."""
-    if chain_id == PLATFORM_CHAIN:
-        set_setting("bastion.scope", "platform")
-    else:
-        set_setting("bastion.org_id", chain_id)
 
 
 def signature_problem(body: dict, signature: str, keys: dict[str, bytes]) -> str | None:

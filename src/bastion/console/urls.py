@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from bastion.console.views import (
+    audit,
     auth,
     emissions,
     energy,
@@ -52,6 +53,7 @@ organisation_urls = [
     path("roles/", roles.roles, name="roles"),
     path("roles/<uuid:role_id>/edit/", roles.role_edit, name="role_edit"),
     path("roles/<uuid:role_id>/delete/", roles.role_delete, name="role_delete"),
+    path("audit/", audit.audit, name="audit"),
 ]
 
 urlpatterns = [

@@ -1,0 +1,53 @@
+"""Every sign-in attempt, success or failure, and every sign-out becomes an audit event.
+
+A user-level event goes to the chain of each organisation the user belongs to, so its admins
+see it; an attempt on an unknown account goes to the platform's chain. Each carries the
+username tried, the time, the IP and the user agent (seed 004).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from bastion.audit import chain as audit
+from bastion.audit.context import Actor
+from bastion.tenancy import context
+from bastion.tenancy.models import Membership
+
+
+def _organisations_of(user) -> list:
+    context.bind_user(user.pk)
+    return sorted(set(Membership.all_tenants.filter(user_id=user.pk).values_list("organisation_id", flat=True)))
+
+
+def _record(action: str, user, username: str, actor: Actor) -> None:
+    changes = {"username": username}
+    with transaction.atomic():
+        organisations = _organisations_of(user) if user is not None else []
+        if not organisations:
+            audit.record(action, resource_type="user", resource_id=getattr(user, "pk", "") or "", changes=changes,
+                         actor=actor)
+        for organisation_id in organisations:
+            with context.tenant_context(organisation_id):
+                audit.record(action, organisation_id=organisation_id, resource_type="user", resource_id=user.pk,
+                             changes=changes, actor=actor)
+
+
+def _user_actor(user) -> Actor:
+    return Actor("staff" if user.is_staff else "user", str(user.pk), user.get_username())
+
+
+def on_login(sender, request, user, **kwargs) -> None:
+    _record("auth.login.succeeded", user, user.get_username(), _user_actor(user))
+
+
+def on_logout(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        _record("auth.logout", user, user.get_username(), _user_actor(user))
+
+
+def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    username = str(credentials.get("username") or credentials.get("email") or "")[:254].replace("\x00", "")
+    user = get_user_model().objects.filter(email__iexact=username).first() if username else None
+    _record("auth.login.failed", user, username, Actor("anonymous", "", username))

@@ -1,0 +1,39 @@
+"""Periodic jobs. ``lock_task`` makes each run once however many workers are running."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from django.conf import settings
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from bastion.audit import alerts
+from bastion.audit.chain import checkpoint_due
+from bastion.audit.context import SYSTEM, acting_as
+from bastion.commands import audit as audit_commands
+
+logger = logging.getLogger("bastion.operations")
+
+
+@db_periodic_task(crontab(minute=f"*/{settings.BASTION_AUDIT_CHECKPOINT_MINUTES}"))
+@lock_task("audit-checkpoints")
+def audit_checkpoints() -> int:
+    """Sign a checkpoint for every chain with events since its last one (besides every N events)."""
+    return len(checkpoint_due())
+
+
+@db_periodic_task(crontab(hour=str(settings.BASTION_AUDIT_VERIFY_HOUR), minute="17"))
+@lock_task("audit-verify-daily")
+def audit_verify_daily() -> int:
+    """Re-compute every chain; results become events, and a broken chain raises the alarm."""
+    out, err = io.StringIO(), io.StringIO()
+    with acting_as(SYSTEM):
+        code = audit_commands.verify(record=True, out=out, err=err)
+    if code == 0:
+        alerts.verification_passed()
+        logger.info("daily audit verification: all chains intact\n%s", out.getvalue())
+    else:
+        logger.error("daily audit verification found broken chains:\n%s", out.getvalue())
+    return code
