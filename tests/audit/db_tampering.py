@@ -32,26 +32,36 @@ def _append(chain_id: str, count: int, start: int = 0) -> None:
                          changes={"i": i, "note": f"event {i}"})
 
 
+def committed(function, *args):
+    """Run ``function`` so that what it writes is committed, as a job or a request would.
+
+    On PostgreSQL: in a thread, on its own connection. Locks it takes are released when it
+    returns, so the superuser's clean-up never waits on the test's transaction. On SQLite (one
+    writer at a time) in the test's own transaction.
+    """
+    if not on_postgres():
+        return function(*args)
+    outcome: dict = {}
+
+    def work():
+        try:
+            outcome["value"] = function(*args)
+        except Exception as exc:  # re-raised in the test's thread
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 def make_chain(count: int) -> str:
     chain_id = str(uuid.uuid4())
-    if on_postgres():
-        errors = []
-
-        def work():
-            try:
-                _append(chain_id, count)
-            except Exception as exc:  # re-raised in the test's thread
-                errors.append(exc)
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=work)
-        thread.start()
-        thread.join()
-        if errors:
-            raise errors[0]
-    else:
-        _append(chain_id, count)
+    committed(_append, chain_id, count)
     return chain_id
 
 

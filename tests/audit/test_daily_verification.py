@@ -11,7 +11,7 @@ from django.core import mail
 from bastion.audit.models import Checkpoint, VerificationResult
 from bastion.db.rls import set_setting
 from bastion.operations.tasks import audit_checkpoints, audit_verify_daily
-from tests.audit.db_tampering import forget, make_chain, tamper
+from tests.audit.db_tampering import committed, forget, make_chain, tamper
 from django.db import transaction
 
 
@@ -37,11 +37,11 @@ def test_the_periodic_job_checkpoints_chains_with_new_events(db, settings):
     settings.BASTION_AUDIT_CHECKPOINT_EVERY = 1000
     chain_id = make_chain(5)
     try:
-        assert audit_checkpoints.call_local() >= 1
+        assert committed(audit_checkpoints.call_local) >= 1
         with transaction.atomic():
             set_setting("bastion.org_id", chain_id)
             assert list(Checkpoint.objects.filter(chain_id=chain_id).values_list("tree_size", flat=True)) == [5]
-        assert audit_checkpoints.call_local() == 0  # nothing new since
+        assert committed(audit_checkpoints.call_local) == 0  # nothing new since
     finally:
         forget(chain_id)
 
@@ -63,7 +63,7 @@ def test_the_daily_job_raises_the_alarm_on_a_broken_chain(db, settings, caplog):
     chain_id = make_chain(6)
     try:
         tamper("UPDATE audit_auditevent SET action = 'member.removed' WHERE chain_id = %s AND seq = 4", (chain_id,))
-        assert audit_verify_daily.call_local() == 1
+        assert committed(audit_verify_daily.call_local) == 1
         with transaction.atomic():
             set_setting("bastion.org_id", chain_id)
             result = VerificationResult.objects.get(chain_id=chain_id)
