@@ -91,7 +91,8 @@ def cmd_migrate(args) -> None:
     _setup()
     from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=0 if args.quiet else 1)
+    targets = [args.app, args.migration] if args.migration else ([args.app] if args.app else [])
+    call_command("migrate", *targets, interactive=False, verbosity=0 if args.quiet else 1)
 
 
 def cmd_demo(args) -> None:
@@ -180,6 +181,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("app", nargs="?", help="only this app (with MIGRATION: to that migration)")
+    migrate.add_argument("migration", nargs="?")
     migrate.add_argument("-q", "--quiet", action="store_true")
     migrate.set_defaults(func=cmd_migrate)
 

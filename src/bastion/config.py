@@ -7,6 +7,7 @@ variable's name, and secrets can be given as ``NAME_FILE`` (a path) instead of `
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 
@@ -59,3 +60,10 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
 def data_dir() -> Path:
     """``BASTION_DATA_DIR`` (default ``./.bastion``): SQLite database, local keys, local objects."""
     return Path(env("BASTION_DATA_DIR", "./.bastion") or "./.bastion").resolve()
+
+
+def check_private_file(path: Path) -> None:
+    """Refuse a secret file (a key) that group or others could read or write."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"key file {path} is readable by group or others (mode {mode:04o}); run: chmod 600 {path}")

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "bastion.audit",
+    "bastion.crypto",
     "bastion.tenancy",
     "bastion.identity",
     "bastion.records",
@@ -177,6 +178,12 @@ BASTION_AUDIT_CHECKPOINT_EVERY = env_int("BASTION_AUDIT_CHECKPOINT_EVERY", 1000,
 BASTION_AUDIT_CHECKPOINT_MINUTES = env_int("BASTION_AUDIT_CHECKPOINT_MINUTES", 10, minimum=1)
 
 BASTION_AUDIT_VERIFY_HOUR = env_int("BASTION_AUDIT_VERIFY_HOUR", 3, minimum=0)
+
+# Keys: the KMS holding key-encryption keys, and how long an unwrapped data key stays in memory.
+BASTION_KMS = env("BASTION_KMS", "local")
+if BASTION_KMS not in {"local"}:
+    raise ConfigError(f"BASTION_KMS={BASTION_KMS!r} is not supported by this version (supported: local)")
+BASTION_DATA_KEY_CACHE_SECONDS = env_int("BASTION_DATA_KEY_CACHE_SECONDS", 300, minimum=0)
 
 # Background and periodic jobs (Huey): SQLite in the data dir by default, Redis across machines.
 REDIS_URL = env("REDIS_URL")

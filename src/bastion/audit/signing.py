@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import functools
 import os
-import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -19,19 +18,13 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 
 from bastion.audit.format import key_id
-from bastion.config import ConfigError, env, env_list
+from bastion.config import ConfigError, check_private_file, env, env_list
 
 KEY_FILE_NAME = "audit-signing.ed25519"
 
 
 def _key_path() -> Path:
     return Path(settings.DATA_DIR) / "keys" / KEY_FILE_NAME
-
-
-def check_key_file_mode(path: Path) -> None:
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"{path} is readable by group or others (mode {mode:04o}); run: chmod 600 {path}")
 
 
 def _load_seed() -> bytes:
@@ -45,7 +38,7 @@ def _load_seed() -> bytes:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode() + "\n")
-        check_key_file_mode(path)
+        check_private_file(path)
         seed = base64.b64decode(path.read_text().strip())
     if len(seed) != 32:
         raise ConfigError("the audit signing key must be 32 bytes (base64 of an Ed25519 seed)")

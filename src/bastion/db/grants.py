@@ -27,5 +27,6 @@ def grant_app_role(sender, using="default", **kwargs) -> None:
         cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}")
         cursor.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
         cursor.execute(f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {quoted}")
-        for table in sorted(APPEND_ONLY_TABLES):
+        existing = set(connection.introspection.table_names(cursor))
+        for table in sorted(APPEND_ONLY_TABLES & existing):
             cursor.execute(f"REVOKE UPDATE, DELETE ON {connection.ops.quote_name(table)} FROM {quoted}")

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from bastion.crypto.fields import EncryptedDecimalField, EncryptedEmailField, EncryptedTextField
 from bastion.records.vocabulary import ALL_CATEGORIES, CATEGORIES, CATEGORY_SCOPE, ENERGY_SOURCES, SCOPES, UNITS
 from bastion.tenancy.models import Project, TenantModel
 
@@ -54,11 +55,11 @@ class PeriodMixin(models.Model):
 class Supplier(ProjectRecord):
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code")
-    # Contact PII and contract value become encrypted fields with the crypto app (issue 5).
-    contact_name = models.CharField(max_length=200, blank=True)
-    contact_email = models.EmailField(blank=True)
-    contract_value = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True,
-                                         validators=[MinValueValidator(Decimal("0"))])
+    # Contact PII and commercial terms: encrypted per organisation, bound to this row (crypto app).
+    contact_name = EncryptedTextField(max_length=200, blank=True)
+    contact_email = EncryptedEmailField(max_length=254, blank=True)
+    contract_value = EncryptedDecimalField(max_digits=18, decimal_places=2, null=True, blank=True,
+                                           validators=[MinValueValidator(Decimal("0"))])
     notes = models.TextField(blank=True, max_length=5000)
 
     class Meta:

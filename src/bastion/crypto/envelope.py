@@ -1,0 +1,62 @@
+"""Field-level encryption: AES-256-GCM with the organisation's data key.
+
+Format (base64 of): ``b"BE1" | key version (4 bytes, big-endian) | nonce (12 bytes) | ciphertext | tag``.
+The associated data binds a value to where it belongs, ``organisation|table|column|row``: a
+ciphertext copied to another row, column or organisation does not decrypt. Every failure is the
+one error ``DecryptionFailed``, and no partial plaintext is ever returned.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from bastion.crypto import keyring, kms
+
+MAGIC = b"BE1"
+NONCE_BYTES = 12
+
+
+class DecryptionFailed(Exception):
+    """The value cannot be decrypted here: altered, moved, truncated, or its key is unavailable."""
+
+
+def associated_data(organisation_id, table: str, column: str, row_id) -> bytes:
+    return f"{organisation_id}|{table}|{column}|{row_id}".encode()
+
+
+def encrypt(plaintext: bytes, *, organisation_id, ad: bytes) -> str:
+    version, key = keyring.current(organisation_id)
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    sealed = MAGIC + version.to_bytes(4, "big") + nonce + AESGCM(key).encrypt(nonce, plaintext, ad)
+    return base64.b64encode(sealed).decode()
+
+
+def key_version_of(token: str) -> int:
+    raw = _decode(token)
+    return int.from_bytes(raw[3:7], "big")
+
+
+def _decode(token: str) -> bytes:
+    try:
+        raw = base64.b64decode(token, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise DecryptionFailed("not an encrypted value") from exc
+    if len(raw) < len(MAGIC) + 4 + NONCE_BYTES + 16 or not raw.startswith(MAGIC):
+        raise DecryptionFailed("not an encrypted value")
+    return raw
+
+
+def decrypt(token: str, *, organisation_id, ad: bytes) -> bytes:
+    raw = _decode(token)
+    version = int.from_bytes(raw[3:7], "big")
+    nonce, body = raw[7 : 7 + NONCE_BYTES], raw[7 + NONCE_BYTES :]
+    try:
+        key = keyring.version(organisation_id, version)
+        return AESGCM(key).decrypt(nonce, body, ad)
+    except (InvalidTag, kms.KeyUnavailable) as exc:
+        raise DecryptionFailed("the value does not decrypt here (altered, moved, or its key is gone)") from exc

@@ -1,0 +1,93 @@
+"""Each organisation's AES-256 data keys: created on first use, wrapped by the KMS, unwrapped on
+demand and kept unwrapped in memory only briefly (``BASTION_DATA_KEY_CACHE_SECONDS``, bounded in
+size), so a KMS outage or a revoked KEK takes effect within that time."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+import uuid
+from collections import OrderedDict
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from bastion.crypto import kms
+from bastion.crypto.models import DataKey
+
+_cache: OrderedDict[tuple[str, int], tuple[float, bytes]] = OrderedDict()
+_lock = threading.Lock()
+MAX_CACHED = 1024
+
+
+def _context(organisation_id: str, version: int) -> bytes:
+    return f"bastion-data-key|{organisation_id}|{version}".encode()
+
+
+def _cached(key: tuple[str, int]) -> bytes | None:
+    with _lock:
+        entry = _cache.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            _cache.pop(key, None)
+            return None
+        return entry[1]
+
+
+def _remember(key: tuple[str, int], material: bytes) -> None:
+    with _lock:
+        _cache[key] = (time.monotonic() + settings.BASTION_DATA_KEY_CACHE_SECONDS, material)
+        _cache.move_to_end(key)
+        while len(_cache) > MAX_CACHED:
+            _cache.popitem(last=False)
+
+
+def forget_cached(organisation_id: str | None = None) -> None:
+    with _lock:
+        for key in [k for k in _cache if organisation_id is None or k[0] == organisation_id]:
+            del _cache[key]
+
+
+def _unwrap(row: DataKey) -> bytes:
+    wrapped = kms.Wrapped(row.provider, row.kek_id, bytes(row.wrapped))
+    material = kms.provider().unwrap(wrapped, _context(str(row.organisation_id), row.version))
+    _remember((str(row.organisation_id), row.version), material)
+    return material
+
+
+def create_version(organisation_id: uuid.UUID | str) -> DataKey:
+    """A new data key version for the organisation (its first, or by rotation)."""
+    organisation_id = str(organisation_id)
+    latest = DataKey.objects.filter(organisation_id=organisation_id).order_by("-version").first()
+    version = (latest.version + 1) if latest else 1
+    material = secrets.token_bytes(32)
+    wrapped = kms.provider().wrap(material, _context(organisation_id, version))
+    row = DataKey.objects.create(organisation_id=organisation_id, version=version, provider=wrapped.provider,
+                                 kek_id=wrapped.kek_id, wrapped=wrapped.blob)
+    _remember((organisation_id, version), material)
+    return row
+
+
+def current(organisation_id: uuid.UUID | str) -> tuple[int, bytes]:
+    """(version, key) to encrypt with: the organisation's newest data key, made on first use."""
+    organisation_id = str(organisation_id)
+    row = DataKey.objects.filter(organisation_id=organisation_id, retired_at__isnull=True).order_by("-version").first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = create_version(organisation_id)
+        except IntegrityError:  # another request made version 1 first
+            row = DataKey.objects.filter(organisation_id=organisation_id).order_by("-version").first()
+    return row.version, _cached((organisation_id, row.version)) or _unwrap(row)
+
+
+def version(organisation_id: uuid.UUID | str, number: int) -> bytes:
+    """The key of a given version, to decrypt with."""
+    organisation_id = str(organisation_id)
+    cached = _cached((organisation_id, number))
+    if cached is not None:
+        return cached
+    row = DataKey.objects.filter(organisation_id=organisation_id, version=number).first()
+    if row is None:
+        raise kms.KeyUnavailable(f"no data key version {number} for this organisation")
+    return _unwrap(row)

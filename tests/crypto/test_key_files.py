@@ -1,0 +1,44 @@
+"""Key files: made 0600; any command refuses to run, in one clear line, while one is readable by others."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.live_server import ROOT
+
+
+def _bastion(data_dir: Path, *args):
+    env = {**os.environ, "BASTION_DATA_DIR": str(data_dir)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DATABASE_URL", None)
+    env.pop("DATABASE_ADMIN_URL", None)
+    return subprocess.run([sys.executable, "-m", "bastion.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_key_files_are_created_private_and_an_exposed_one_stops_every_command():
+    data_dir = Path(tempfile.mkdtemp(prefix="bastion-keys-"))
+    assert _bastion(data_dir, "migrate", "--quiet").returncode == 0
+    assert _bastion(data_dir, "audit", "verify").returncode == 0
+    keys = sorted((data_dir / "keys").iterdir())
+    assert [k.name for k in keys] == ["audit-signing.ed25519"]
+    # The first encryption makes the local KEK.
+    result = _bastion(data_dir, "manage", "shell", "-c",
+                      "from bastion.crypto import kms; kms.provider().wrap(b'k' * 32, b'ctx')")
+    assert result.returncode == 0, result.stderr
+    for key in (data_dir / "keys").iterdir():
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600, key.name
+    assert stat.S_IMODE((data_dir / "keys").stat().st_mode) == 0o700
+
+    exposed = data_dir / "keys" / "kek-v1.key"
+    exposed.chmod(0o644)
+    for command in (["audit", "verify"], ["migrate"], ["manage", "check"]):
+        refused = _bastion(data_dir, *command)
+        assert refused.returncode == 2, (command, refused.stdout, refused.stderr)
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(exposed) in lines[0] and "chmod 600" in lines[0], refused.stderr
