@@ -21,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from bastion.records.evidence import store_evidence
 from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
 from bastion.tenancy import actions, context
+from bastion.tenancy.api_keys import create as create_api_key
 from bastion.tenancy.models import Membership
 
 ROLES = ("owner", "admin", "editor", "viewer")
@@ -110,6 +111,9 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
             emission_record=emissions[0],
         )
         viewer_membership = Membership.objects.get(user=users["viewer"], workspace=None, project=None)
+        owner_grants = list(Membership.objects.filter(user=users["owner"]))
+        api_key, api_token = create_api_key(organisation, name="CI export", scopes=["records.view", "evidence.view"],
+                                            expires_in_days=30, creator=users["owner"], creator_grants=owner_grants)
         energy = EnergyRecord.objects.create(
             organisation=organisation, project=project, meter="MTR-1", site="London", kwh=Decimal("5400"),
             source="grid", period_start=datetime.date(2025, 2, 1), period_end=datetime.date(2025, 2, 28),
@@ -118,6 +122,7 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
         organisation=organisation, slug=slug, users=users, workspace=workspace, project=project,
         other_project=other_project, supplier=supplier, emissions=emissions, emission=emissions[0], energy=energy,
         evidence=evidence, custom_role=custom_role, viewer_membership=viewer_membership,
+        api_key=api_key, api_token=api_token,
     )
 
 

@@ -28,6 +28,7 @@ PARAMS = {
     "evidence_id": lambda o: o.evidence.id,
     "membership_id": lambda o: o.viewer_membership.id,
     "role_id": lambda o: o.custom_role.id,
+    "api_key_id": lambda o: o.api_key.id,
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
@@ -65,7 +66,7 @@ def _secrets_of(org_ns) -> list[str]:
         org_ns.organisation.id, org_ns.organisation.name, org_ns.workspace.id, org_ns.workspace.name,
         org_ns.project.id, org_ns.other_project.id, org_ns.supplier.id, org_ns.supplier.name,
         org_ns.supplier.contact_email, org_ns.energy.id, org_ns.evidence.id, org_ns.custom_role.id,
-        org_ns.viewer_membership.id, *(r.id for r in org_ns.emissions),
+        org_ns.viewer_membership.id, org_ns.api_key.id, org_ns.api_key.public_id, *(r.id for r in org_ns.emissions),
         *(u.email for u in org_ns.users.values()),
     ]
     return [str(v) for v in values]
@@ -213,3 +214,21 @@ def test_console_viewer_can_not_write(page, world, client_for):
     for method in ("get", "post"):
         response = getattr(client, method)(_fill_route(route, world.acme))
         assert response.status_code == 403, f"viewer {method} /{route} → {response.status_code}"
+
+
+@pytest.mark.parametrize("item", [op for op in API_OPERATIONS if "{org}" in op[1]], ids=_operation_id)
+def test_api_key_gives_outsiders_nothing(item, world, client):
+    """The same matrix with acme's API key as the principal (it can read records and evidence)."""
+    method, path, _ = item
+    acme, globex = world.acme, world.globex
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {acme.api_token}"}
+    response = getattr(client, method)(_fill(path, globex), **headers)
+    assert response.status_code == 404, f"{method} {path} (globex) → {response.status_code}"
+    _assert_no_leak(response, globex, f"key {method} {path}")
+    if re.search(r"{(?!org})\w+}", path):
+        response = getattr(client, method)(_fill(path, acme, globex), **headers)
+        assert response.status_code in (403, 404), f"{method} {path} (acme org, globex ids) → {response.status_code}"
+        _assert_no_leak(response, globex, f"key {method} {path} (acme org)")
+    if method in WRITE_METHODS:
+        response = getattr(client, method)(_fill(path, acme), **headers)
+        assert response.status_code == 403, f"read-only key {method} {path} → {response.status_code}"

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from ninja import NinjaAPI
-from ninja.security import SessionAuth
 
 from bastion.api import errors
 from bastion.api.audit import public_router as audit_public_router
 from bastion.api.audit import router as audit_router
 from bastion.api.members import router as members_router
 from bastion.api.organisations import router as organisations_router
+from bastion.api.api_keys import router as api_keys_router
 from bastion.api.records import router as records_router
+from bastion.api.routing import credentials
 
 api = NinjaAPI(
     title="Bastion API",
@@ -20,7 +21,7 @@ api = NinjaAPI(
         "in the path, permission on the resource. Another organisation's objects answer 404. "
         'Errors are {"error": {"code", "message", "fields"}}.'
     ),
-    auth=[SessionAuth(csrf=True)],
+    auth=credentials(),
     urls_namespace="api",
     docs_url=None,
 )
@@ -29,4 +30,5 @@ api.add_router("", organisations_router)
 api.add_router("", members_router)
 api.add_router("", records_router)
 api.add_router("", audit_router)
+api.add_router("", api_keys_router)
 api.add_router("", audit_public_router)

@@ -31,13 +31,15 @@ router = AuthorizingRouter(tags=["organisations"])
 @router.get("/orgs", response=list[OrganisationOut])
 @authenticated
 def list_organisations(request):
-    return list(organisations_of(request.user))
+    return list(organisations_of(request.auth))
 
 
 @router.post("/orgs", response={201: OrganisationOut})
 @authenticated
 def create_organisation(request, payload: OrganisationIn):
     """Any signed-in user may found an organisation (and owns it) unless the operator turned it off."""
+    if not request.user.is_authenticated:
+        raise Forbidden()  # an API key acts inside its organisation; founding one is a person's act
     if not settings.BASTION_SELF_SERVICE_ORGANISATIONS and not request.user.is_staff:
         raise Forbidden()
     return Status(201, actions.create_organisation(name=payload.name, slug=payload.slug, owner=request.user))

@@ -37,6 +37,11 @@ from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile, S
 from bastion.tenancy.access import requires
 
 router = AuthorizingRouter(tags=["records"])
+
+
+def acting_user(request):
+    """The person behind the request, for ``created_by``; None when an API key acts."""
+    return request.user if request.user.is_authenticated else None
 BASE = "/orgs/{org}/projects/{project_id}"
 
 
@@ -96,7 +101,7 @@ def list_emissions(request, org: str, project_id: uuid.UUID, q: Query[EmissionQu
 @requires("records.edit")
 def create_emission(request, org: str, project_id: uuid.UUID, payload: EmissionIn):
     data = _supplier(request, payload.dict())
-    return Status(201, save_record(EmissionRecord, request.access.project, data, user=request.user))
+    return Status(201, save_record(EmissionRecord, request.access.project, data, user=acting_user(request)))
 
 
 @router.get(BASE + "/emissions/{emission_id}", response=EmissionOut)
@@ -133,7 +138,7 @@ def list_energy(request, org: str, project_id: uuid.UUID, q: Query[PeriodQuery])
 @router.post(BASE + "/energy", response={201: EnergyOut})
 @requires("records.edit")
 def create_energy(request, org: str, project_id: uuid.UUID, payload: EnergyIn):
-    return Status(201, save_record(EnergyRecord, request.access.project, payload.dict(), user=request.user))
+    return Status(201, save_record(EnergyRecord, request.access.project, payload.dict(), user=acting_user(request)))
 
 
 @router.get(BASE + "/energy/{energy_id}", response=EnergyOut)
@@ -168,7 +173,7 @@ def list_suppliers(request, org: str, project_id: uuid.UUID, q: Query[PageQuery]
 @router.post(BASE + "/suppliers", response={201: SupplierOut})
 @requires("suppliers.edit")
 def create_supplier(request, org: str, project_id: uuid.UUID, payload: SupplierIn):
-    return Status(201, save_record(Supplier, request.access.project, payload.dict(), user=request.user))
+    return Status(201, save_record(Supplier, request.access.project, payload.dict(), user=acting_user(request)))
 
 
 @router.get(BASE + "/suppliers/{supplier_id}", response=SupplierOut)
@@ -201,7 +206,7 @@ class ImportForm(Schema):
 @router.post(BASE + "/imports", response={201: ImportOut, 422: dict})
 @requires("records.import")
 def import_csv(request, org: str, project_id: uuid.UUID, form: Form[ImportForm], file: File[UploadedFile]):
-    report = csv_import.import_records(request.access.project, form.kind, file.read(), user=request.user)
+    report = csv_import.import_records(request.access.project, form.kind, file.read(), user=acting_user(request))
     if not report.ok:
         body = error_body("import_failed", f"{len(report.errors)} problem(s) found; nothing was imported.")
         body["error"]["report"] = report.as_dict()
@@ -229,7 +234,7 @@ def upload_evidence(request, org: str, project_id: uuid.UUID, form: Form[Evidenc
     emission = _in_project(request, EmissionRecord, form.emission_id) if form.emission_id else None
     energy = _in_project(request, EnergyRecord, form.energy_id) if form.energy_id else None
     stored = evidence.store_evidence(
-        request.access.project, file, user=request.user, emission_record=emission, energy_record=energy
+        request.access.project, file, user=acting_user(request), emission_record=emission, energy_record=energy
     )
     return Status(201, stored)
 

@@ -20,6 +20,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+from bastion.crypto.api_key_auth import ApiKeyPrincipal
 from bastion.tenancy import context
 from bastion.tenancy.models import SLUG_PATTERN, Membership, Organisation, Project, Role, Workspace
 from bastion.tenancy.permissions import ORGANISATION_ONLY, PERMISSIONS
@@ -121,6 +122,32 @@ def as_uuid(value) -> uuid.UUID:
         raise NotFound() from exc
 
 
+class KeyGrant:
+    """What an API key may do: its scopes, capped by what its creator may still do now."""
+
+    scope = "organisation"
+    workspace_id = project_id = custom_role_id = None
+
+    def __init__(self, permissions: frozenset[str]):
+        self._permissions = permissions
+
+    def permissions(self) -> frozenset[str]:
+        return self._permissions
+
+
+def _key_grants(principal: ApiKeyPrincipal, organisation_slug: str) -> tuple[Organisation, list]:
+    """Layer 2 for an API key: it belongs to exactly one organisation, the one in the path."""
+    context.activate(uuid.UUID(principal.organisation_id))
+    organisation = Organisation.objects.filter(id=principal.organisation_id, slug=organisation_slug).first()
+    if organisation is None:
+        raise NotFound()
+    creator = Membership.objects.filter(user_id=principal.created_by_id, workspace__isnull=True,
+                                        project__isnull=True).select_related("custom_role").first()
+    if creator is None:
+        raise Unauthenticated()  # its creator has left the organisation: the key is dead
+    return organisation, [KeyGrant(principal.scopes & creator.permissions())]
+
+
 def authorize(
     user,
     organisation_slug: str,
@@ -138,25 +165,10 @@ def authorize(
     # Layer 2: membership of the organisation named in the request.
     if not isinstance(organisation_slug, str) or not SLUG.fullmatch(organisation_slug):
         raise NotFound()
-    context.bind_user(user.pk)
-    grants = list(
-        Membership.all_tenants.filter(user_id=user.pk, organisation__slug=organisation_slug).select_related(
-            "organisation"
-        )
-    )
-    if not grants:
-        raise NotFound()
-    organisation = grants[0].organisation
-    context.activate(organisation.id)
-    custom_ids = {g.custom_role_id for g in grants if g.custom_role_id}
-    project_ids = {g.project_id for g in grants if g.project_id}
-    roles = Role.objects.in_bulk(custom_ids) if custom_ids else {}
-    projects = Project.objects.in_bulk(project_ids) if project_ids else {}
-    for grant in grants:
-        if grant.custom_role_id:
-            grant.custom_role = roles[grant.custom_role_id]
-        if grant.project_id:
-            grant.project = projects[grant.project_id]
+    if isinstance(user, ApiKeyPrincipal):
+        organisation, grants = _key_grants(user, organisation_slug)
+    else:
+        organisation, grants = _member_grants(user, organisation_slug)
     access = Access(user=user, organisation=organisation, grants=grants)
 
     # Layer 3: the permission on the resource the request is about.
@@ -178,6 +190,29 @@ def authorize(
         raise Forbidden()
     access.checked_permission = permission
     return access
+
+
+def _member_grants(user, organisation_slug: str) -> tuple[Organisation, list[Membership]]:
+    context.bind_user(user.pk)
+    grants = list(
+        Membership.all_tenants.filter(user_id=user.pk, organisation__slug=organisation_slug).select_related(
+            "organisation"
+        )
+    )
+    if not grants:
+        raise NotFound()
+    organisation = grants[0].organisation
+    context.activate(organisation.id)
+    custom_ids = {g.custom_role_id for g in grants if g.custom_role_id}
+    project_ids = {g.project_id for g in grants if g.project_id}
+    roles = Role.objects.in_bulk(custom_ids) if custom_ids else {}
+    projects = Project.objects.in_bulk(project_ids) if project_ids else {}
+    for grant in grants:
+        if grant.custom_role_id:
+            grant.custom_role = roles[grant.custom_role_id]
+        if grant.project_id:
+            grant.project = projects[grant.project_id]
+    return organisation, grants
 
 
 def requires(permission: str):
@@ -232,7 +267,10 @@ def authenticated(view):
 
 
 def organisations_of(user):
-    """The organisations ``user`` is a member of (layer 2, for choosing one)."""
+    """The organisations ``user`` is a member of (layer 2, for choosing one); an API key's one."""
+    if isinstance(user, ApiKeyPrincipal):
+        context.activate(uuid.UUID(user.organisation_id))
+        return Organisation.objects.filter(id=user.organisation_id)
     context.bind_user(user.pk)
     ids = Membership.all_tenants.filter(user_id=user.pk).values_list("organisation_id", flat=True)
     return Organisation.objects.filter(id__in=ids).order_by("name")

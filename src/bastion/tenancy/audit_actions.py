@@ -17,4 +17,6 @@ register({
     "role.created": "A custom role was defined",
     "role.updated": "A custom role's name or permissions changed",
     "role.deleted": "A custom role was deleted",
+    "api_key.created": "An API key was created",
+    "api_key.revoked": "An API key was revoked",
 })

@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, str] = {
     "evidence.upload": "Upload and delete evidence files",
     "audit.view": "Browse the organisation's audit log and its verification results",
     "audit.export": "Download the audit log with its signed checkpoints and proofs",
+    "apikeys.manage": "Create, list and revoke the organisation's API keys",
 }
 
 _VIEW = {
@@ -46,6 +47,7 @@ _ADMIN = _EDIT | {
     "projects.manage",
     "audit.view",
     "audit.export",
+    "apikeys.manage",
 }
 _OWNER = _ADMIN | {"organisation.delete"}
 
@@ -60,7 +62,8 @@ BUILTIN_ROLE_NAMES = {"owner": "Owner", "admin": "Admin", "editor": "Editor", "v
 # Permissions that only make sense for the organisation as a whole: a grant lower down (on a
 # workspace or project) never carries them.
 ORGANISATION_ONLY = frozenset(
-    {"organisation.manage", "organisation.delete", "members.manage", "roles.manage", "audit.view", "audit.export"}
+    {"organisation.manage", "organisation.delete", "members.manage", "roles.manage", "audit.view", "audit.export",
+     "apikeys.manage"}
 )
 
 
