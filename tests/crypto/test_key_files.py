@@ -28,14 +28,16 @@ def test_key_files_are_created_private_and_an_exposed_one_stops_every_command():
     keys = sorted((data_dir / "keys").iterdir())
     assert [k.name for k in keys] == ["audit-signing.ed25519"]
     # The first encryption makes the local KEK.
+    owner = "0b5e1c2a-7d4e-4f00-9a1b-2c3d4e5f6a7b"
     result = _bastion(data_dir, "manage", "shell", "-c",
-                      "from bastion.crypto import kms; kms.provider().wrap(b'k' * 32, b'ctx')")
+                      f"from bastion.crypto import kms; kms.provider().wrap(b'k' * 32, b'ctx', owner='{owner}')")
     assert result.returncode == 0, result.stderr
-    for key in (data_dir / "keys").iterdir():
+    for key in (data_dir / "keys").rglob("*.key"):
         assert stat.S_IMODE(key.stat().st_mode) == 0o600, key.name
     assert stat.S_IMODE((data_dir / "keys").stat().st_mode) == 0o700
 
-    exposed = data_dir / "keys" / "kek-v1.key"
+    exposed = data_dir / "keys" / "orgs" / f"{owner}-v1.key"
+    assert exposed.exists()
     exposed.chmod(0o644)
     for command in (["audit", "verify"], ["migrate"], ["manage", "check"]):
         refused = _bastion(data_dir, *command)

@@ -51,6 +51,14 @@ def update_organisation(request, org: str, payload: OrganisationPatch):
     return actions.update_organisation(request.access.organisation, **payload.dict(exclude_unset=True))
 
 
+@router.delete("/orgs/{org}", response={204: None})
+@requires("organisation.delete")
+def delete_organisation(request, org: str):
+    """Irreversible: every record, file and key of the organisation is gone (crypto-shredded)."""
+    actions.delete_organisation(request.access.organisation)
+    return Status(204, None)
+
+
 @router.get("/orgs/{org}", response=OrganisationOut)
 @requires("organisation.view")
 def get_organisation(request, org: str):

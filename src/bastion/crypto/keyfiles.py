@@ -21,7 +21,7 @@ def check_key_directory() -> None:
     directory = key_directory()
     if not directory.is_dir():
         return
-    for path in sorted(directory.iterdir()):
+    for path in sorted(directory.rglob("*")):
         if path.is_file():
             check_private_file(path)
 

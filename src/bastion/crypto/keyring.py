@@ -61,7 +61,7 @@ def create_version(organisation_id: uuid.UUID | str) -> DataKey:
     latest = DataKey.objects.filter(organisation_id=organisation_id).order_by("-version").first()
     version = (latest.version + 1) if latest else 1
     material = secrets.token_bytes(32)
-    wrapped = kms.provider().wrap(material, _context(organisation_id, version))
+    wrapped = kms.provider().wrap(material, _context(organisation_id, version), owner=organisation_id)
     row = DataKey.objects.create(organisation_id=organisation_id, version=version, provider=wrapped.provider,
                                  kek_id=wrapped.kek_id, wrapped=wrapped.blob)
     _remember((organisation_id, version), material)
@@ -91,3 +91,13 @@ def version(organisation_id: uuid.UUID | str, number: int) -> bytes:
     if row is None:
         raise kms.KeyUnavailable(f"no data key version {number} for this organisation")
     return _unwrap(row)
+
+
+def shred(organisation_id: uuid.UUID | str) -> int:
+    """Delete the organisation's data keys now, and destroy its KEK once this transaction commits:
+    after that no copy of its ciphertexts — in the database or in any backup — can be opened."""
+    organisation_id = str(organisation_id)
+    deleted, _ = DataKey.objects.filter(organisation_id=organisation_id).delete()
+    forget_cached(organisation_id)
+    transaction.on_commit(lambda: kms.provider().destroy(organisation_id))
+    return deleted

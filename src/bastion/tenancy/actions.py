@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from bastion.audit import chain as audit
+from bastion.crypto import keyring
+from bastion.crypto.models import ApiKey
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership, Organisation, Project, Role, Workspace
 from bastion.tenancy.permissions import BUILTIN_ROLES, PERMISSIONS, unknown_permissions
@@ -268,3 +270,15 @@ def delete_role(role: Role, *, grantor_grants: list[Membership] | None = None) -
     with transaction.atomic():
         _audit("role.deleted", role, {"name": role.name, "permissions": role.permissions})
         role.delete()
+
+
+def delete_organisation(organisation: Organisation) -> None:
+    """Delete an organisation and crypto-shred it: its data keys go with it, and its KEK is destroyed
+    in the KMS once this commits, so its ciphertexts stay unreadable even in old backups. Its audit
+    chain stays (append-only, verifiable), with this deletion as its last event."""
+    with context.tenant_context(organisation.id):
+        _audit("organisation.deleted", organisation, {"name": organisation.name, "slug": organisation.slug},
+               organisation_id=organisation.id)
+        ApiKey.objects.filter(organisation_id=organisation.id).delete()
+        keyring.shred(organisation.id)
+        organisation.delete()

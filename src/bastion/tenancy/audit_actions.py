@@ -5,6 +5,7 @@ from bastion.audit.registry import register
 register({
     "organisation.created": "An organisation was founded",
     "organisation.updated": "An organisation's settings changed",
+    "organisation.deleted": "An organisation was deleted and its keys destroyed",
     "workspace.created": "A workspace was created",
     "workspace.updated": "A workspace was renamed or described",
     "workspace.deleted": "A workspace and everything in it was deleted",

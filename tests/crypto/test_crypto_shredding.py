@@ -1,0 +1,70 @@
+"""Deleting an organisation destroys its keys: its ciphertexts cannot be opened, not even from a backup."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from bastion.audit.models import AuditEvent
+from bastion.audit.verification import verify_chain
+from bastion.crypto import envelope, keyring, kms
+from bastion.crypto.models import DataKey
+from bastion.records.models import Supplier
+from bastion.tenancy import context
+
+
+def _backup_of(ns) -> dict:
+    """What a database backup holds for one supplier: its ciphertext and the wrapped data key."""
+    with context.tenant_context(ns.organisation.id), connection.cursor() as cursor:
+        supplier_id = ns.supplier.id.hex if connection.vendor == "sqlite" else ns.supplier.id
+        cursor.execute("SELECT contact_email FROM records_supplier WHERE id = %s", [supplier_id])
+        ciphertext = cursor.fetchone()[0]
+        key = DataKey.objects.get(organisation_id=ns.organisation.id, version=1)
+        return {"ciphertext": ciphertext, "key": kms.Wrapped(key.provider, key.kek_id, bytes(key.wrapped))}
+
+
+def test_deleting_an_organisation_shreds_it(world, client_for, django_capture_on_commit_callbacks):
+    acme = world.acme
+    backup = _backup_of(acme)
+    ad = envelope.associated_data(acme.organisation.id, "records_supplier", "contact_email", acme.supplier.id)
+    context_bytes = f"bastion-data-key|{acme.organisation.id}|1".encode()
+    assert kms.provider().unwrap(backup["key"], context_bytes)  # readable before
+
+    assert client_for(acme.users["admin"]).delete("/api/v1/orgs/acme").status_code == 403  # owners only
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_for(acme.users["owner"]).delete("/api/v1/orgs/acme").status_code == 204
+
+    # The live data is gone, and so are the keys.
+    with context.tenant_context(acme.organisation.id):
+        assert not Supplier.objects.exists()
+        assert not DataKey.objects.filter(organisation_id=acme.organisation.id).exists()
+    # A restored backup does not help: its wrapped data key no longer opens, so neither does the ciphertext.
+    keyring.forget_cached()
+    with pytest.raises(kms.KeyUnavailable):
+        kms.provider().unwrap(backup["key"], context_bytes)
+    with context.tenant_context(acme.organisation.id):
+        DataKey.objects.create(organisation_id=acme.organisation.id, version=1, provider=backup["key"].provider,
+                               kek_id=backup["key"].kek_id, wrapped=backup["key"].blob)
+        with pytest.raises(envelope.DecryptionFailed):
+            envelope.decrypt(backup["ciphertext"], organisation_id=acme.organisation.id, ad=ad)
+
+    # The other organisation is untouched; the deleted one's audit chain stays whole and says what happened.
+    globex = _backup_of(world.globex)
+    assert kms.provider().unwrap(globex["key"], f"bastion-data-key|{world.globex.organisation.id}|1".encode())
+    with context.tenant_context(acme.organisation.id):
+        last = AuditEvent.objects.filter(chain_id=acme.organisation.id).order_by("-seq").first()
+    assert last.action == "organisation.deleted"
+    assert verify_chain(str(acme.organisation.id)).ok
+
+
+def test_a_failed_deletion_destroys_no_key(world, monkeypatch):
+    """The KEK is destroyed only after the deletion commits."""
+    from bastion.tenancy import actions
+
+    acme = world.acme
+    backup = _backup_of(acme)
+    monkeypatch.setattr(type(acme.organisation), "delete", lambda self: (_ for _ in ()).throw(RuntimeError("disk full")))
+    with pytest.raises(RuntimeError):
+        actions.delete_organisation(acme.organisation)
+    keyring.forget_cached()
+    assert kms.provider().unwrap(backup["key"], f"bastion-data-key|{acme.organisation.id}|1".encode())
