@@ -69,8 +69,18 @@ def create_version(organisation_id: uuid.UUID | str) -> DataKey:
 
 
 def current(organisation_id: uuid.UUID | str) -> tuple[int, bytes]:
-    """(version, key) to encrypt with: the organisation's newest data key, made on first use."""
+    """(version, key) to encrypt with: the organisation's newest data key, made on first use.
+
+    Which version is newest is cached like the key itself: after a rotation, other processes
+    move to the new version within ``BASTION_DATA_KEY_CACHE_SECONDS`` (older versions stay
+    readable until retired, so nothing is lost meanwhile)."""
     organisation_id = str(organisation_id)
+    newest = _cached((organisation_id, 0))
+    if newest is not None:
+        number = int.from_bytes(newest, "big")
+        cached = _cached((organisation_id, number))
+        if cached is not None:
+            return number, cached
     row = DataKey.objects.filter(organisation_id=organisation_id, retired_at__isnull=True).order_by("-version").first()
     if row is None:
         try:
@@ -78,6 +88,7 @@ def current(organisation_id: uuid.UUID | str) -> tuple[int, bytes]:
                 row = create_version(organisation_id)
         except IntegrityError:  # another request made version 1 first
             row = DataKey.objects.filter(organisation_id=organisation_id).order_by("-version").first()
+    _remember((organisation_id, 0), row.version.to_bytes(4, "big"))  # slot 0: which version is newest
     return row.version, _cached((organisation_id, row.version)) or _unwrap(row)
 
 
