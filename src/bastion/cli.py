@@ -151,6 +151,18 @@ def cmd_audit_export(args) -> None:
     sys.exit(code)
 
 
+def cmd_keys_rotate(args) -> None:
+    _setup()
+    from bastion.commands import keys
+    from bastion.commands.audit import CommandError
+
+    try:
+        run = keys.resume if args.resume else keys.rotate
+        sys.exit(run(args.org, batch_size=args.batch_size))
+    except CommandError as exc:
+        fail(f"bastion keys rotate: {exc}")
+
+
 def cmd_worker(args) -> None:
     _setup()
     from django.core.management import call_command
@@ -195,6 +207,13 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("--org", metavar="SLUG", required=True)
     export.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
     export.set_defaults(func=cmd_audit_export)
+
+    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="keys_command", required=True)
+    rotate = keys.add_parser("rotate", help="new KEK and data key versions, re-encrypt everything, retire the unused")
+    rotate.add_argument("--org", metavar="SLUG", help="only this organisation")
+    rotate.add_argument("--batch-size", type=int, default=500)
+    rotate.add_argument("--resume", action="store_true", help="finish an interrupted rotation without starting another")
+    rotate.set_defaults(func=cmd_keys_rotate)
 
     worker = sub.add_parser("worker", help="run background and periodic jobs (audit verification, checkpoints)")
     worker.add_argument("--workers", type=int, default=2)

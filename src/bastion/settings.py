@@ -183,6 +183,7 @@ BASTION_AUDIT_VERIFY_HOUR = env_int("BASTION_AUDIT_VERIFY_HOUR", 3, minimum=0)
 BASTION_KMS = env("BASTION_KMS", "local")
 if BASTION_KMS not in {"local"}:
     raise ConfigError(f"BASTION_KMS={BASTION_KMS!r} is not supported by this version (supported: local)")
+BASTION_KEY_MAX_AGE_DAYS = env_int("BASTION_KEY_MAX_AGE_DAYS", 365, minimum=1)
 BASTION_DATA_KEY_CACHE_SECONDS = env_int("BASTION_DATA_KEY_CACHE_SECONDS", 300, minimum=0)
 
 # Background and periodic jobs (Huey): SQLite in the data dir by default, Redis across machines.

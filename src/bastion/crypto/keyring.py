@@ -21,7 +21,7 @@ _lock = threading.Lock()
 MAX_CACHED = 1024
 
 
-def _context(organisation_id: str, version: int) -> bytes:
+def wrap_context(organisation_id: str, version: int) -> bytes:
     return f"bastion-data-key|{organisation_id}|{version}".encode()
 
 
@@ -50,7 +50,7 @@ def forget_cached(organisation_id: str | None = None) -> None:
 
 def _unwrap(row: DataKey) -> bytes:
     wrapped = kms.Wrapped(row.provider, row.kek_id, bytes(row.wrapped))
-    material = kms.provider().unwrap(wrapped, _context(str(row.organisation_id), row.version))
+    material = kms.provider().unwrap(wrapped, wrap_context(str(row.organisation_id), row.version))
     _remember((str(row.organisation_id), row.version), material)
     return material
 
@@ -61,7 +61,7 @@ def create_version(organisation_id: uuid.UUID | str) -> DataKey:
     latest = DataKey.objects.filter(organisation_id=organisation_id).order_by("-version").first()
     version = (latest.version + 1) if latest else 1
     material = secrets.token_bytes(32)
-    wrapped = kms.provider().wrap(material, _context(organisation_id, version), owner=organisation_id)
+    wrapped = kms.provider().wrap(material, wrap_context(organisation_id, version), owner=organisation_id)
     row = DataKey.objects.create(organisation_id=organisation_id, version=version, provider=wrapped.provider,
                                  kek_id=wrapped.kek_id, wrapped=wrapped.blob)
     _remember((organisation_id, version), material)

@@ -13,6 +13,7 @@ from bastion.audit import alerts
 from bastion.audit.chain import checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
 from bastion.commands import audit as audit_commands
+from bastion.commands import keys as key_commands
 
 logger = logging.getLogger("bastion.operations")
 
@@ -37,3 +38,15 @@ def audit_verify_daily() -> int:
     else:
         logger.error("daily audit verification found broken chains:\n%s", out.getvalue())
     return code
+
+
+@db_periodic_task(crontab(hour="4", minute="7"))
+@lock_task("keys-rotate-due")
+def rotate_old_keys() -> int:
+    """Rotate every organisation whose newest data key is older than BASTION_KEY_MAX_AGE_DAYS."""
+    out, err = io.StringIO(), io.StringIO()
+    with acting_as(SYSTEM):
+        key_commands.rotate(only_older_than_days=settings.BASTION_KEY_MAX_AGE_DAYS, out=out, err=err)
+    if out.getvalue():
+        logger.info("scheduled key rotation:\n%s", out.getvalue())
+    return out.getvalue().count("rotated ")

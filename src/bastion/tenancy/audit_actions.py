@@ -20,4 +20,5 @@ register({
     "role.deleted": "A custom role was deleted",
     "api_key.created": "An API key was created",
     "api_key.revoked": "An API key was revoked",
+    "keys.rotated": "The organisation's encryption keys were rotated and its data re-encrypted",
 })
