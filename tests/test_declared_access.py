@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, get_resolver
-
 from bastion.api import api
+from tests.tenancy.test_isolation_matrix import non_api_patterns
 
 MARKERS = ("required_permission", "requires_authentication", "public")
 
 
-def _patterns(resolver, prefix=""):
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            if entry.namespace == "api":
-                continue
-            yield from _patterns(entry, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), entry.callback
-
-
 def test_every_view_declares_its_access():
-    undeclared = [route for route, view in _patterns(get_resolver()) if not any(hasattr(view, m) for m in MARKERS)]
+    undeclared = [route for _, route, pattern in non_api_patterns()
+                  if not any(hasattr(pattern.callback, m) for m in MARKERS)]
     assert undeclared == [], f"views without @requires/@authenticated/@public: {undeclared}"
 
 

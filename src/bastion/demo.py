@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from bastion.config import env
 from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Organisation
@@ -35,8 +36,6 @@ SUPPLIERS = [("Northern Steel Ltd", "GB"), ("RhineFreight GmbH", "DE"), ("Atlas 
 
 
 def demo_password() -> tuple[str, bool]:
-    from bastion.config import env
-
     configured = env("BASTION_DEMO_PASSWORD")
     return (configured, False) if configured else (secrets.token_urlsafe(12), True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 
@@ -68,43 +69,11 @@ def test_thousands_of_concurrent_appends_make_one_valid_chain(db, settings):
         forget(chain_id)
 
 
-def test_appends_in_different_organisations_do_not_wait_for_each_other(db):
-    held, other = str(uuid.uuid4()), str(uuid.uuid4())
+@contextlib.contextmanager
+def _chain_held(chain_id: str):
+    """A thread appends to ``chain_id`` and keeps its transaction (and the head's lock) open
+    until the block ends."""
     locked, release = threading.Event(), threading.Event()
-    outcome = {}
-
-    def hold_the_first_chain(_):
-        with transaction.atomic():
-            set_setting("bastion.org_id", held)
-            audit.record("audit.exported", organisation_id=held, resource_type="holder")
-            locked.set()
-            release.wait(timeout=30)
-
-    def append_to_the_other_chain(_):
-        locked.wait(timeout=30)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '2s'")
-            set_setting("bastion.org_id", other)
-            outcome["event"] = audit.record("audit.exported", organisation_id=other, resource_type="other")
-        release.set()
-
-    holder = threading.Thread(target=lambda: _run_threads(hold_the_first_chain, 1))
-    holder.start()
-    try:
-        assert _run_threads(append_to_the_other_chain, 1) == []
-        assert outcome["event"].seq == 1
-    finally:
-        release.set()
-        holder.join()
-        forget(held)
-        forget(other)
-
-
-def test_a_second_append_to_the_same_chain_waits_for_the_first(db):
-    chain_id = str(uuid.uuid4())
-    locked, release = threading.Event(), threading.Event()
-    errors = []
 
     def hold(_):
         with transaction.atomic():
@@ -113,25 +82,37 @@ def test_a_second_append_to_the_same_chain_waits_for_the_first(db):
             locked.set()
             release.wait(timeout=30)
 
-    def contend(_):
-        locked.wait(timeout=30)
-        try:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL lock_timeout = '500ms'")
-                set_setting("bastion.org_id", chain_id)
-                audit.record("audit.exported", organisation_id=chain_id, resource_type="contender")
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            release.set()
-
     holder = threading.Thread(target=lambda: _run_threads(hold, 1))
     holder.start()
     try:
-        _run_threads(contend, 1)
-        assert len(errors) == 1 and "lock timeout" in str(errors[0])
+        assert locked.wait(timeout=30)
+        yield
     finally:
         release.set()
         holder.join()
         forget(chain_id)
+
+
+def _append_with_lock_timeout(chain_id: str, timeout: str):
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{timeout}'")
+        set_setting("bastion.org_id", chain_id)
+        return audit.record("audit.exported", organisation_id=chain_id, resource_type="contender")
+
+
+def test_appends_in_different_organisations_do_not_wait_for_each_other(db):
+    held, other = str(uuid.uuid4()), str(uuid.uuid4())
+    outcome = {}
+    with _chain_held(held):
+        errors = _run_threads(lambda _: outcome.update(event=_append_with_lock_timeout(other, "2s")), 1)
+    forget(other)
+    assert errors == []
+    assert outcome["event"].seq == 1
+
+
+def test_a_second_append_to_the_same_chain_waits_for_the_first(db):
+    chain_id = str(uuid.uuid4())
+    with _chain_held(chain_id):
+        errors = _run_threads(lambda _: _append_with_lock_timeout(chain_id, "500ms"), 1)
+    assert len(errors) == 1 and "lock timeout" in str(errors[0])

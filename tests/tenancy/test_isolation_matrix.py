@@ -152,20 +152,21 @@ def test_api_requires_a_credential(item, world, client):
 # Console -----------------------------------------------------------------------------------
 
 
-def _console_patterns(resolver=None, prefix="", namespace=""):
+def non_api_patterns(resolver=None, prefix="", namespace=""):
+    """(namespace, route, pattern) of every URL outside the JSON API."""
     resolver = resolver or get_resolver()
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             if entry.namespace == "api":
                 continue
-            yield from _console_patterns(entry, prefix + str(entry.pattern), entry.namespace or namespace)
+            yield from non_api_patterns(entry, prefix + str(entry.pattern), entry.namespace or namespace)
         elif isinstance(entry, URLPattern):
             yield namespace, prefix + str(entry.pattern), entry
 
 
 CONSOLE_PAGES = [
     (route, pattern)
-    for namespace, route, pattern in _console_patterns()
+    for namespace, route, pattern in non_api_patterns()
     if namespace == "console" and getattr(pattern.callback, "required_permission", None)
 ]
 

@@ -4,6 +4,7 @@
 import base64
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -90,8 +91,6 @@ def inclusion_proof(request, org: str, q: Query[ProofQuery]):
     checkpoint = (Checkpoint.objects.filter(chain_id=chain_id, tree_size=q.tree_size).first() if q.tree_size
                   else Checkpoint.objects.filter(chain_id=chain_id).order_by("-tree_size").first())
     if checkpoint is None or checkpoint.tree_size < event.seq:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"tree_size": ValidationError(
             "No signed checkpoint covers this event yet.", code="not_checkpointed")})
     proof = export.inclusion(chain_id, event.seq, checkpoint.tree_size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import uuid
 from typing import TextIO
 
 from django.db import transaction
@@ -20,12 +21,12 @@ def rotate(slug: str | None = None, *, batch_size: int = 500, only_older_than_da
     if slug is not None and not chosen:
         raise CommandError(f"no organisation with slug {slug!r}")
     for organisation_id, name in sorted(chosen.items(), key=lambda item: item[1]):
-        with context.tenant_context(organisation_id_uuid(organisation_id)):
+        with context.tenant_context(uuid.UUID(organisation_id)):
             if only_older_than_days is not None and not rotation.due(organisation_id, only_older_than_days):
                 continue
             version = rotation.new_versions(organisation_id)
         rewritten = _reencrypt(organisation_id, name, batch_size, err)
-        with context.tenant_context(organisation_id_uuid(organisation_id)):
+        with context.tenant_context(uuid.UUID(organisation_id)):
             retired = rotation.retire_unused(organisation_id)
             with transaction.atomic():
                 audit.record("keys.rotated", organisation_id=organisation_id, resource_type="organisation",
@@ -41,7 +42,7 @@ def resume(slug: str | None = None, *, batch_size: int = 500, out: TextIO = sys.
     for organisation_id, name in sorted(organisation_slugs().items(), key=lambda item: item[1]):
         if slug is None or name == slug:
             rewritten = _reencrypt(organisation_id, name, batch_size, err)
-            with context.tenant_context(organisation_id_uuid(organisation_id)):
+            with context.tenant_context(uuid.UUID(organisation_id)):
                 retired = rotation.retire_unused(organisation_id)
             out.write(f"resumed {name}: {rewritten} rows re-encrypted, retired {retired or 'none'}\n")
     return 0
@@ -54,15 +55,9 @@ def _reencrypt(organisation_id: str, name: str, batch_size: int, err: TextIO) ->
 
     rewritten = rotation.reencrypt(
         organisation_id,
-        in_transaction=lambda: context.tenant_context(organisation_id_uuid(organisation_id)),
+        in_transaction=lambda: context.tenant_context(uuid.UUID(organisation_id)),
         batch_size=batch_size,
         progress=progress,
     )
     err.write("\n")
     return rewritten
-
-
-def organisation_id_uuid(organisation_id: str):
-    import uuid
-
-    return uuid.UUID(organisation_id)

@@ -20,6 +20,8 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
 from bastion.crypto.api_key_auth import ApiKeyPrincipal
 from bastion.tenancy import context
 from bastion.tenancy.models import SLUG_PATTERN, Membership, Organisation, Project, Role, Workspace
@@ -108,8 +110,6 @@ class Access:
             return queryset
         ws_ids = {g.workspace_id for g in self.grants if g.workspace_id}
         project_ids = {g.project_id for g in self.grants if g.project_id}
-        from django.db.models import Q
-
         return queryset.filter(Q(workspace_id__in=ws_ids) | Q(id__in=project_ids))
 
 
