@@ -24,17 +24,18 @@ def _bastion(data_dir: Path, *args):
 def test_key_files_are_created_private_and_an_exposed_one_stops_every_command():
     data_dir = Path(tempfile.mkdtemp(prefix="bastion-keys-"))
     assert _bastion(data_dir, "migrate", "--quiet").returncode == 0
-    assert _bastion(data_dir, "audit", "verify").returncode == 0
-    keys = sorted((data_dir / "keys").iterdir())
-    assert [k.name for k in keys] == ["audit-signing.ed25519"]
-    # The first encryption makes the local KEK.
+    # The first key made here is an organisation's KEK (the first encryption makes it).
     owner = "0b5e1c2a-7d4e-4f00-9a1b-2c3d4e5f6a7b"
     result = _bastion(data_dir, "manage", "shell", "-c",
                       f"from bastion.crypto import kms; kms.provider().wrap(b'k' * 32, b'ctx', owner='{owner}')")
     assert result.returncode == 0, result.stderr
-    for key in (data_dir / "keys").rglob("*.key"):
-        assert stat.S_IMODE(key.stat().st_mode) == 0o600, key.name
-    assert stat.S_IMODE((data_dir / "keys").stat().st_mode) == 0o700
+    assert _bastion(data_dir, "audit", "verify").returncode == 0  # makes the audit signing key
+    keys = data_dir / "keys"
+    assert sorted(p.name for p in keys.iterdir()) == ["audit-signing.ed25519", "orgs"]
+    for key in keys.rglob("*"):
+        expected = 0o700 if key.is_dir() else 0o600
+        assert stat.S_IMODE(key.stat().st_mode) == expected, key
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o700
 
     exposed = data_dir / "keys" / "orgs" / f"{owner}-v1.key"
     assert exposed.exists()

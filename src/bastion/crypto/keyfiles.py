@@ -30,7 +30,10 @@ def read_or_create(name: str, size: int = 32) -> bytes:
     """A random key of ``size`` bytes kept base64-encoded in ``keys/<name>`` (created 0600, never rewritten)."""
     path = key_directory() / name
     if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Every directory down to the file private, not just the last one (``parents=True``
+        # would make the intermediate ones with the default mode).
+        key_directory().mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
