@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Iterator
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -22,6 +23,8 @@ from bastion.records.evidence import store_evidence
 from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
 from bastion.tenancy import actions, context
 from bastion.tenancy.api_keys import create as create_api_key
+from bastion.tenancy.artifacts import create as create_ephemeral_artifact
+from bastion.tenancy.credentials import store as store_credential
 from bastion.tenancy.models import Membership
 
 ROLES = ("owner", "admin", "editor", "viewer")
@@ -114,6 +117,11 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
         owner_grants = list(Membership.objects.filter(user=users["owner"]))
         api_key, api_token = create_api_key(organisation, name="CI export", scopes=["records.view", "evidence.view"],
                                             expires_in_days=30, creator=users["owner"], creator_grants=owner_grants)
+        credential = store_credential(organisation, name="GitHub", service="github", kind="oauth",
+                                      secret=f"gho_{slug}AccessTokenSecret0123456789",
+                                      refresh_token=f"ghr_{slug}RefreshTokenSecret0123456789")
+        export = create_ephemeral_artifact(organisation, [b'{"type":"header"}\n'], purpose="export",
+                                           action="audit.exported")
         energy = EnergyRecord.objects.create(
             organisation=organisation, project=project, meter="MTR-1", site="London", kwh=Decimal("5400"),
             source="grid", period_start=datetime.date(2025, 2, 1), period_end=datetime.date(2025, 2, 28),
@@ -122,7 +130,7 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
         organisation=organisation, slug=slug, users=users, workspace=workspace, project=project,
         other_project=other_project, supplier=supplier, emissions=emissions, emission=emissions[0], energy=energy,
         evidence=evidence, custom_role=custom_role, viewer_membership=viewer_membership,
-        api_key=api_key, api_token=api_token,
+        api_key=api_key, api_token=api_token, credential=credential, export=export,
     )
 
 
@@ -162,3 +170,21 @@ def client_for(client, django_user_model):
         return signed_in
 
     return make
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A real S3 + KMS HTTP endpoint (``moto_server``) for this test session, with dummy credentials."""
+    from tests.peers.moto import CREDENTIALS, moto_server
+
+    saved = {key: os.environ.get(key) for key in CREDENTIALS}
+    os.environ.update(CREDENTIALS)
+    try:
+        with moto_server() as url:
+            yield url
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

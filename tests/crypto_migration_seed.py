@@ -1,9 +1,12 @@
-"""Run as a script by tests/crypto/test_existing_data_is_encrypted.py: writes a supplier the way
-the schema before encryption stored it (clear text), as the owner role, in its organisation's context."""
+"""Run as a script by tests/crypto/test_existing_data_is_encrypted.py: writes a supplier and an
+evidence file the way the schema before encryption stored them (clear text, the file in clear in
+object storage), as the owner role, in its organisation's context."""
 
+import hashlib
 import os
 import sys
 import uuid
+from pathlib import Path
 
 import django
 
@@ -12,7 +15,12 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
-organisation, workspace, project, supplier = (str(uuid.uuid4()) for _ in range(4))
+organisation, workspace, project, supplier, evidence = (str(uuid.uuid4()) for _ in range(5))
+CLEAR_FILE = b"%PDF-1.4\nLegacy invoice 4711 in clear\n"
+storage_key = f"org/{organisation}/evidence/{evidence}"
+clear_path = Path(os.environ["BASTION_DATA_DIR"], "objects", storage_key)
+clear_path.parent.mkdir(parents=True)
+clear_path.write_bytes(CLEAR_FILE)
 
 
 def uid(value: str) -> str:
@@ -35,4 +43,11 @@ with transaction.atomic(), connection.cursor() as cursor:
         " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
         [uid(supplier), uid(organisation), uid(project)],
     )
-sys.stdout.write(f"{organisation} {supplier}\n")
+    cursor.execute(
+        "INSERT INTO records_evidencefile (id, organisation_id, project_id, filename, content_type, size, sha256,"
+        " storage_key, created_at, updated_at)"
+        " VALUES (%s, %s, %s, 'invoice.pdf', 'application/pdf', %s, %s, %s, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        [uid(evidence), uid(organisation), uid(project), len(CLEAR_FILE), hashlib.sha256(CLEAR_FILE).hexdigest(),
+         storage_key],
+    )
+sys.stdout.write(f"{organisation} {supplier} {evidence}\n")

@@ -67,3 +67,28 @@ def check_private_file(path: Path) -> None:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"key file {path} is readable by group or others (mode {mode:04o}); run: chmod 600 {path}")
+
+
+def object_storage(url: str, default_directory: Path) -> dict:
+    """The ``STORAGES["default"]`` entry for ``BASTION_STORAGE_URL``: empty for a local directory,
+    ``file:///path`` for another directory, ``s3://bucket[/prefix][?endpoint_url=…&region=…]``."""
+    from urllib.parse import parse_qs, urlsplit
+
+    if not url:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(default_directory), "base_url": None}}
+    parts = urlsplit(url)
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    if parts.scheme == "file" and parts.path:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": parts.path, "base_url": None}}
+    if parts.scheme == "s3" and parts.netloc:
+        unknown = set(query) - {"endpoint_url", "region"}
+        if unknown:
+            raise ConfigError(f"BASTION_STORAGE_URL: unknown option(s) {', '.join(sorted(unknown))} "
+                              "(known: endpoint_url, region)")
+        return {"BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {"bucket_name": parts.netloc, "location": parts.path.strip("/"),
+                            "endpoint_url": query.get("endpoint_url"), "region_name": query.get("region"),
+                            "default_acl": None, "file_overwrite": False, "querystring_auth": True}}
+    raise ConfigError(f"BASTION_STORAGE_URL={url!r}: use file:///directory or s3://bucket[/prefix]")

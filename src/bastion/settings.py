@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from bastion.config import ConfigError, data_dir, env, env_bool, env_int, env_list
+from bastion.config import ConfigError, data_dir, env, env_bool, env_int, env_list, object_storage
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -160,13 +160,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Object storage for evidence files and other artifacts (always encrypted before upload):
+# a directory in the data dir, or S3-compatible storage given as
+# BASTION_STORAGE_URL=s3://bucket[/prefix][?endpoint_url=https://…&region=…] (credentials: the
+# standard AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an instance role).
+BASTION_STORAGE_URL = env("BASTION_STORAGE_URL", "")
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(DATA_DIR / "objects"), "base_url": None},
-    },
+    "default": object_storage(BASTION_STORAGE_URL, DATA_DIR / "objects"),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Ephemeral artifacts (exports, temporary files) are deleted after use, or after this many days.
+BASTION_EPHEMERAL_ARTIFACT_DAYS = env_int("BASTION_EPHEMERAL_ARTIFACT_DAYS", 14, minimum=1)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -181,8 +185,10 @@ BASTION_AUDIT_VERIFY_HOUR = env_int("BASTION_AUDIT_VERIFY_HOUR", 3, minimum=0)
 
 # Keys: the KMS holding key-encryption keys, and how long an unwrapped data key stays in memory.
 BASTION_KMS = env("BASTION_KMS", "local")
-if BASTION_KMS not in {"local"}:
-    raise ConfigError(f"BASTION_KMS={BASTION_KMS!r} is not supported by this version (supported: local)")
+if BASTION_KMS not in {"local", "aws-kms"}:
+    raise ConfigError(f"BASTION_KMS={BASTION_KMS!r} is not supported by this version (supported: local, aws-kms)")
+BASTION_AWS_KMS_ENDPOINT_URL = env("BASTION_AWS_KMS_ENDPOINT_URL", "")  # empty: AWS's own endpoint for the region
+BASTION_AWS_REGION = env("BASTION_AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1"
 BASTION_KEY_MAX_AGE_DAYS = env_int("BASTION_KEY_MAX_AGE_DAYS", 365, minimum=1)
 BASTION_DATA_KEY_CACHE_SECONDS = env_int("BASTION_DATA_KEY_CACHE_SECONDS", 300, minimum=0)
 

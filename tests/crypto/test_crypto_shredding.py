@@ -3,24 +3,43 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.db import connection
 
 from bastion.audit.models import AuditEvent
 from bastion.audit.verification import verify_chain
-from bastion.crypto import envelope, keyring, kms
-from bastion.crypto.models import DataKey
+from bastion.crypto import artifacts, envelope, keyring, kms
+from bastion.crypto.models import Artifact, DataKey
 from bastion.records.models import Supplier
 from bastion.tenancy import context
 
 
 def _backup_of(ns) -> dict:
-    """What a database backup holds for one supplier: its ciphertext and the wrapped data key."""
+    """What a backup holds for one supplier and one evidence file: the supplier's ciphertext, the
+    evidence file's row (with its sealed file key) and stored bytes, and the wrapped data key."""
     with context.tenant_context(ns.organisation.id), connection.cursor() as cursor:
         supplier_id = ns.supplier.id.hex if connection.vendor == "sqlite" else ns.supplier.id
         cursor.execute("SELECT contact_email FROM records_supplier WHERE id = %s", [supplier_id])
         ciphertext = cursor.fetchone()[0]
         key = DataKey.objects.get(organisation_id=ns.organisation.id, version=1)
-        return {"ciphertext": ciphertext, "key": kms.Wrapped(key.provider, key.kek_id, bytes(key.wrapped))}
+        artifact = Artifact.objects.get(id=ns.evidence.artifact_id)
+        with storages["default"].open(artifact.storage_key) as stored:
+            file_bytes = stored.read()
+        return {"ciphertext": ciphertext, "key": kms.Wrapped(key.provider, key.kek_id, bytes(key.wrapped)),
+                "artifact": Artifact.objects.filter(id=artifact.id).values().get(), "file": file_bytes}
+
+
+def _restore_row(row: dict) -> None:
+    """Put a row back as a database restore would: the stored values, not through the model."""
+    def stored(value):
+        if connection.vendor == "sqlite" and hasattr(value, "hex") and not hasattr(value, "isoformat"):
+            return value.hex
+        return str(value) if isinstance(value, str) else value
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO crypto_artifact ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
+                       [stored(v) for v in row.values()])
 
 
 def test_deleting_an_organisation_shreds_it(world, client_for, django_capture_on_commit_callbacks):
@@ -47,6 +66,12 @@ def test_deleting_an_organisation_shreds_it(world, client_for, django_capture_on
                                kek_id=backup["key"].kek_id, wrapped=backup["key"].blob)
         with pytest.raises(envelope.DecryptionFailed):
             envelope.decrypt(backup["ciphertext"], organisation_id=acme.organisation.id, ad=ad)
+        # Nor does the evidence file, restored with its row, open.
+        assert not storages["default"].exists(backup["artifact"]["storage_key"])
+        storages["default"].save(backup["artifact"]["storage_key"], ContentFile(backup["file"]))
+        _restore_row(backup["artifact"])
+        with pytest.raises(artifacts.ArtifactUnreadable):
+            artifacts.read(Artifact.objects.get(id=backup["artifact"]["id"]))
 
     # The other organisation is untouched; the deleted one's audit chain stays whole and says what happened.
     globex = _backup_of(world.globex)

@@ -1,4 +1,5 @@
-"""Upgrading a database that holds supplier contacts in clear encrypts them in place (both backends)."""
+"""Upgrading a database that holds supplier contacts and evidence files in clear encrypts them in
+place, and indexes the contact emails for search (both backends)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def test_the_migration_seals_clear_text_contacts(tmp_path):
     with _postgres_database(env):
         _run(env, "-m", "bastion.cli", "migrate", "records", "0001", "--quiet")
         seed_env = {**env, "BASTION_DB_AS_ADMIN": "1"}
-        organisation, supplier = _run(seed_env, str(Path(ROOT, "tests", "crypto_migration_seed.py"))).split()
+        organisation, supplier, evidence = _run(seed_env, str(Path(ROOT, "tests", "crypto_migration_seed.py"))).split()
         _run(env, "-m", "bastion.cli", "migrate", "--quiet")
         check = (
             "from bastion.tenancy import context\n"
@@ -36,8 +37,24 @@ def test_the_migration_seals_clear_text_contacts(tmp_path):
             "    with connection.cursor() as c:\n"
             "        c.execute('SELECT contact_name, contact_email, contract_value FROM records_supplier')\n"
             "        print(*c.fetchone())\n"
+            "    from bastion.crypto.blind_index import matching\n"
+            "    print(Supplier.objects.filter(matching(Supplier, 'contact_email', 'JANE@legacy.example',"
+            f" organisation_id='{organisation}')).count())\n"
+            "    from bastion.records.models import EvidenceFile\n"
+            "    from bastion.records.evidence import open_evidence\n"
+            f"    e = EvidenceFile.objects.get(id='{evidence}')\n"
+            "    print(repr(open_evidence(e).read()))\n"
+            "    print(e.artifact.storage_key)\n"
         )
-        clear, stored = _run(env, "-m", "bastion.cli", "manage", "shell", "-c", check).strip().splitlines()[-2:]
+        output = _run(env, "-m", "bastion.cli", "manage", "shell", "-c", check).strip().splitlines()
+        clear, stored, found, evidence_bytes, artifact_key = output[-5:]
+        objects = Path(env["BASTION_DATA_DIR"], "objects")
+        stored_files = {p.relative_to(objects).as_posix(): p.read_bytes() for p in objects.rglob("*") if p.is_file()}
     assert clear == "Jane Legacy jane@legacy.example 12345.67"
     assert "Jane" not in stored and "legacy" not in stored and "12345" not in stored
     assert all(part.startswith("QkUx") for part in stored.split())  # base64 of b"BE1": the envelope format
+    assert found == "1"
+    assert evidence_bytes == repr(b"%PDF-1.4\nLegacy invoice 4711 in clear\n")
+    # Only the encrypted copy is left in object storage; the clear one is gone.
+    assert list(stored_files) == [artifact_key]
+    assert stored_files[artifact_key].startswith(b"BEA1") and b"Legacy invoice" not in stored_files[artifact_key]

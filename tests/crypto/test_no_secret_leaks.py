@@ -48,16 +48,27 @@ def test_secrets_stay_out_of_every_output(world, client, client_for, caplog):
     keep(admin.patch(f"{base}/suppliers/{acme.supplier.id}", content_type="application/json",
                      data=json.dumps({"contact_email": "new.person@supplier.example", "contract_value": "991.50"})))
     keep(admin.get(f"/o/acme/p/{acme.project.id}/suppliers/"))
+    vault_secret, vault_refresh = "xoxb-vaulted-1234567890-abcdefghijkl", "refresh-vaulted-0987654321-zyxw"
+    stored = keep(admin.post("/api/v1/orgs/acme/credentials", content_type="application/json",
+                             data=json.dumps({"name": "Slack", "service": "slack", "kind": "oauth",
+                                              "secret": vault_secret, "refresh_token": vault_refresh})))
+    credential_url = f"/api/v1/orgs/acme/credentials/{stored.json()['id']}"
+    keep(admin.post(credential_url + "/rotate", content_type="application/json",
+                    data=json.dumps({"secret": vault_secret + "-v2", "refresh_token": "x" * 20000})))  # 422
+    keep(admin.get(credential_url))
+    keep(admin.get("/api/v1/orgs/acme/credentials"))
 
     with context.tenant_context(acme.organisation.id), transaction.atomic():
         stored_hash = ApiKey.objects.get(public_id=token[4:16]).secret_hash
+        assert acme.credential.secret  # opened while the key is at hand
         audit_details = [json.dumps({"changes": e.changes, "label": e.actor_label, "resource": e.resource_id})
                          for e in AuditEvent.objects.filter(chain_id=acme.organisation.id)]
         version, data_key = keyring.current(acme.organisation.id)
     kek = keyfiles.read_or_create(f"orgs/{acme.organisation.id}-v1.key")
     pepper = keyfiles.read_or_create("api-key-pepper.key")
 
-    secrets = [token, secret, stored_hash, *_forms(data_key), *_forms(kek), *_forms(pepper)]
+    secrets = [token, secret, stored_hash, *_forms(data_key), *_forms(kek), *_forms(pepper),
+               vault_secret, vault_refresh, acme.credential.secret, acme.credential.refresh_token]
     haystacks = {"responses": outputs, "logs": [caplog.text], "audit details": audit_details}
     for where, texts in haystacks.items():
         for text in texts:

@@ -13,8 +13,10 @@ import tempfile
 from bastion.audit.models import AuditEvent
 from bastion.commands import keys
 from bastion.crypto import envelope, keyfiles, keyring
-from bastion.crypto.models import DataKey
-from bastion.records.models import Supplier
+from bastion.crypto.blind_index import matching
+from bastion.crypto.models import Artifact, Credential, DataKey, IndexKey
+from bastion.records.evidence import open_evidence
+from bastion.records.models import EvidenceFile, Supplier
 from bastion.tenancy import context
 from tests.live_server import ROOT, _postgres_database
 
@@ -34,7 +36,9 @@ def test_rotation_reencrypts_one_organisation_and_retires_the_old_key(world):
     assert _versions(acme) == {1}
     out = io.StringIO()
     assert keys.rotate("acme", batch_size=7, out=out, err=io.StringIO()) == 0
-    assert "rotated acme: data key v2, 26 rows re-encrypted, retired [1]" in out.getvalue()
+    # 26 suppliers, the vaulted credential, and the file keys of the evidence file and of the export
+    # (their bytes keep their own keys).
+    assert "rotated acme: data key v2, 29 rows re-encrypted, retired [1]" in out.getvalue()
     assert _versions(acme) == {2} and _versions(globex) == {1}
     keyring.forget_cached()
     with context.tenant_context(acme.organisation.id):
@@ -42,7 +46,15 @@ def test_rotation_reencrypts_one_organisation_and_retires_the_old_key(world):
         old = DataKey.objects.get(organisation_id=acme.organisation.id, version=1)
         assert old.retired_at is not None and old.kek_id.endswith("/v2")  # re-wrapped, kept for backups
         [event] = AuditEvent.objects.filter(chain_id=acme.organisation.id, action="keys.rotated")
-    assert event.changes["rows_reencrypted"] == 26
+        assert IndexKey.objects.get(organisation_id=acme.organisation.id).kek_id.endswith("/v2")
+        assert Supplier.objects.filter(matching(Supplier, "contact_email", "s7@example.com",
+                                                organisation_id=acme.organisation.id)).count() == 1
+        assert Credential.objects.get(id=acme.credential.id).secret.startswith("gho_acme")
+        evidence = EvidenceFile.objects.get(id=acme.evidence.id)
+        assert envelope.key_version_of(Artifact.objects.filter(id=evidence.artifact_id).values_list(
+            "file_key", flat=True).get()) == 2
+        assert open_evidence(evidence).read() == b"%PDF-1.4\nacme invoice\n"
+    assert event.changes["rows_reencrypted"] == 29
     assert (keyfiles.key_directory() / "orgs" / f"{acme.organisation.id}-v2.key").exists()
 
 

@@ -29,6 +29,8 @@ PARAMS = {
     "membership_id": lambda o: o.viewer_membership.id,
     "role_id": lambda o: o.custom_role.id,
     "api_key_id": lambda o: o.api_key.id,
+    "credential_id": lambda o: o.credential.id,
+    "artifact_id": lambda o: o.export.id,
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 

@@ -10,6 +10,7 @@ from bastion.api.audit import router as audit_router
 from bastion.api.members import router as members_router
 from bastion.api.organisations import router as organisations_router
 from bastion.api.api_keys import router as api_keys_router
+from bastion.api.credentials import router as credentials_router
 from bastion.api.records import router as records_router
 from bastion.api.routing import credentials
 
@@ -31,4 +32,5 @@ api.add_router("", members_router)
 api.add_router("", records_router)
 api.add_router("", audit_router)
 api.add_router("", api_keys_router)
+api.add_router("", credentials_router)
 api.add_router("", audit_public_router)

@@ -3,12 +3,13 @@
 
 import base64
 import datetime
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
@@ -16,7 +17,8 @@ from bastion.api.schemas import PageQuery, Text, page_of
 from bastion.audit import chain as audit_chain
 from bastion.audit import export, queries, signing
 from bastion.audit.models import AuditEvent, Checkpoint
-from bastion.tenancy.access import public, requires
+from bastion.tenancy import artifacts
+from bastion.tenancy.access import NotFound, public, requires
 
 router = AuthorizingRouter(tags=["audit"])
 public_router = Router(tags=["audit"])
@@ -110,6 +112,36 @@ def export_log(request, org: str):
     response = StreamingHttpResponse(export.export_lines(str(organisation.id)), content_type="application/x-ndjson")
     response["Content-Disposition"] = f'attachment; filename="audit-{organisation.slug}.jsonl"'
     return response
+
+
+class ExportOut(Schema):
+    id: uuid.UUID
+    size: int
+    sha256: str
+    expires_at: datetime.datetime
+    download: str = Field(..., description="GET it once: the export is deleted as it is downloaded")
+
+
+@router.post("/orgs/{org}/audit/exports", response={201: ExportOut})
+@requires("audit.export")
+def create_export(request, org: str):
+    """Prepare the export as an encrypted file, for one download within BASTION_EPHEMERAL_ARTIFACT_DAYS."""
+    organisation = request.access.organisation
+    lines = (line.encode() for line in export.export_lines(str(organisation.id)))
+    artifact = artifacts.create(organisation, lines, purpose="export", action="audit.exported")
+    return Status(201, {"id": artifact.id, "size": artifact.size, "sha256": artifact.sha256,
+                        "expires_at": artifact.expires_at,
+                        "download": f"/api/v1/orgs/{organisation.slug}/audit/exports/{artifact.id}"})
+
+
+@router.get("/orgs/{org}/audit/exports/{artifact_id}")
+@requires("audit.export")
+def download_export(request, org: str, artifact_id: uuid.UUID):
+    artifact = request.path_objects["artifact_id"]
+    if artifact.purpose != "export":
+        raise NotFound()
+    return FileResponse(artifacts.consume(artifact), as_attachment=True,
+                        filename=f"audit-{request.access.organisation.slug}.jsonl", content_type="application/x-ndjson")
 
 
 @public_router.get("/audit/public-keys", auth=None)

@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from bastion.crypto.artifacts import ArtifactUnreadable
 from bastion.records.csv_import import CsvImportError
 from bastion.records.editing import validation_fields
 from bastion.tenancy.access import AccessDenied
@@ -56,6 +57,12 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(DjangoValidationError)
     def invalid_data(request, exc: DjangoValidationError):
         return respond(request, 422, error_body("invalid_input", "The request has invalid fields.", validation_fields(exc)))
+
+    @api.exception_handler(ArtifactUnreadable)
+    def unreadable_file(request, exc: ArtifactUnreadable):
+        logger.error("stored file unreadable: %s", exc)  # altered or lost in object storage: an integrity alarm
+        return respond(request, 409, error_body("stored_file_unreadable",
+                                                "The stored file cannot be read: it was altered, lost or its keys destroyed."))
 
     @api.exception_handler(CsvImportError)
     def invalid_csv(request, exc: CsvImportError):

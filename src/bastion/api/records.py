@@ -9,7 +9,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Query, Schema, Status
+from ninja import Field, File, Form, Query, Schema, Status
 from ninja.files import UploadedFile
 
 from bastion.api.pagination import paginate
@@ -31,6 +31,7 @@ from bastion.api.schemas import (
     page_of,
 )
 from bastion.api.errors import error_body
+from bastion.crypto.blind_index import matching
 from bastion.records import csv_import, evidence
 from bastion.records.editing import delete_record, save_record
 from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile, Supplier
@@ -53,6 +54,10 @@ class PeriodQuery(PageQuery):
 class EmissionQuery(PeriodQuery):
     scope: int | None = None
     category: Text | None = None
+
+
+class SupplierQuery(PageQuery):
+    contact_email: Text | None = Field(None, max_length=254, description="exact match, case-insensitive (blind index)")
 
 
 def _in_project(request, model, item_id: uuid.UUID):
@@ -166,8 +171,12 @@ def delete_energy(request, org: str, project_id: uuid.UUID, energy_id: uuid.UUID
 
 @router.get(BASE + "/suppliers", response=page_of(SupplierOut))
 @requires("suppliers.view")
-def list_suppliers(request, org: str, project_id: uuid.UUID, q: Query[PageQuery]):
-    return paginate(Supplier.objects.filter(project=request.access.project), q.page, q.page_size)
+def list_suppliers(request, org: str, project_id: uuid.UUID, q: Query[SupplierQuery]):
+    suppliers = Supplier.objects.filter(project=request.access.project)
+    if q.contact_email is not None:
+        suppliers = suppliers.filter(matching(Supplier, "contact_email", q.contact_email,
+                                              organisation_id=request.access.organisation.id))
+    return paginate(suppliers, q.page, q.page_size)
 
 
 @router.post(BASE + "/suppliers", response={201: SupplierOut})

@@ -15,7 +15,7 @@ from ninja.constants import NOT_SET
 from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile, Supplier
 from bastion.audit.context import Actor
 from bastion.crypto import api_key_auth
-from bastion.crypto.models import ApiKey
+from bastion.crypto.models import ApiKey, Artifact, Credential
 from bastion.tenancy.access import NotFound, as_uuid, authorize
 from bastion.tenancy.models import Membership, Role
 
@@ -28,6 +28,8 @@ PATH_OBJECTS = {
     "membership_id": Membership,
     "role_id": Role,
     "api_key_id": ApiKey,
+    "credential_id": Credential,
+    "artifact_id": Artifact,
 }
 
 

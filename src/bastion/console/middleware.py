@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import render
 
+from bastion.crypto.artifacts import ArtifactUnreadable
 from bastion.tenancy.access import AccessDenied, NotFound, Unauthenticated
+
+logger = logging.getLogger("bastion.console")
 
 
 def _is_json_api(request) -> bool:
@@ -40,4 +45,8 @@ class AccessDeniedMiddleware:
             return _render(request, "console/403.html", 403)
         if isinstance(exception, ValidationError):
             return _render(request, "console/400.html", 400, {"errors": exception.messages})
+        if isinstance(exception, ArtifactUnreadable):
+            logger.error("stored file unreadable: %s", exception)
+            return _render(request, "console/400.html", 409,
+                           {"errors": ["The stored file cannot be read: it was altered, lost or its keys destroyed."]})
         return None

@@ -6,6 +6,11 @@ class CryptoConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
+        from bastion.crypto.artifacts import delete_stored_object
         from bastion.crypto.keyfiles import check_key_directory
+        from bastion.crypto.models import Artifact
 
         check_key_directory()
+        post_delete.connect(delete_stored_object, sender=Artifact, dispatch_uid="bastion.crypto.artifact")

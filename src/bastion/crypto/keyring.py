@@ -14,15 +14,22 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from bastion.crypto import kms
-from bastion.crypto.models import DataKey
+from bastion.crypto.models import DataKey, IndexKey
 
 _cache: OrderedDict[tuple[str, int], tuple[float, bytes]] = OrderedDict()
 _lock = threading.Lock()
 MAX_CACHED = 1024
 
 
+INDEX_KEY_SLOT = -1  # cache slot of the blind-index key; 0 holds which data key version is newest
+
+
 def wrap_context(organisation_id: str, version: int) -> bytes:
     return f"bastion-data-key|{organisation_id}|{version}".encode()
+
+
+def index_wrap_context(organisation_id: str) -> bytes:
+    return f"bastion-index-key|{organisation_id}".encode()
 
 
 def _cached(key: tuple[str, int]) -> bytes | None:
@@ -50,7 +57,7 @@ def forget_cached(organisation_id: str | None = None) -> None:
 
 def _unwrap(row: DataKey) -> bytes:
     wrapped = kms.Wrapped(row.provider, row.kek_id, bytes(row.wrapped))
-    material = kms.provider().unwrap(wrapped, wrap_context(str(row.organisation_id), row.version))
+    material = kms.provider_for(row.provider).unwrap(wrapped, wrap_context(str(row.organisation_id), row.version))
     _remember((str(row.organisation_id), row.version), material)
     return material
 
@@ -104,11 +111,43 @@ def version(organisation_id: uuid.UUID | str, number: int) -> bytes:
     return _unwrap(row)
 
 
+def index_key(organisation_id: uuid.UUID | str) -> bytes:
+    """The organisation's blind-index key, made on first use."""
+    organisation_id = str(organisation_id)
+    cached = _cached((organisation_id, INDEX_KEY_SLOT))
+    if cached is not None:
+        return cached
+    row = IndexKey.objects.filter(organisation_id=organisation_id).first()
+    if row is None:
+        material = secrets.token_bytes(32)
+        wrapped = kms.provider().wrap(material, index_wrap_context(organisation_id), owner=organisation_id)
+        try:
+            with transaction.atomic():
+                IndexKey.objects.create(organisation_id=organisation_id, provider=wrapped.provider,
+                                        kek_id=wrapped.kek_id, wrapped=wrapped.blob)
+        except IntegrityError:  # another request made it first: use theirs
+            row = IndexKey.objects.get(organisation_id=organisation_id)
+        else:
+            _remember((organisation_id, INDEX_KEY_SLOT), material)
+            return material
+    material = kms.provider_for(row.provider).unwrap(kms.Wrapped(row.provider, row.kek_id, bytes(row.wrapped)),
+                                                     index_wrap_context(organisation_id))
+    _remember((organisation_id, INDEX_KEY_SLOT), material)
+    return material
+
+
 def shred(organisation_id: uuid.UUID | str) -> int:
     """Delete the organisation's data keys now, and destroy its KEK once this transaction commits:
     after that no copy of its ciphertexts — in the database or in any backup — can be opened."""
     organisation_id = str(organisation_id)
+    # Every provider that may hold one of its KEKs: the configured one, the ones its keys name now,
+    # and local (an installation moved to another KMS keeps its old local KEKs for old backups).
+    providers = {settings.BASTION_KMS, "local"}
+    providers |= set(DataKey.objects.filter(organisation_id=organisation_id).values_list("provider", flat=True))
+    providers |= set(IndexKey.objects.filter(organisation_id=organisation_id).values_list("provider", flat=True))
     deleted, _ = DataKey.objects.filter(organisation_id=organisation_id).delete()
+    IndexKey.objects.filter(organisation_id=organisation_id).delete()
     forget_cached(organisation_id)
-    transaction.on_commit(lambda: kms.provider().destroy(organisation_id))
+    for name in sorted(providers):
+        transaction.on_commit(lambda name=name: kms.provider_for(name).destroy(organisation_id))
     return deleted

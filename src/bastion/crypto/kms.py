@@ -5,7 +5,10 @@ it outside the database is what makes crypto-shredding real: destroying an organ
 leaves its ciphertexts unreadable in the database *and in every backup of it*.
 
 ``local``: AES-256-GCM KEKs in ``$BASTION_DATA_DIR/keys/orgs/<organisation>-v<N>.key`` (0600).
-Every unwrap is counted.
+``aws-kms``: one AWS KMS key per organisation and version, named by the alias
+``alias/bastion/org/<organisation>/v<N>``.
+Every unwrap is counted. ``BASTION_KMS`` picks the provider that wraps; a wrapped key is always
+unwrapped by the provider that wrapped it, so rotation can move an installation to another one.
 """
 
 from __future__ import annotations
@@ -13,11 +16,15 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
 from prometheus_client import Counter
 
 from bastion.crypto import keyfiles
@@ -97,5 +104,111 @@ class LocalKMS:
         return destroyed
 
 
-def provider() -> LocalKMS:
-    return LocalKMS()
+_clients: dict[tuple[str | None, str], object] = {}
+_clients_lock = threading.Lock()
+
+
+def _aws_client():
+    """One boto3 KMS client per endpoint and region, made on first use (boto3 clients are thread-safe,
+    creating them is not)."""
+    where = (settings.BASTION_AWS_KMS_ENDPOINT_URL or None, settings.BASTION_AWS_REGION)
+    with _clients_lock:
+        if where not in _clients:
+            _clients[where] = boto3.client("kms", endpoint_url=where[0], region_name=where[1])
+        return _clients[where]
+
+
+class AwsKMS:
+    """The KEK id is the version's alias: readable, and once ``destroy`` has removed the aliases no
+    wrapped key (from the database or a backup) names a usable key any more."""
+
+    name = "aws-kms"
+    PENDING_DAYS = 7  # the shortest deletion window AWS KMS allows
+
+    def _alias(self, owner: str, version: int | str) -> str:
+        if not _OWNER.fullmatch(owner):
+            raise KeyUnavailable(f"not an organisation id: {owner!r}")
+        return f"alias/bastion/org/{owner}/v{version}"
+
+    def _versions(self, owner: str) -> dict[int, str]:
+        """version -> KMS key id, oldest first."""
+        prefix = self._alias(owner, "")
+        found = {}
+        for page in _aws_client().get_paginator("list_aliases").paginate():
+            for alias in page["Aliases"]:
+                number = alias["AliasName"].removeprefix(prefix)
+                if alias["AliasName"].startswith(prefix) and number.isdigit():
+                    found[int(number)] = alias["TargetKeyId"]
+        return dict(sorted(found.items()))
+
+    def _create(self, owner: str, version: int) -> str:
+        client = _aws_client()
+        key_id = client.create_key(
+            Description=f"Bastion key-encryption key v{version} of organisation {owner}",
+            Tags=[{"TagKey": "bastion:organisation", "TagValue": owner},
+                  {"TagKey": "bastion:kek-version", "TagValue": str(version)}],
+        )["KeyMetadata"]["KeyId"]
+        alias = self._alias(owner, version)
+        try:
+            client.create_alias(AliasName=alias, TargetKeyId=key_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "AlreadyExistsException":
+                raise
+            # Another process made this version first: use theirs, drop ours.
+            client.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=self.PENDING_DAYS)
+        return alias
+
+    def current_kek_id(self, owner: str) -> str:
+        versions = self._versions(owner)
+        return self._alias(owner, max(versions) if versions else 1)
+
+    def wrap(self, key: bytes, context: bytes, *, owner: str) -> Wrapped:
+        versions = self._versions(owner)
+        kek_id = self._alias(owner, max(versions)) if versions else self._create(owner, 1)
+        blob = _aws_client().encrypt(KeyId=kek_id, Plaintext=key, EncryptionContext={"bastion": context.decode()})
+        return Wrapped(self.name, kek_id, blob["CiphertextBlob"])
+
+    def unwrap(self, wrapped: Wrapped, context: bytes) -> bytes:
+        UNWRAPS.labels(self.name).inc()
+        try:
+            return _aws_client().decrypt(KeyId=wrapped.kek_id, CiphertextBlob=wrapped.blob,
+                                         EncryptionContext={"bastion": context.decode()})["Plaintext"]
+        except ClientError as exc:
+            raise KeyUnavailable(f"AWS KMS refused to unwrap a data key under {wrapped.kek_id} "
+                                 f"({exc.response['Error']['Code']}): altered, not this organisation's, "
+                                 "or its KEK is disabled or destroyed") from exc
+        except ParamValidationError:
+            raise KeyUnavailable(f"not a wrapped key AWS KMS can open (KEK {wrapped.kek_id!r})") from None
+        except BotoCoreError as exc:  # unreachable, timed out, no credentials
+            raise KeyUnavailable(f"AWS KMS is unavailable ({type(exc).__name__})") from exc
+
+    def new_kek(self, owner: str) -> str:
+        """Rotation: the owner's next KEK version; older ones stay until nothing is wrapped under them."""
+        return self._create(owner, max(self._versions(owner), default=0) + 1)
+
+    def destroy(self, owner: str) -> int:
+        """Crypto-shredding: disable every KEK version of ``owner``, schedule its deletion after the
+        shortest window AWS allows, and remove its alias. Irreversible once the window has passed."""
+        client = _aws_client()
+        versions = self._versions(owner)
+        for version, key_id in versions.items():
+            if client.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] != "PendingDeletion":  # not on a retry
+                client.disable_key(KeyId=key_id)
+                client.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=self.PENDING_DAYS)
+            client.delete_alias(AliasName=self._alias(owner, version))  # last, so a failed run can be retried
+        return len(versions)
+
+
+PROVIDERS: dict[str, type[LocalKMS] | type[AwsKMS]] = {"local": LocalKMS, "aws-kms": AwsKMS}
+
+
+def provider_for(name: str) -> LocalKMS | AwsKMS:
+    """The provider that wrapped a key (``Wrapped.provider``), to unwrap it with."""
+    if name not in PROVIDERS:
+        raise KeyUnavailable(f"unknown KMS provider {name!r}")
+    return PROVIDERS[name]()
+
+
+def provider() -> LocalKMS | AwsKMS:
+    """The configured provider (``BASTION_KMS``): the one new keys are wrapped with."""
+    return provider_for(settings.BASTION_KMS)

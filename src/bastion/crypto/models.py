@@ -6,6 +6,8 @@ import uuid
 
 from django.db import models
 
+from bastion.crypto.fields import EncryptedTextField
+
 
 class DataKey(models.Model):
     id = models.BigAutoField(primary_key=True)
@@ -23,6 +25,23 @@ class DataKey(models.Model):
 
     def __str__(self) -> str:
         return f"data key v{self.version} of {self.organisation_id} (KEK {self.provider}:{self.kek_id})"
+
+
+class IndexKey(models.Model):
+    """An organisation's blind-index key (HMAC-SHA-256), stored only wrapped by its KEK.
+
+    One per organisation and not versioned: a new index key would mean recomputing every index
+    at once. It is re-wrapped when the KEK rotates and deleted (shredded) with the organisation.
+    """
+
+    organisation_id = models.UUIDField(primary_key=True)
+    provider = models.CharField(max_length=20)
+    kek_id = models.CharField(max_length=200)
+    wrapped = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"blind-index key of {self.organisation_id} (KEK {self.provider}:{self.kek_id})"
 
 
 class ApiKey(models.Model):
@@ -51,3 +70,59 @@ class ApiKey(models.Model):
     @property
     def preview(self) -> str:
         return f"bst_{self.public_id}_…"
+
+
+class Credential(models.Model):
+    """A credential for a third-party system (OAuth tokens of a connected account, an API key),
+    held for the organisation in the credentials vault: encrypted under its data key, bound to
+    this row, and after it is stored never shown again except as a short preview."""
+
+    KINDS = [("oauth", "OAuth access and refresh tokens"), ("api_key", "API key"), ("password", "Password")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation_id = models.UUIDField()
+    name = models.CharField(max_length=100)
+    service = models.CharField(max_length=50, help_text="the third-party system, e.g. github")
+    kind = models.CharField(max_length=10, choices=KINDS)
+    secret = EncryptedTextField(max_length=16384)
+    refresh_token = EncryptedTextField(max_length=16384, null=True, blank=True)
+    preview = models.CharField(max_length=8, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="when the secret itself expires, if known")
+    version = models.PositiveIntegerField(default=1)
+    created_by_label = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_by = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organisation_id", "name"], name="crypto_credential_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.service}, {self.preview or '…'})"
+
+
+class Artifact(models.Model):
+    """A file in object storage (evidence, an export, a temporary file), encrypted before upload
+    with its own key; that key is stored here sealed under the organisation's data key, so key
+    rotation re-seals it and shredding the organisation makes the file unreadable everywhere."""
+
+    PURPOSES = [("evidence", "Evidence file"), ("export", "Export"), ("temporary", "Temporary file")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation_id = models.UUIDField()
+    purpose = models.CharField(max_length=20, choices=PURPOSES)
+    storage_key = models.CharField(max_length=500, unique=True)
+    file_key = EncryptedTextField(max_length=64)
+    size = models.PositiveBigIntegerField(help_text="bytes of plaintext")
+    sha256 = models.CharField(max_length=64, help_text="of the plaintext")
+    ephemeral = models.BooleanField(default=False, help_text="deleted after use, or at expires_at at the latest")
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} artifact {self.id}"

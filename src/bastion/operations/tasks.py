@@ -14,6 +14,7 @@ from bastion.audit.chain import checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
 from bastion.commands import audit as audit_commands
 from bastion.commands import keys as key_commands
+from bastion.tenancy import artifacts
 
 logger = logging.getLogger("bastion.operations")
 
@@ -38,6 +39,17 @@ def audit_verify_daily() -> int:
     else:
         logger.error("daily audit verification found broken chains:\n%s", out.getvalue())
     return code
+
+
+@db_periodic_task(crontab(minute="23"))
+@lock_task("artifacts-purge-expired")
+def purge_expired_artifacts() -> int:
+    """Delete ephemeral artifacts (exports, temporary files) past their expiry; each deletion is audited."""
+    with acting_as(SYSTEM):
+        purged = artifacts.purge_expired()
+    if purged:
+        logger.info("deleted %d expired ephemeral artifacts", purged)
+    return purged
 
 
 @db_periodic_task(crontab(hour="4", minute="7"))

@@ -10,6 +10,6 @@ class RecordsConfig(AppConfig):
 
         from bastion.records import audit_actions  # noqa: F401  (registers the actions)
         from bastion.records.models import EvidenceFile
-        from bastion.records.signals import delete_stored_file
+        from bastion.records.signals import delete_evidence_artifact
 
-        post_delete.connect(delete_stored_file, sender=EvidenceFile, dispatch_uid="bastion.records.evidence_file")
+        post_delete.connect(delete_evidence_artifact, sender=EvidenceFile, dispatch_uid="bastion.records.evidence_file")

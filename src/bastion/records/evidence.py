@@ -6,15 +6,12 @@ enough; a libmagic dependency would add a C library for six checks.
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import storages
 from django.db import transaction
 
 from bastion.audit import chain as audit
+from bastion.crypto import artifacts
 from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile
 from bastion.tenancy.models import Project
 
@@ -86,15 +83,7 @@ def store_evidence(
     head = upload.read(2048)
     upload.seek(0)
     check_upload(upload.name, upload.content_type, size, head)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    evidence_id = uuid.uuid4()
-    key = f"org/{project.organisation_id}/evidence/{evidence_id}"
-    storage = storages["default"]
     evidence = EvidenceFile(
-        id=evidence_id,
         organisation_id=project.organisation_id,
         project=project,
         created_by=user,
@@ -103,19 +92,13 @@ def store_evidence(
         filename=safe_filename(upload.name),
         content_type=upload.content_type.split(";")[0].strip().lower(),
         size=size,
-        sha256=digest.hexdigest(),
-        storage_key=key,
     )
-    evidence.full_clean()
-    saved_key = storage.save(key, upload)
-    try:
-        with transaction.atomic():
-            evidence.storage_key = saved_key
-            evidence.save(force_insert=True)
-            _audit("evidence.uploaded", evidence)
-    except Exception:
-        storage.delete(saved_key)
-        raise
+    evidence.full_clean(exclude=["sha256", "artifact"])
+    with transaction.atomic():
+        evidence.artifact = artifacts.put(project.organisation_id, upload.chunks(), purpose="evidence")
+        evidence.sha256 = evidence.artifact.sha256
+        evidence.save(force_insert=True)
+        _audit("evidence.uploaded", evidence)
     return evidence
 
 
@@ -126,14 +109,16 @@ def _audit(action: str, evidence: EvidenceFile) -> None:
 
 
 def open_evidence(evidence: EvidenceFile):
-    """The stored bytes, for a download; the download is audited (reading evidence is access to data)."""
+    """The file, decrypted and checked, for a download; the download is audited (reading evidence
+    is access to data). Raises ``ArtifactUnreadable`` if the stored file was altered or lost."""
+    plaintext = artifacts.read(evidence.artifact)
     with transaction.atomic():
         _audit("evidence.downloaded", evidence)
-    return storages["default"].open(evidence.storage_key, "rb")
+    return plaintext
 
 
 def delete_evidence(evidence: EvidenceFile) -> None:
-    """Delete the row; ``records.signals`` removes the stored bytes once this commits."""
+    """Delete the row; ``records.signals`` deletes its artifact and, once this commits, its bytes."""
     with transaction.atomic():
         _audit("evidence.deleted", evidence)
         evidence.delete()

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from bastion.crypto.blind_index import BlindIndexField, normalise_email
+from bastion.crypto.models import Artifact
 from bastion.crypto.fields import EncryptedDecimalField, EncryptedEmailField, EncryptedTextField
 from bastion.records.vocabulary import ALL_CATEGORIES, CATEGORIES, CATEGORY_SCOPE, ENERGY_SOURCES, SCOPES, UNITS
 from bastion.tenancy.models import Project, TenantModel
@@ -58,6 +60,8 @@ class Supplier(ProjectRecord):
     # Contact PII and commercial terms: encrypted per organisation, bound to this row (crypto app).
     contact_name = EncryptedTextField(max_length=200, blank=True)
     contact_email = EncryptedEmailField(max_length=254, blank=True)
+    # Searchable by exact contact email without decrypting every row (crypto.blind_index).
+    contact_email_index = BlindIndexField(source="contact_email", normalise=normalise_email)
     contract_value = EncryptedDecimalField(max_digits=18, decimal_places=2, null=True, blank=True,
                                            validators=[MinValueValidator(Decimal("0"))])
     notes = models.TextField(blank=True, max_length=5000)
@@ -143,7 +147,8 @@ class EvidenceFile(ProjectRecord):
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
-    storage_key = models.CharField(max_length=500, unique=True)
+    # The bytes, encrypted for this organisation before they reach object storage (crypto.artifacts).
+    artifact = models.OneToOneField(Artifact, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-created_at"]

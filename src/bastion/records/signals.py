@@ -1,13 +1,11 @@
 """Evidence bytes leave object storage when their row does, however the row was deleted
-(directly, or by cascade from its record, project, workspace or organisation), and only once
-the deleting transaction has committed."""
+(directly, or by cascade from its record, project, workspace or organisation): the row's
+artifact is deleted with it, and the artifact's object once the deleting transaction commits."""
 
 from __future__ import annotations
 
-from django.core.files.storage import storages
-from django.db import transaction
+from bastion.crypto.models import Artifact
 
 
-def delete_stored_file(sender, instance, **kwargs) -> None:
-    key = instance.storage_key
-    transaction.on_commit(lambda: storages["default"].delete(key))
+def delete_evidence_artifact(sender, instance, **kwargs) -> None:
+    Artifact.objects.filter(id=instance.artifact_id).delete()

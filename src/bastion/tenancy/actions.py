@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from bastion.audit import chain as audit
 from bastion.crypto import keyring
-from bastion.crypto.models import ApiKey
+from bastion.crypto.models import ApiKey, Artifact, Credential
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership, Organisation, Project, Role, Workspace
 from bastion.tenancy.permissions import BUILTIN_ROLES, PERMISSIONS, unknown_permissions
@@ -276,9 +276,12 @@ def delete_organisation(organisation: Organisation) -> None:
     """Delete an organisation and crypto-shred it: its data keys go with it, and its KEK is destroyed
     in the KMS once this commits, so its ciphertexts stay unreadable even in old backups. Its audit
     chain stays (append-only, verifiable), with this deletion as its last event."""
-    with context.tenant_context(organisation.id):
+    organisation_id = organisation.id
+    with context.tenant_context(organisation_id):
         _audit("organisation.deleted", organisation, {"name": organisation.name, "slug": organisation.slug},
-               organisation_id=organisation.id)
-        ApiKey.objects.filter(organisation_id=organisation.id).delete()
-        keyring.shred(organisation.id)
-        organisation.delete()
+               organisation_id=organisation_id)
+        ApiKey.objects.filter(organisation_id=organisation_id).delete()
+        Credential.objects.filter(organisation_id=organisation_id).delete()
+        organisation.delete()  # evidence rows cascade, and take their artifacts with them
+        Artifact.objects.filter(organisation_id=organisation_id).delete()  # the rest (exports …); objects on commit
+        keyring.shred(organisation_id)

@@ -20,5 +20,11 @@ register({
     "role.deleted": "A custom role was deleted",
     "api_key.created": "An API key was created",
     "api_key.revoked": "An API key was revoked",
+    "credential.stored": "A third-party credential was put in the vault",
+    "credential.rotated": "A vaulted credential was replaced by a new one",
+    "credential.used": "A vaulted credential was opened for use",
+    "credential.deleted": "A vaulted credential was deleted",
+    "artifact.consumed": "An ephemeral file (an export) was downloaded, and deleted as it was",
+    "artifact.expired": "An ephemeral file was deleted, unused, when it expired",
     "keys.rotated": "The organisation's encryption keys were rotated and its data re-encrypted",
 })

@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, str] = {
     "audit.view": "Browse the organisation's audit log and its verification results",
     "audit.export": "Download the audit log with its signed checkpoints and proofs",
     "apikeys.manage": "Create, list and revoke the organisation's API keys",
+    "credentials.manage": "Store, list, rotate and delete the organisation's third-party credentials",
 }
 
 _VIEW = {
@@ -48,6 +49,7 @@ _ADMIN = _EDIT | {
     "audit.view",
     "audit.export",
     "apikeys.manage",
+    "credentials.manage",
 }
 _OWNER = _ADMIN | {"organisation.delete"}
 
@@ -63,7 +65,7 @@ BUILTIN_ROLE_NAMES = {"owner": "Owner", "admin": "Admin", "editor": "Editor", "v
 # workspace or project) never carries them.
 ORGANISATION_ONLY = frozenset(
     {"organisation.manage", "organisation.delete", "members.manage", "roles.manage", "audit.view", "audit.export",
-     "apikeys.manage"}
+     "apikeys.manage", "credentials.manage"}
 )
 
 
