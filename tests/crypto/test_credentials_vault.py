@@ -102,6 +102,8 @@ def test_bad_input_is_a_clear_error_and_stores_nothing(world, client_for):
         {"name": "K", "service": "stripe", "kind": "api_key", "secret": "   "},
         {"name": "K", "service": "stripe", "kind": "certificate", "secret": "abc"},
         {"name": "GitHub", "service": "github", "kind": "oauth", "secret": "another"},  # duplicate name
+        {"name": "K", "service": "x", "kind": "api_key", "secret": "abc", "expires_at": "0128-07-27T00:49:00+16:00"},
+        {"name": "K", "service": "x", "kind": "api_key", "secret": "abc", "expires_at": "2030-01-01T00:00:00"},
     ]
     for body in cases:
         response = _post(admin, url, body)

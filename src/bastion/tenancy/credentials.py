@@ -30,6 +30,15 @@ def _summary(credential: Credential) -> dict:
             "has_refresh_token": credential.refresh_token is not None}
 
 
+def _expiry(expires_at: datetime.datetime | None) -> datetime.datetime | None:
+    if expires_at is None:
+        return None
+    if expires_at.tzinfo is None or not 2000 <= expires_at.astimezone(datetime.UTC).year <= 9998:
+        raise ValidationError({"expires_at": ValidationError(
+            "Give a date between the years 2000 and 9998, with its time zone.", code="invalid_expiry")})
+    return expires_at.astimezone(datetime.UTC)
+
+
 def _check_secret(secret: str, refresh_token: str | None, kind: str) -> None:
     errors = {}
     if not secret.strip():
@@ -43,6 +52,7 @@ def _check_secret(secret: str, refresh_token: str | None, kind: str) -> None:
 def store(organisation: Organisation, *, name: str, service: str, kind: str, secret: str,
           refresh_token: str | None = None, expires_at: datetime.datetime | None = None) -> Credential:
     _check_secret(secret, refresh_token, kind)
+    expires_at = _expiry(expires_at)
     credential = Credential(organisation_id=organisation.id, name=name.strip(), service=service.strip().lower(),
                             kind=kind, secret=secret, refresh_token=refresh_token, preview=preview_of(secret),
                             expires_at=expires_at, created_by_label=current_actor().label)
@@ -61,6 +71,7 @@ def rotate(credential: Credential, *, secret: str, refresh_token: str | None = N
            expires_at: datetime.datetime | None = None) -> Credential:
     """Replace the secret (the third party issued a new one); the old one is gone."""
     _check_secret(secret, refresh_token, credential.kind)
+    expires_at = _expiry(expires_at)
     with transaction.atomic():
         credential.secret, credential.refresh_token, credential.expires_at = secret, refresh_token, expires_at
         credential.preview = preview_of(secret)
