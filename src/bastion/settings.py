@@ -133,13 +133,14 @@ LOGIN_REDIRECT_URL = "console:home"
 LOGOUT_REDIRECT_URL = "console:login"
 
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "bastion.identity.passwords.BastionArgon2Hasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # only to verify (and then upgrade) older hashes
 ]
+BASTION_PASSWORD_MIN_LENGTH = env_int("BASTION_PASSWORD_MIN_LENGTH", 12, minimum=10)
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "bastion.identity.passwords.LengthValidator", "OPTIONS": {"min_length": BASTION_PASSWORD_MIN_LENGTH}},
+    {"NAME": "bastion.identity.passwords.CommonPasswordValidator"},
+    {"NAME": "bastion.identity.passwords.PersonalDataValidator"},
 ]
 
 SESSION_COOKIE_HTTPONLY = True
