@@ -202,18 +202,18 @@ def main(argv: list[str] | None = None) -> None:
     verify = audit.add_parser("verify", help="re-compute every chain and checkpoint; exit 1 naming the first break")
     verify.add_argument("--org", metavar="SLUG", help="only this organisation's chain")
     verify.add_argument("--no-record", action="store_true", help="do not store the result as an event")
-    verify.set_defaults(func=cmd_audit_verify)
+    verify.set_defaults(func=cmd_audit_verify, by_operator=True)
     export = audit.add_parser("export", help="write an organisation's log as JSON Lines, for bastion-verify")
     export.add_argument("--org", metavar="SLUG", required=True)
     export.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
-    export.set_defaults(func=cmd_audit_export)
+    export.set_defaults(func=cmd_audit_export, by_operator=True)
 
     keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="keys_command", required=True)
     rotate = keys.add_parser("rotate", help="new KEK and data key versions, re-encrypt everything, retire the unused")
     rotate.add_argument("--org", metavar="SLUG", help="only this organisation")
     rotate.add_argument("--batch-size", type=int, default=500)
     rotate.add_argument("--resume", action="store_true", help="finish an interrupted rotation without starting another")
-    rotate.set_defaults(func=cmd_keys_rotate)
+    rotate.set_defaults(func=cmd_keys_rotate, by_operator=True)
 
     worker = sub.add_parser("worker", help="run background and periodic jobs (audit verification, checkpoints)")
     worker.add_argument("--workers", type=int, default=2)
@@ -226,7 +226,30 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if getattr(args, "port", 1) is not None and not 0 < getattr(args, "port", 1) < 65536:
         parser.error("--port must be between 1 and 65535")
-    args.func(args)
+    if not getattr(args, "by_operator", False):
+        args.func(args)
+        return
+    # What an administrative command records (a key rotation, an export, a verification) is done by
+    # the person at this terminal, not by "the system". Only for these commands: a server started
+    # from here must not lend its operator to the requests it serves.
+    from bastion.audit.context import acting_as
+
+    with acting_as(operator()):
+        args.func(args)
+
+
+def operator():
+    """The person running this command: their login name on this machine (and which machine)."""
+    import getpass
+    import socket
+
+    from bastion.audit.context import Actor
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = f"uid {os.getuid()}"
+    return Actor("operator", name, f"{name}@{socket.gethostname()} (bastion CLI)")
 
 
 if __name__ == "__main__":

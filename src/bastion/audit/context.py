@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Actor:
-    type: str  # user, api_key, scim, system, staff, anonymous
+    type: str  # user, api_key, scim, system, staff, anonymous, operator (a person at the CLI)
     id: str = ""
     label: str = ""
 

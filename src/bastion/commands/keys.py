@@ -25,6 +25,8 @@ def rotate(slug: str | None = None, *, batch_size: int = 500, only_older_than_da
             if only_older_than_days is not None and not rotation.due(organisation_id, only_older_than_days):
                 continue
             version = rotation.new_versions(organisation_id)
+            audit.record("keys.rotation_started", organisation_id=organisation_id, resource_type="organisation",
+                         resource_id=organisation_id, changes={"data_key_version": version})
         rewritten = _reencrypt(organisation_id, name, batch_size, err)
         with context.tenant_context(uuid.UUID(organisation_id)):
             retired = rotation.retire_unused(organisation_id)
@@ -44,6 +46,9 @@ def resume(slug: str | None = None, *, batch_size: int = 500, out: TextIO = sys.
             rewritten = _reencrypt(organisation_id, name, batch_size, err)
             with context.tenant_context(uuid.UUID(organisation_id)):
                 retired = rotation.retire_unused(organisation_id)
+                audit.record("keys.rotated", organisation_id=organisation_id, resource_type="organisation",
+                             resource_id=organisation_id,
+                             changes={"resumed": True, "rows_reencrypted": rewritten, "versions_retired": retired})
             out.write(f"resumed {name}: {rewritten} rows re-encrypted, retired {retired or 'none'}\n")
     return 0
 

@@ -26,5 +26,6 @@ register({
     "credential.deleted": "A vaulted credential was deleted",
     "artifact.consumed": "An ephemeral file (an export) was downloaded, and deleted as it was",
     "artifact.expired": "An ephemeral file was deleted, unused, when it expired",
+    "keys.rotation_started": "New key versions were made; re-encryption under them began",
     "keys.rotated": "The organisation's encryption keys were rotated and its data re-encrypted",
 })
