@@ -124,6 +124,7 @@ def test_a_rotation_killed_half_way_resumes_with_everything_readable():
             char = rotating.stderr.read(1)
             assert char, f"the rotation ended before it could be interrupted: {seen[-200:]!r}"
             seen = (seen + char)[-200:]
+        assert re.search(r"acme: \[#+\.*\] \d+ rows re-encrypted of at most \d+", seen)  # the progress bar
         os.kill(rotating.pid, signal.SIGKILL)
         rotating.wait()
 

@@ -14,6 +14,9 @@ from bastion.crypto import rotation
 from bastion.tenancy import context
 
 
+BAR_WIDTH = 30
+
+
 def rotate(slug: str | None = None, *, batch_size: int = 500, only_older_than_days: int | None = None,
            out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     slugs = organisation_slugs()
@@ -54,8 +57,13 @@ def resume(slug: str | None = None, *, batch_size: int = 500, out: TextIO = sys.
 
 
 def _reencrypt(organisation_id: str, name: str, batch_size: int, err: TextIO) -> int:
+    with context.tenant_context(uuid.UUID(organisation_id)):
+        total = sum(model._base_manager.filter(organisation_id=organisation_id).count()
+                    for model, _ in rotation.encrypted_models())
+
     def progress(done: int) -> None:
-        err.write(f"\r{name}: {done} rows re-encrypted")
+        filled = round(BAR_WIDTH * min(done, total) / total) if total else BAR_WIDTH
+        err.write(f"\r{name}: [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done} rows re-encrypted of at most {total}")
         err.flush()
 
     rewritten = rotation.reencrypt(
