@@ -42,3 +42,17 @@ def setup_database() -> None:
         teardown_databases(config, verbosity=0)
 
     atexit.register(teardown)
+
+
+def per_call(function, repeat: int, rounds: int = 5) -> float:
+    """Seconds per call of ``function``: the median of ``rounds`` runs of ``repeat`` calls each."""
+    import statistics
+    import time
+
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(repeat):
+            function()
+        samples.append((time.perf_counter() - start) / repeat)
+    return statistics.median(samples)

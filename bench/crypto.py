@@ -18,20 +18,8 @@ import hashlib
 import hmac
 import io
 import os
-import statistics
-import time
 
-from _setup import setup_database
-
-
-def per_call(function, repeat: int) -> float:
-    samples = []
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(repeat):
-            function()
-        samples.append((time.perf_counter() - start) / repeat)
-    return statistics.median(samples)
+from _setup import per_call, setup_database
 
 
 def main() -> None:

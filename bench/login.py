@@ -9,20 +9,8 @@ check alone for each.
 
 from __future__ import annotations
 
-import statistics
-import time
 
-from _setup import setup_database
-
-
-def per_call(function, repeat: int) -> float:
-    samples = []
-    for _ in range(3):
-        start = time.perf_counter()
-        for _ in range(repeat):
-            function()
-        samples.append((time.perf_counter() - start) / repeat)
-    return statistics.median(samples)
+from _setup import per_call, setup_database
 
 
 def main() -> None:
@@ -62,8 +50,8 @@ def main() -> None:
         stored = user.password
         # Each as a deployment configured with that hasher (so no sign-in rehashes with the other).
         with override_settings(PASSWORD_HASHERS=[configured[name]]):
-            full = per_call(sign_in, 10)
-        check = per_call(lambda stored=stored, hasher=hashers[name]: hasher.verify(password, stored), 10)
+            full = per_call(sign_in, 10, rounds=3)
+        check = per_call(lambda stored=stored, hasher=hashers[name]: hasher.verify(password, stored), 10, rounds=3)
         results[name] = full
         print(f"{name:12} sign-in {1 / full:6.1f}/s ({full * 1e3:6.1f} ms)   hash check alone {check * 1e3:6.1f} ms")
     print(f"ratio argon2id / pbkdf2-200k sign-in time: {results['argon2id'] / results['pbkdf2-200k']:.2f}")

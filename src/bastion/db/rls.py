@@ -200,3 +200,16 @@ class MakeAppendOnly(_PostgresOnly):
 
     def describe(self):
         return f"Make {self.model_name} append-only"
+
+
+def each_organisation(apps, schema_editor) -> Iterator:
+    """For data migrations: every organisation's id, with row-level security bound to each in turn
+    (the migration's transaction sees one organisation's rows at a time, as the app does)."""
+    organisation_model = apps.get_model("tenancy", "Organisation")
+    set_setting("bastion.scope", "platform")
+    organisation_ids = list(organisation_model.objects.values_list("id", flat=True))
+    set_setting("bastion.scope", "")
+    for organisation_id in organisation_ids:
+        set_setting("bastion.org_id", str(organisation_id))
+        yield organisation_id
+    set_setting("bastion.org_id", "")

@@ -5,25 +5,16 @@ import django.core.validators
 from decimal import Decimal
 from django.db import migrations
 
+from bastion.db.rls import each_organisation
+
 FIELDS = ("contact_name", "contact_email", "contract_value")
-
-
-def _set(schema_editor, name: str, value: str) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 def encrypt_existing(apps, schema_editor):
     """Seal the values written in clear before this migration, organisation by organisation
     (row-level security shows one organisation's rows at a time)."""
-    Organisation = apps.get_model("tenancy", "Organisation")
     Supplier = apps.get_model("records", "Supplier")
-    _set(schema_editor, "bastion.scope", "platform")
-    organisation_ids = list(Organisation.objects.values_list("id", flat=True))
-    _set(schema_editor, "bastion.scope", "")
-    for organisation_id in organisation_ids:
-        _set(schema_editor, "bastion.org_id", str(organisation_id))
+    for organisation_id in each_organisation(apps, schema_editor):
         rows = Supplier.objects.filter(organisation_id=organisation_id).values_list("id", *FIELDS)
         for supplier_id, *values in rows:
             # Read as stored (still clear text here), written back through the encrypted fields.
@@ -31,7 +22,6 @@ def encrypt_existing(apps, schema_editor):
             supplier = Supplier(id=supplier_id, organisation_id=organisation_id, **clear)
             supplier._state.adding = False  # an existing row: UPDATE these columns only
             supplier.save(update_fields=list(FIELDS))
-    _set(schema_editor, "bastion.org_id", "")
 
 
 

@@ -3,26 +3,16 @@
 import bastion.crypto.blind_index
 from django.db import migrations
 
-
-def _set(schema_editor, name: str, value: str) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+from bastion.db.rls import each_organisation
 
 
 def index_existing(apps, schema_editor):
     """Compute the blind index of every existing supplier's contact email, organisation by
     organisation (row-level security shows one organisation's rows at a time)."""
-    Organisation = apps.get_model("tenancy", "Organisation")
     Supplier = apps.get_model("records", "Supplier")
-    _set(schema_editor, "bastion.scope", "platform")
-    organisation_ids = list(Organisation.objects.values_list("id", flat=True))
-    _set(schema_editor, "bastion.scope", "")
-    for organisation_id in organisation_ids:
-        _set(schema_editor, "bastion.org_id", str(organisation_id))
+    for organisation_id in each_organisation(apps, schema_editor):
         for supplier in Supplier.objects.filter(organisation_id=organisation_id, contact_email__isnull=False):
             supplier.save(update_fields=["contact_email_index"])
-    _set(schema_editor, "bastion.org_id", "")
 
 
 class Migration(migrations.Migration):

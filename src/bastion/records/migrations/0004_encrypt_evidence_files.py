@@ -4,11 +4,7 @@
 import django.db.models.deletion
 from django.db import migrations, models, transaction
 
-
-def _set(schema_editor, name: str, value: str) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+from bastion.db.rls import each_organisation
 
 
 def encrypt_existing(apps, schema_editor):
@@ -16,14 +12,9 @@ def encrypt_existing(apps, schema_editor):
 
     from bastion.crypto import artifacts
 
-    Organisation = apps.get_model("tenancy", "Organisation")
     EvidenceFile = apps.get_model("records", "EvidenceFile")
     storage = storages["default"]
-    _set(schema_editor, "bastion.scope", "platform")
-    organisation_ids = list(Organisation.objects.values_list("id", flat=True))
-    _set(schema_editor, "bastion.scope", "")
-    for organisation_id in organisation_ids:
-        _set(schema_editor, "bastion.org_id", str(organisation_id))
+    for organisation_id in each_organisation(apps, schema_editor):
         for evidence in EvidenceFile.objects.filter(organisation_id=organisation_id, artifact__isnull=True):
             if not storage.exists(evidence.storage_key):
                 raise RuntimeError(f"evidence file {evidence.id} ({evidence.storage_key}) is missing from object "
@@ -35,7 +26,6 @@ def encrypt_existing(apps, schema_editor):
             evidence.artifact_id = artifact.id
             evidence.save(update_fields=["artifact"])
             transaction.on_commit(lambda key=evidence.storage_key: storage.delete(key))
-    _set(schema_editor, "bastion.org_id", "")
 
 
 class Migration(migrations.Migration):
