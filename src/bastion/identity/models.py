@@ -37,3 +37,18 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.email
+
+
+class SignInThrottle(models.Model):
+    """Failed password sign-ins counted per account and per client address, in the database so that
+    every app server sees the same counts. ``key`` is ``account:<sha256 of the email>`` or
+    ``ip:<address>``; emails are hashed so this table lists no one."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    failures = models.PositiveIntegerField(default=0)
+    first_failure_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+    lockouts = models.PositiveIntegerField(default=0, help_text="locks so far: each lasts twice the one before")
+
+    def __str__(self) -> str:
+        return self.key

@@ -21,8 +21,8 @@ def _organisations_of(user) -> list:
     return sorted(set(Membership.all_tenants.filter(user_id=user.pk).values_list("organisation_id", flat=True)))
 
 
-def _record(action: str, user, username: str, actor: Actor) -> None:
-    changes = {"username": username}
+def _record(action: str, user, username: str, actor: Actor, **details) -> None:
+    changes = {"username": username, **details}
     with transaction.atomic():
         organisations = _organisations_of(user) if user is not None else []
         if not organisations:
@@ -47,7 +47,23 @@ def on_logout(sender, request, user, **kwargs) -> None:
         _record("auth.logout", user, user.get_username(), _user_actor(user))
 
 
+def _tried(username: str) -> tuple[str, object]:
+    username = str(username or "")[:254].replace("\x00", "")
+    return username, (get_user_model().objects.filter(email__iexact=username).first() if username else None)
+
+
 def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
-    username = str(credentials.get("username") or credentials.get("email") or "")[:254].replace("\x00", "")
-    user = get_user_model().objects.filter(email__iexact=username).first() if username else None
+    username, user = _tried(credentials.get("username") or credentials.get("email"))
     _record("auth.login.failed", user, username, Actor("anonymous", "", username))
+
+
+def on_login_refused(username: str, locked_for_seconds: int) -> None:
+    """An attempt refused without checking the password, because the account or address is locked."""
+    username, user = _tried(username)
+    _record("auth.login.refused", user, username, Actor("anonymous", "", username),
+            reason="locked", locked_for_seconds=locked_for_seconds)
+
+
+def on_lockout(username: str, locked: list[str]) -> None:
+    username, user = _tried(username)
+    _record("auth.lockout.started", user, username, Actor("anonymous", "", username), locked=locked)
