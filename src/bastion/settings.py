@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "bastion.identity.session_timeouts.SessionTimeoutMiddleware",
     "bastion.audit.middleware.AuditContextMiddleware",
     "bastion.console.middleware.AccessDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -148,7 +149,8 @@ SESSION_COOKIE_SAMESITE = env("BASTION_SESSION_SAMESITE", "Lax")
 SESSION_COOKIE_SECURE = env_bool("BASTION_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_TRUSTED_ORIGINS = env_list("BASTION_TRUSTED_ORIGINS", [])
-SESSION_COOKIE_AGE = env_int("BASTION_SESSION_AGE_SECONDS", 8 * 3600, minimum=300)
+SESSION_COOKIE_AGE = env_int("BASTION_SESSION_AGE_SECONDS", 8 * 3600, minimum=300)  # absolute timeout
+BASTION_SESSION_IDLE_SECONDS = env_int("BASTION_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

@@ -9,8 +9,9 @@ class IdentityConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
         from bastion.identity import audit_actions  # noqa: F401  (registers the actions)
-        from bastion.identity import signin_events
+        from bastion.identity import session_timeouts, signin_events
 
         user_logged_in.connect(signin_events.on_login, dispatch_uid="bastion.identity.login")
+        user_logged_in.connect(session_timeouts.on_login, dispatch_uid="bastion.identity.session_started")
         user_logged_out.connect(signin_events.on_logout, dispatch_uid="bastion.identity.logout")
         user_login_failed.connect(signin_events.on_login_failed, dispatch_uid="bastion.identity.login_failed")
