@@ -13,7 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 from ninja.constants import NOT_SET
 
 from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile, Supplier
-from bastion.audit.context import Actor
+from bastion.audit.context import Actor, client_address
 from bastion.crypto import api_key_auth
 from bastion.crypto.models import ApiKey, Artifact, Credential
 from bastion.tenancy.access import NotFound, as_uuid, authorize
@@ -103,7 +103,7 @@ class ApiKeyWithPermission(HttpBearer):
         request.audit_actor = Actor("api_key", principal.public_id, principal.name)
         if self.permission:
             _authorize(request, principal, self.permission)
-            api_key_auth.touch(principal, request.META.get("REMOTE_ADDR"))
+            api_key_auth.touch(principal, client_address(request))
         return principal
 
 

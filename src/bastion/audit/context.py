@@ -61,6 +61,12 @@ def current_actor() -> Actor:
     return ANONYMOUS
 
 
+def client_address(request) -> str | None:
+    """The client's IP address: the one place that decides it (audit events, sign-in lockout, API
+    key last use), so trusting a proxy's forwarded address is one change here."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
 def request_metadata() -> tuple[str | None, str, str]:
     """(ip, user agent, request id) of the current request, or (None, "", "") outside one."""
     request = _request.get()
@@ -68,7 +74,7 @@ def request_metadata() -> tuple[str | None, str, str]:
         return None, "", ""
     meta = request.META
     return (
-        meta.get("REMOTE_ADDR") or None,
+        client_address(request),
         (meta.get("HTTP_USER_AGENT") or "")[:500],
         getattr(request, "audit_request_id", ""),
     )

@@ -55,11 +55,24 @@ def forget_cached(organisation_id: str | None = None) -> None:
             del _cache[key]
 
 
-def _unwrap(row: DataKey) -> bytes:
-    wrapped = kms.Wrapped(row.provider, row.kek_id, bytes(row.wrapped))
-    material = kms.provider_for(row.provider).unwrap(wrapped, wrap_context(str(row.organisation_id), row.version))
-    _remember((str(row.organisation_id), row.version), material)
+def _open(row: DataKey | IndexKey, context: bytes, slot: tuple[str, int]) -> bytes:
+    """Unwrap a stored key with the provider that wrapped it, and keep it for a while."""
+    material = kms.provider_for(row.provider).unwrap(kms.Wrapped(row.provider, row.kek_id, bytes(row.wrapped)),
+                                                     context)
+    _remember(slot, material)
     return material
+
+
+def _unwrap(row: DataKey) -> bytes:
+    organisation_id = str(row.organisation_id)
+    return _open(row, wrap_context(organisation_id, row.version), (organisation_id, row.version))
+
+
+def rewrap(row: DataKey | IndexKey, material: bytes, context: bytes, provider) -> None:
+    """Store ``row``'s key wrapped anew by ``provider`` (its newest KEK): rotation, or a move of KMS."""
+    wrapped = provider.wrap(material, context, owner=str(row.organisation_id))
+    row.provider, row.kek_id, row.wrapped = wrapped.provider, wrapped.kek_id, wrapped.blob
+    row.save(update_fields=["provider", "kek_id", "wrapped"])
 
 
 def create_version(organisation_id: uuid.UUID | str) -> DataKey:
@@ -130,10 +143,7 @@ def index_key(organisation_id: uuid.UUID | str) -> bytes:
         else:
             _remember((organisation_id, INDEX_KEY_SLOT), material)
             return material
-    material = kms.provider_for(row.provider).unwrap(kms.Wrapped(row.provider, row.kek_id, bytes(row.wrapped)),
-                                                     index_wrap_context(organisation_id))
-    _remember((organisation_id, INDEX_KEY_SLOT), material)
-    return material
+    return _open(row, index_wrap_context(organisation_id), (organisation_id, INDEX_KEY_SLOT))
 
 
 def shred(organisation_id: uuid.UUID | str) -> int:

@@ -39,16 +39,12 @@ def new_versions(organisation_id: str) -> int:
     provider.new_kek(organisation_id)
     with transaction.atomic():
         for row in DataKey.objects.select_for_update().filter(organisation_id=organisation_id):
-            material = keyring.version(organisation_id, row.version)
-            wrapped = provider.wrap(material, keyring.wrap_context(organisation_id, row.version), owner=organisation_id)
-            row.provider, row.kek_id, row.wrapped = wrapped.provider, wrapped.kek_id, wrapped.blob
-            row.save(update_fields=["provider", "kek_id", "wrapped"])
+            keyring.rewrap(row, keyring.version(organisation_id, row.version),
+                           keyring.wrap_context(organisation_id, row.version), provider)
         index = IndexKey.objects.select_for_update().filter(organisation_id=organisation_id).first()
         if index is not None:  # the blind-index key keeps its value (indexes stay valid), only its wrapping changes
-            wrapped = provider.wrap(keyring.index_key(organisation_id), keyring.index_wrap_context(organisation_id),
-                                    owner=organisation_id)
-            index.provider, index.kek_id, index.wrapped = wrapped.provider, wrapped.kek_id, wrapped.blob
-            index.save(update_fields=["provider", "kek_id", "wrapped"])
+            keyring.rewrap(index, keyring.index_key(organisation_id), keyring.index_wrap_context(organisation_id),
+                           provider)
         version = keyring.create_version(organisation_id).version
     keyring.forget_cached(organisation_id)
     return version

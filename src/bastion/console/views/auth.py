@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
+from bastion.audit.context import client_address
 from bastion.identity import lockout, signin_events
 from bastion.tenancy.access import public
 
@@ -26,7 +27,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        address = self.request.META.get("REMOTE_ADDR") if self.request else None
+        address = client_address(self.request) if self.request else None
         wait = lockout.locked_for(username, address)
         if wait is not None:
             signin_events.on_login_refused(username, int(wait.total_seconds()))
