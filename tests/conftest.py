@@ -82,7 +82,8 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
 
 def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
     users = {
-        role: django_user_model.objects.create_user(email=f"{role}@{slug}.example", password=PASSWORD, first_name=role.title())
+        role: django_user_model.objects.create_user(email=f"{role}@{slug}.example", password=PASSWORD,
+                                             first_name=role.title(), email_verified=True)
         for role in ROLES
     }
     organisation = actions.create_organisation(name=name, slug=slug, owner=users["owner"])

@@ -96,6 +96,9 @@ def cmd_migrate(args) -> None:
 
 
 def cmd_demo(args) -> None:
+    # The demo listens on localhost only, over plain HTTP: WebAuthn (security keys, passkeys) is
+    # allowed there, as browsers allow it on http://localhost. Production serves HTTPS.
+    os.environ.setdefault("BASTION_WEBAUTHN_ALLOW_INSECURE_ORIGIN", "true")
     _migrate_before_serving()
     _setup()
     from bastion import demo
@@ -108,12 +111,14 @@ def cmd_demo(args) -> None:
         demo.set_passwords(password)
     else:
         password = "(as printed when the demo data was first created)"
-    url = f"http://127.0.0.1:{args.port}/"
+    url = f"http://localhost:{args.port}/"
     print(f"\nBastion demo: {url}\n")
     print("Sign in as any of these (password below):")
     for slug in demo.ORGANISATIONS:
         print("  " + "  ".join(f"{role}@{slug}.example" for role in demo.ROLES))
-    print(f"Password: {password}\n", flush=True)
+    print(f"Password: {password}")
+    print("Owners and admins set up a second factor (authenticator app or security key) at first sign-in.\n",
+          flush=True)
     _serve("127.0.0.1", args.port, workers=1)
 
 

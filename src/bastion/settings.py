@@ -36,7 +36,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "ninja",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "bastion.audit",
     "bastion.crypto",
     "bastion.tenancy",
@@ -54,10 +59,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "bastion.identity.session_timeouts.SessionTimeoutMiddleware",
+    "bastion.identity.sign_in_devices.SuspiciousSessionMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "bastion.audit.middleware.AuditContextMiddleware",
     "bastion.console.middleware.AccessDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "bastion.identity.mfa_policy.MFAEnrolmentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "bastion.tenancy.middleware.TenantContextMiddleware",
 ]
@@ -68,7 +77,8 @@ WSGI_APPLICATION = "bastion.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Bastion's look for allauth's pages (its layouts and a few pages) before allauth's own.
+        "DIRS": [BASE_DIR / "console" / "allauth_templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -129,9 +139,51 @@ for _db in DATABASES.values():
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"
-LOGIN_URL = "console:login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "console:home"
-LOGOUT_REDIRECT_URL = "console:login"
+LOGOUT_REDIRECT_URL = "account_login"
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+
+# Accounts (django-allauth): sign-in by email, verified addresses, no account enumeration.
+ACCOUNT_ADAPTER = "bastion.identity.account_adapter.BastionAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # password changed, MFA added or removed: the user hears of it
+ACCOUNT_SESSION_REMEMBER = False  # a session never outlives the browser or the absolute timeout
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_REAUTHENTICATION_REQUIRED = True  # sensitive account changes ask for the password (or MFA) again
+# allauth's limits (reset emails, signups, sign-in rate per address) in the shared cache; failed
+# passwords are counted by bastion.identity.lockout instead, in the database, with a progressive lock.
+ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": "100/m/ip"}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Bastion] "
+ACCOUNT_SIGNUP_ENABLED = env_bool("BASTION_SIGNUP_ENABLED", True)
+PASSWORD_RESET_TIMEOUT = env_int("BASTION_PASSWORD_RESET_SECONDS", 3600, minimum=300)  # reset links expire
+DEFAULT_FROM_EMAIL = env("BASTION_EMAIL_FROM", "Bastion <no-reply@localhost>")
+
+# MFA (django-allauth): TOTP, recovery codes, WebAuthn security keys and passkeys.
+MFA_ADAPTER = "bastion.identity.mfa_adapter.BastionMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_FORMS = {"authenticate": "bastion.identity.mfa_forms.LockoutAwareAuthenticateForm"}
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = env("BASTION_TOTP_ISSUER", "Bastion")
+MFA_TOTP_TOLERANCE = 1  # one step either side for clock drift; a used code is refused for the whole window
+MFA_RECOVERY_CODES_SHOW_ONCE = True  # shown once at generation; stored only as hashes
+# WebAuthn needs a secure origin; plain-HTTP localhost is allowed only where it cannot be exposed.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("BASTION_WEBAUTHN_ALLOW_INSECURE_ORIGIN", False)
+MFA_WEBAUTHN_USER_VERIFICATION = "preferred"
+# An organisation may require MFA of all its members; owners and admins always need it.
+BASTION_MFA_REQUIRED_ROLES = env_list("BASTION_MFA_REQUIRED_ROLES", ["owner", "admin"])
+
+# Sessions listed to their user (device, address, last seen), each revocable.
+USERSESSIONS_TRACK_ACTIVITY = True
+USERSESSIONS_ADAPTER = "bastion.identity.session_adapter.BastionUserSessionsAdapter"
+# A session whose network and user agent both change is ended; a sign-in from a new network on a
+# new device is told to the user by email.
+BASTION_SESSION_END_ON_CLIENT_CHANGE = env_bool("BASTION_SESSION_END_ON_CLIENT_CHANGE", True)
+BASTION_NEW_DEVICE_EMAIL = env_bool("BASTION_NEW_DEVICE_EMAIL", True)
 
 PASSWORD_HASHERS = [
     "bastion.identity.passwords.BastionArgon2Hasher",
@@ -154,6 +206,16 @@ BASTION_SESSION_IDLE_SECONDS = env_int("BASTION_SESSION_IDLE_SECONDS", 30 * 60, 
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+
+# One cache shared by every app server (TOTP replay protection, rate limits): the database by
+# default, Redis when REDIS_URL is set.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}
+        if env("REDIS_URL")
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "bastion_cache"}
+    )
+}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

@@ -1,10 +1,12 @@
-"""The URL map: the JSON API under /api/v1/, health, and the server-rendered console."""
+"""The URL map: the JSON API under /api/v1/, health, accounts (allauth), and the console."""
 
+from allauth import urls as allauth_urls
 from django.db import transaction
 from django.http import HttpResponse
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from bastion.api import api
+from bastion.console.views import account_sessions
 from bastion.tenancy.access import public
 
 
@@ -14,8 +16,22 @@ def healthz(request):
     return HttpResponse("ok\n", content_type="text/plain")
 
 
+def _declared_public(patterns):
+    """allauth's views decide access themselves (sign-in, sign-up and reset are open; the account,
+    MFA and session pages are ``login_required`` and act only on the signed-in user's own
+    account), so they are declared public to the tenancy layer: no organisation is involved."""
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            _declared_public(entry.url_patterns)
+        elif isinstance(entry, URLPattern):
+            entry.callback.public = True
+    return patterns
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("accounts/sessions/<int:session_id>/end/", account_sessions.end_session, name="usersession_end"),
+    path("accounts/", include(_declared_public(allauth_urls.urlpatterns))),
     path("", include("bastion.console.urls")),
 ]

@@ -37,8 +37,8 @@ def page_for(browser, live_demo):
         page = context.new_page()
         page.console_errors = []
         page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
-        page.goto("/login/")
-        page.fill("input[name=username]", email)
+        page.goto("/accounts/login/")
+        page.fill("input[name=login]", email)
         page.fill("input[name=password]", live_demo.password)
         page.click("button[type=submit]")
         page.wait_for_load_state()

@@ -37,17 +37,17 @@ def test_a_viewer_is_offered_no_writes(page_for, live_demo):
 
 
 def test_an_outsider_gets_a_404_for_another_organisations_pages(page_for, live_demo):
-    acme = page_for("owner@acme.example")
+    acme = page_for("editor@acme.example")
     acme.get_by_role("link", name="UK Operations").first.click()
     acme_workspace = acme.url
-    globex = page_for("owner@globex.example")
+    globex = page_for("editor@globex.example")
     response = globex.goto(acme_workspace)
     assert response.status == 404
     assert "UK Operations" not in globex.content()
 
 
 def test_a_user_of_two_organisations_switches_between_them(page_for, live_demo):
-    page = page_for("admin@acme.example")
+    page = page_for("editor@acme.example")
     page.goto("/orgs/")
     expect(page.locator("body")).to_contain_text("Acme Manufacturing")
     assert "Globex" not in page.content()
@@ -56,10 +56,10 @@ def test_a_user_of_two_organisations_switches_between_them(page_for, live_demo):
 def test_the_wrong_password_is_refused(browser, live_demo):
     context = browser.new_context(base_url=live_demo.url)
     page = context.new_page()
-    page.goto("/login/")
-    page.fill("input[name=username]", "owner@acme.example")
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", "owner@acme.example")
     page.fill("input[name=password]", "not the password at all")
     page.click("button[type=submit]")
-    assert "/login/" in page.url
+    assert "/accounts/login/" in page.url
     expect(page.locator("[role=alert], .form-errors").first).to_be_visible()
     context.close()

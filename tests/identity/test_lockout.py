@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 
 from bastion.audit.models import AuditEvent
 from bastion.identity import lockout
 from bastion.tenancy import context
 from tests.conftest import PASSWORD
+from tests.sign_in import sign_in, sign_out
 
 LOCKED = b"Too many failed sign-in attempts"
 
@@ -29,7 +29,7 @@ def clock(monkeypatch):
 
 
 def _sign_in(client, email, password, address="198.51.100.7"):
-    return client.post(reverse("console:login"), {"username": email, "password": password}, REMOTE_ADDR=address)
+    return sign_in(client, email, password, REMOTE_ADDR=address)
 
 
 def _signed_in(response) -> bool:
@@ -57,7 +57,7 @@ def test_a_success_clears_the_count(client, world, clock):
     for _ in range(4):
         _sign_in(client, email, "wrong password guess")
     assert _signed_in(_sign_in(client, email, PASSWORD))
-    client.post(reverse("console:logout"))
+    sign_out(client)
     for _ in range(4):
         _sign_in(client, email, "wrong password guess")
     assert _signed_in(_sign_in(client, email, PASSWORD))
@@ -79,7 +79,7 @@ def test_the_lock_is_the_accounts_alone(client, world, clock):
         _sign_in(client, world.acme.users["editor"].email, "wrong password guess")
     # Neither a colleague nor the outsider is affected, from the same address.
     assert _signed_in(_sign_in(client, world.acme.users["viewer"].email, PASSWORD))
-    client.post(reverse("console:logout"))
+    sign_out(client)
     assert _signed_in(_sign_in(client, world.globex.users["editor"].email, PASSWORD))
 
 

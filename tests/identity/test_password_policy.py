@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 
 from bastion.identity.passwords import COMMON_PASSWORDS
+from tests.sign_in import sign_in
 
 REAL_HASHERS = ["bastion.identity.passwords.BastionArgon2Hasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
@@ -79,10 +79,10 @@ def test_an_old_pbkdf2_hash_is_upgraded_at_the_next_sign_in_only(settings, clien
     user = world.acme.users["viewer"]
     user.password = make_password("an old password from 2019", hasher="pbkdf2_sha256")
     user.save(update_fields=["password"])
-    client.post(reverse("console:login"), {"username": user.email, "password": "wrong password here"})
+    sign_in(client, user.email, "wrong password here")
     user.refresh_from_db()
     assert user.password.startswith("pbkdf2_sha256$")  # a failed attempt changes nothing
-    client.post(reverse("console:login"), {"username": user.email, "password": "an old password from 2019"})
+    sign_in(client, user.email, "an old password from 2019")
     user.refresh_from_db()
     assert user.password.startswith("argon2$argon2id$") and user.check_password("an old password from 2019")
     assert world.globex.users["viewer"].password == type(user).objects.get(pk=world.globex.users["viewer"].pk).password

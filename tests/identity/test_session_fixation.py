@@ -7,18 +7,19 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
+from tests.sign_in import sign_in
 
 
 def test_signing_in_issues_a_new_session_id(world):
     victim = Client()
-    victim.get(reverse("console:login"))
+    victim.get(reverse("account_login"))
     victim.session["planted"] = "by an attacker"  # make sure a pre-login session exists server-side
     planted = victim.session
     planted.save()
     fixed_id = planted.session_key
     victim.cookies[settings.SESSION_COOKIE_NAME] = fixed_id
 
-    response = victim.post(reverse("console:login"), {"username": world.acme.users["viewer"].email, "password": PASSWORD})
+    response = sign_in(victim, world.acme.users["viewer"].email, PASSWORD)
     assert response.status_code == 302
     assert victim.cookies[settings.SESSION_COOKIE_NAME].value != fixed_id
 

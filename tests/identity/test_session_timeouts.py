@@ -34,7 +34,7 @@ def test_an_idle_session_ends_after_30_minutes(client_for, world, clock):
     assert _dashboard(client).status_code == 200
     clock(31 * 60)
     response = _dashboard(client)  # … idleness does not
-    assert response.status_code == 302 and reverse("console:login") in response["Location"]
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
     with context.tenant_context(world.acme.organisation.id):
         assert AuditEvent.objects.filter(chain_id=world.acme.organisation.id, action="auth.logout").exists()
 

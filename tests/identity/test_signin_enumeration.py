@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import re
 
-from django.urls import reverse
 
 from bastion.identity.passwords import BastionArgon2Hasher
+from tests.sign_in import sign_in
 
 REAL_HASHERS = ["bastion.identity.passwords.BastionArgon2Hasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
 
 def _answer(client, email) -> bytes:
-    response = client.post(reverse("console:login"), {"username": email, "password": "not the password 123"})
+    response = sign_in(client, email, "not the password 123")
     assert response.status_code == 200
     return re.sub(rb'value="[^"]*"', b'value=""', response.content)  # CSRF token and the echoed email
 

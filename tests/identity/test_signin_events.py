@@ -7,6 +7,7 @@ from django.test import Client
 from bastion.audit.models import AuditEvent
 from bastion.tenancy import context
 from tests.conftest import PASSWORD
+from tests.sign_in import sign_in
 
 
 def _actions(organisation, action):
@@ -15,8 +16,7 @@ def _actions(organisation, action):
 
 
 def _sign_in(email, password):
-    return Client().post("/login/", {"username": email, "password": password},
-                         REMOTE_ADDR="192.0.2.44", HTTP_USER_AGENT="Firefox/140")
+    return sign_in(Client(), email, password, REMOTE_ADDR="192.0.2.44", HTTP_USER_AGENT="Firefox/140")
 
 
 def test_success_and_failure_are_recorded_with_ip_agent_and_username(world):

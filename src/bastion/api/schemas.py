@@ -38,13 +38,15 @@ class OrganisationIn(Schema):
 
 
 class OrganisationPatch(Schema):
-    name: Text = Field(..., min_length=1, max_length=200)
+    name: Text = Field(None, min_length=1, max_length=200)
+    mfa_required: bool = Field(None, description="every member must use a second factor at their next sign-in")
 
 
 class OrganisationOut(Schema):
     id: uuid.UUID
     slug: str
     name: str
+    mfa_required: bool
     created_at: datetime.datetime
 
 

@@ -4,7 +4,6 @@ from django.urls import include, path
 
 from bastion.console.views import (
     audit,
-    auth,
     emissions,
     energy,
     evidence,
@@ -59,7 +58,5 @@ organisation_urls = [
 urlpatterns = [
     path("", organisations.home, name="home"),
     path("orgs/", organisations.organisations, name="organisations"),
-    path("login/", auth.login, name="login"),
-    path("logout/", auth.logout, name="logout"),
     path("o/<slug:org>/", include(organisation_urls)),
 ]

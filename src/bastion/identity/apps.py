@@ -6,12 +6,29 @@ class IdentityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from allauth.account import signals as account_signals
+        from allauth.mfa import signals as mfa_signals
+        from allauth.mfa.models import Authenticator
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+        from django.db.models.signals import post_delete, post_save
 
         from bastion.identity import audit_actions  # noqa: F401  (registers the actions)
-        from bastion.identity import session_timeouts, signin_events
+        from bastion.identity import account_events, session_timeouts, signin_events
 
         user_logged_in.connect(signin_events.on_login, dispatch_uid="bastion.identity.login")
         user_logged_in.connect(session_timeouts.on_login, dispatch_uid="bastion.identity.session_started")
         user_logged_out.connect(signin_events.on_logout, dispatch_uid="bastion.identity.logout")
         user_login_failed.connect(signin_events.on_login_failed, dispatch_uid="bastion.identity.login_failed")
+
+        for signal, receiver in [
+            (account_signals.password_changed, account_events.on_password_changed),
+            (account_signals.password_reset, account_events.on_password_reset),
+            (account_signals.user_signed_up, account_events.on_signed_up),
+            (account_signals.email_confirmed, account_events.on_email_confirmed),
+            (mfa_signals.authentication_failed, account_events.on_mfa_failed),
+        ]:
+            signal.connect(receiver, dispatch_uid=f"bastion.identity.{receiver.__name__}")
+        post_save.connect(account_events.on_authenticator_saved, sender=Authenticator,
+                          dispatch_uid="bastion.identity.authenticator_saved")
+        post_delete.connect(account_events.on_authenticator_deleted, sender=Authenticator,
+                            dispatch_uid="bastion.identity.authenticator_deleted")

@@ -7,9 +7,16 @@ from django.db import models
 
 
 class BastionUserManager(UserManager):
-    def _create_user(self, username, email, password, **extra_fields):
+    def _create_user(self, username, email, password, *, email_verified: bool = False, **extra_fields):
+        """A user and their primary email address (allauth's ``EmailAddress``), verified only when the
+        caller has proof of it (the demo, tests, an IdP's assertion); otherwise the first sign-in asks
+        for confirmation by email."""
+        from allauth.account.models import EmailAddress
+
         email = self.normalize_email(email).lower()
-        return super()._create_user(username or email, email, password, **extra_fields)
+        user = super()._create_user(username or email, email, password, **extra_fields)
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=email_verified)
+        return user
 
     def create_user(self, email, password=None, **extra_fields):
         return self._create_user(None, email, password, **extra_fields)
@@ -52,3 +59,19 @@ class SignInThrottle(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class KnownClient(models.Model):
+    """A network and a browser a user has signed in from, so that a sign-in from a new network on
+    a new device can be told to them. The network is the /24 (IPv4) or /48 (IPv6) around the
+    address; the browser is a SHA-256 of its user agent (this table holds no user agent in clear)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    network = models.CharField(max_length=64)
+    user_agent_sha256 = models.CharField(max_length=64)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "network", "user_agent_sha256"],
+                                               name="identity_knownclient_unique")]

@@ -38,6 +38,11 @@ def _user_actor(user) -> Actor:
     return Actor("staff" if user.is_staff else "user", str(user.pk), user.get_username())
 
 
+def record_for_user(action: str, user, **details) -> None:
+    """An event about a signed-in user's account, to the chain of each of their organisations."""
+    _record(action, user, user.get_username(), _user_actor(user), **details)
+
+
 def on_login(sender, request, user, **kwargs) -> None:
     _record("auth.login.succeeded", user, user.get_username(), _user_actor(user))
 

@@ -36,7 +36,7 @@ def create_organisation(*, name: str, slug: str, owner) -> Organisation:
 
 
 def update_organisation(organisation: Organisation, **changes) -> Organisation:
-    return _update(organisation, changes, allowed={"name"}, action="organisation.updated")
+    return _update(organisation, changes, allowed={"name", "mfa_required"}, action="organisation.updated")
 
 
 def _audit(action: str, instance, changes: dict | None = None, *, organisation_id=None) -> None:

@@ -60,6 +60,8 @@ class Organisation(models.Model):
     slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    mfa_required = models.BooleanField(
+        default=False, help_text="every member must use a second factor (owners and admins always must)")
 
     class Meta:
         ordering = ["name"]

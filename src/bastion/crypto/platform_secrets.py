@@ -1,0 +1,27 @@
+"""Secrets that belong to a person rather than an organisation (TOTP seeds, recovery-code seeds):
+AES-256-GCM under the platform's own data key, which the KMS wraps like any organisation's.
+
+A user is global (one identity, many organisations), so their MFA secrets cannot sit under one
+organisation's key: deleting that organisation would shred a person's second factor.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from bastion.crypto import envelope
+from bastion.db import rls
+
+
+def _ad(purpose: str) -> bytes:
+    return envelope.associated_data(rls.PLATFORM_ID, "platform", purpose, "")
+
+
+def seal(text: str, *, purpose: str) -> str:
+    with transaction.atomic(), rls.setting("bastion.org_id", rls.PLATFORM_ID):
+        return envelope.encrypt(text.encode(), organisation_id=rls.PLATFORM_ID, ad=_ad(purpose))
+
+
+def open_sealed(token: str, *, purpose: str) -> str:
+    with transaction.atomic(), rls.setting("bastion.org_id", rls.PLATFORM_ID):
+        return envelope.decrypt(token, organisation_id=rls.PLATFORM_ID, ad=_ad(purpose)).decode()

@@ -1,0 +1,55 @@
+"""django-allauth, configured for Bastion: sign-in by email, our lockout, our client address.
+
+allauth does the flows (sign-in, sign-up, email verification, password reset and change, MFA,
+sessions); this adapter plugs Bastion's controls into the points allauth offers for them.
+"""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from bastion.audit.context import client_address
+from bastion.identity import lockout, mfa_policy, sign_in_devices, signin_events
+
+
+class BastionAccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request) -> bool:
+        return settings.ACCOUNT_SIGNUP_ENABLED
+
+    def populate_username(self, request, user) -> None:
+        # Users are known by their email; Django's username column holds the same value.
+        user.username = user.email = (user.email or "").strip().lower()
+
+    def get_client_ip(self, request) -> str:
+        return client_address(request) or "unknown"
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        """A locked account or address is refused before its password is checked, with one message
+        whether or not the account exists."""
+        super().pre_authenticate(request, **credentials)
+        username = _username(credentials)
+        wait = lockout.locked_for(username, client_address(request))
+        if wait is not None:
+            signin_events.on_login_refused(username, int(wait.total_seconds()))
+            minutes = max(1, round(wait.total_seconds() / 60))
+            raise ValidationError(f"Too many failed sign-in attempts. Try again in {minutes} minutes, "
+                                  "or reset your password.", code="locked_out")
+
+    def authentication_failed(self, request, **credentials) -> None:
+        username = _username(credentials)
+        if locked := lockout.record_failure(username, client_address(request)):
+            signin_events.on_lockout(username, locked)
+
+    def post_login(self, request, user, **kwargs):
+        response = super().post_login(request, user, **kwargs)
+        # Every way in (password, passkey, SSO, reset link) ends here, so these hold for all of them.
+        lockout.record_success(user.get_username())
+        mfa_policy.on_sign_in(request, user)
+        sign_in_devices.on_sign_in(request, user)
+        return response
+
+
+def _username(credentials: dict) -> str:
+    return str(credentials.get("email") or credentials.get("username") or "").strip().lower()

@@ -1,0 +1,47 @@
+"""Signing in through the real form (allauth's), as a browser would, for tests of the flow."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+LOGIN_URL = "/accounts/login/"
+
+
+def sign_in(client, email: str, password: str, **extra):
+    """POST the sign-in form; a 302 means signed in (or on to the next step, such as MFA)."""
+    return client.post(reverse("account_login"), {"login": email, "password": password}, **extra)
+
+
+def sign_out(client):
+    return client.post(reverse("account_logout"))
+
+
+def totp_code(secret: str, steps: int = 0) -> str:
+    """The authenticator-app code for ``secret`` now (or ``steps`` periods away), as RFC 6238 computes it."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + steps))
+
+
+def reauthenticate(client, password: str):
+    """Confirm the password again, as allauth asks before any change to an account's security."""
+    response = client.post(reverse("account_reauthenticate"), {"password": password})
+    assert response.status_code == 302, response.status_code
+    return response
+
+
+def enrol_totp(client, password: str) -> str:
+    """Set up an authenticator app for the signed-in user of ``client``; returns its secret."""
+    from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
+
+    page = client.get(reverse("mfa_activate_totp"))
+    if page.status_code == 302 and page.url.startswith(reverse("account_reauthenticate")):
+        reauthenticate(client, password)
+        page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200, page.status_code
+    secret = client.session[SECRET_SESSION_KEY]
+    response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    assert response.status_code == 302, response.content[-2000:]
+    return secret
