@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "bastion.audit",
     "bastion.crypto",
     "bastion.tenancy",
@@ -176,6 +179,18 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("BASTION_WEBAUTHN_ALLOW_INSECURE_O
 MFA_WEBAUTHN_USER_VERIFICATION = "preferred"
 # An organisation may require MFA of all its members; owners and admins always need it.
 BASTION_MFA_REQUIRED_ROLES = env_list("BASTION_MFA_REQUIRED_ROLES", ["owner", "admin"])
+
+# SSO per organisation (allauth's OpenID Connect and SAML providers, connections in our own table).
+SOCIALACCOUNT_ADAPTER = "bastion.identity.social_adapter.BastionSocialAccountAdapter"
+SOCIALACCOUNT_STORE_TOKENS = False  # an IdP's tokens are used once, at sign-in, and never kept
+SOCIALACCOUNT_LOGIN_ON_GET = False  # starting a sign-in is a POST (no login CSRF)
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # linking to an existing account is decided by our adapter
+# How far apart the IdP's clock and ours may be when checking an assertion's validity window.
+BASTION_SSO_CLOCK_SKEW_SECONDS = env_int("BASTION_SSO_CLOCK_SKEW_SECONDS", 120, minimum=0)
+# Identity providers are reached over HTTPS; plain HTTP only for local test IdPs.
+BASTION_SSO_ALLOW_HTTP = env_bool("BASTION_SSO_ALLOW_HTTP", False)
+# DNS servers that domain verification asks (host or host:port, comma-separated); empty: the system's.
+BASTION_DNS_NAMESERVERS = env_list("BASTION_DNS_NAMESERVERS", [])
 
 # Sessions listed to their user (device, address, last seen), each revocable.
 USERSESSIONS_TRACK_ACTIVITY = True

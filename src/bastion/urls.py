@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, include, path
 
 from bastion.api import api
-from bastion.console.views import account_sessions
+from bastion.console.views import account_sessions, sign_in
 from bastion.tenancy.access import public
 
 
@@ -31,6 +31,8 @@ def _declared_public(patterns):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("accounts/login/", sign_in.login),  # before allauth's own: routes SSO domains to their IdP
+    path("accounts/sso/", sign_in.sso_login, name="sso_login"),
     path("accounts/sessions/<int:session_id>/end/", account_sessions.end_session, name="usersession_end"),
     path("accounts/", include(_declared_public(allauth_urls.urlpatterns))),
     path("", include("bastion.console.urls")),

@@ -13,6 +13,7 @@ from bastion.api.api_keys import router as api_keys_router
 from bastion.api.credentials import router as credentials_router
 from bastion.api.records import router as records_router
 from bastion.api.routing import credentials
+from bastion.api.sso import router as sso_router
 
 api = NinjaAPI(
     title="Bastion API",
@@ -34,3 +35,4 @@ api.add_router("", audit_router)
 api.add_router("", api_keys_router)
 api.add_router("", credentials_router)
 api.add_router("", audit_public_router)
+api.add_router("", sso_router)

@@ -32,3 +32,9 @@ class IdentityConfig(AppConfig):
                           dispatch_uid="bastion.identity.authenticator_saved")
         post_delete.connect(account_events.on_authenticator_deleted, sender=Authenticator,
                             dispatch_uid="bastion.identity.authenticator_deleted")
+
+        # python3-saml accepts assertions this far outside their validity window (its default: 300 s).
+        from django.conf import settings
+        from onelogin.saml2.constants import OneLogin_Saml2_Constants
+
+        OneLogin_Saml2_Constants.ALLOWED_CLOCK_DRIFT = settings.BASTION_SSO_CLOCK_SKEW_SECONDS

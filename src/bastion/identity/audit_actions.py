@@ -17,5 +17,12 @@ register({
     "auth.mfa.removed": "A second factor was removed (recovery codes regenerated: the old set is removed)",
     "auth.mfa.failed": "A second-factor code or key was refused",
     "auth.signup": "A new account was created by signing up",
+    "auth.sso.refused": "An identity provider asserted an address outside the organisation's verified domains",
+    "auth.sso.failed": "A single sign-on attempt failed (bad signature, wrong audience, expired, cancelled)",
+    "sso.configured": "The organisation's single sign-on connection was set up or changed",
+    "sso.removed": "The organisation's single sign-on connection was removed",
+    "sso.domain.added": "An email domain was claimed for single sign-on",
+    "sso.domain.verified": "An email domain was proven by its DNS record",
+    "sso.domain.removed": "An email domain was given up",
     "auth.email.confirmed": "An email address was confirmed",
 })

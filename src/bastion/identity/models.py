@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
+from bastion.identity.sso_models import SSOConnection, VerifiedDomain  # noqa: F401  (models of this app)
+
 
 class BastionUserManager(UserManager):
     def _create_user(self, username, email, password, *, email_verified: bool = False, **extra_fields):

@@ -1,0 +1,100 @@
+"""django-allauth's social accounts as per-organisation SSO (OpenID Connect and SAML 2.0).
+
+- Connections live in our own table (client secrets encrypted), not in allauth's ``SocialApp``:
+  ``list_apps`` builds them on demand, and never lists them all (the sign-in page must not name
+  every customer's identity provider).
+- An IdP vouches only for addresses of its organisation's verified domains: any other identity is
+  refused, so one customer's IdP cannot sign in another customer's users.
+- First sign-in provisions the user just in time into the connection's default role; an existing
+  account with that address is linked, which is safe because the domain is proven to be theirs.
+"""
+
+from __future__ import annotations
+
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.shortcuts import render
+
+from bastion.audit import chain as audit
+from bastion.identity import sso
+from bastion.identity.sso_models import SSOConnection
+from bastion.tenancy import actions, context
+from bastion.tenancy.models import Membership, Organisation
+
+
+def _connection_of(sociallogin_or_provider) -> SSOConnection | None:
+    """The connection behind a provider (its app names it) or a social login (its account's
+    provider is the connection's slug)."""
+    app = getattr(sociallogin_or_provider, "app", None)
+    slug = (app.provider_id or app.client_id) if app is not None else sociallogin_or_provider.account.provider
+    return sso.connection_by_slug(slug)
+
+
+def _record(connection: SSOConnection, action: str, **changes) -> None:
+    with context.tenant_context(connection.organisation_id):
+        audit.record(action, organisation_id=connection.organisation_id, resource_type="sso_connection",
+                     resource_id=connection.id, changes=changes)
+
+
+def provision(connection: SSOConnection, user) -> None:
+    """Make ``user`` a member of the connection's organisation (just-in-time), if not already."""
+    with context.tenant_context(connection.organisation_id):
+        if not Membership.objects.filter(user_id=user.pk, workspace=None, project=None).exists():
+            organisation = Organisation.objects.get(id=connection.organisation_id)
+            actions.add_membership(organisation, user=user, role=connection.default_role)
+
+
+class BastionSocialAccountAdapter(DefaultSocialAccountAdapter):
+    def list_apps(self, request, provider=None, client_id=None):
+        slug = client_id if provider == "saml" else provider
+        connection = sso.connection_by_slug(slug) if slug else None
+        if connection is None:
+            return []
+        app = sso.social_app(connection)
+        if provider not in (app.provider, app.provider_id) or (client_id and client_id != app.client_id):
+            return []
+        return [app]
+
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        return True  # only identities of the organisation's verified domains get this far
+
+    def is_auto_signup_allowed(self, request, sociallogin) -> bool:
+        return True
+
+    def is_email_verified(self, provider, email) -> bool:
+        connection = _connection_of(provider)
+        return connection is not None and sso.domain_is_verified_for(connection, email)
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        connection = _connection_of(sociallogin)
+        email = (sociallogin.user.email or "").strip().lower()
+        if connection is None or not email or not sso.domain_is_verified_for(connection, email):
+            if connection is not None:
+                with transaction.atomic():
+                    _record(connection, "auth.sso.refused", email=email[:254], reason="domain_not_verified")
+            raise ImmediateHttpResponse(render(request, "identity/sso_refused.html", status=403))
+        for address in sociallogin.email_addresses:
+            address.verified = address.email.lower() == email
+        if sociallogin.is_existing:
+            provision(connection, sociallogin.user)
+            return
+        existing = get_user_model().objects.filter(email__iexact=email).first()
+        if existing is not None:
+            sociallogin.connect(request, existing)
+            provision(connection, existing)
+
+    def save_user(self, request, sociallogin, form=None):
+        user = super().save_user(request, sociallogin, form)
+        provision(_connection_of(sociallogin), user)
+        return user
+
+    def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None) -> None:
+        connection = _connection_of(provider) if provider is not None else None
+        if connection is not None:
+            detail = (extra_context or {}).get("saml_last_error_reason") or (str(exception) if exception else "")
+            if exception is not None and exception.__cause__ is not None:  # e.g. the JWT check behind it
+                detail = f"{detail}: {exception.__cause__}"
+            with transaction.atomic():
+                _record(connection, "auth.sso.failed", error=str(error or "unknown"), detail=detail[:300])

@@ -1,0 +1,126 @@
+"""An organisation admin's SSO settings: the connection and the email domains, each change
+audited in the same transaction. Domains are proven by a DNS TXT record, as Google Workspace,
+Okta and GitHub do: only whoever controls a domain's DNS can route its users."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+import dns.exception
+import dns.resolver
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_domain_name
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bastion.audit import chain as audit
+from bastion.identity.sso_models import SSOConnection, VerifiedDomain
+from bastion.tenancy.models import Organisation
+from bastion.tenancy.permissions import BUILTIN_ROLES
+
+TXT_PREFIX = "bastion-domain-verification="
+FIELDS = ("protocol", "enabled", "default_role", "issuer", "client_id", "client_secret", "idp_entity_id",
+          "idp_sso_url", "idp_certificate", "allow_idp_initiated")
+
+
+def _audit(action: str, instance, changes: dict) -> None:
+    audit.record(action, organisation_id=instance.organisation_id, resource_type=instance._meta.model_name,
+                 resource_id=instance.pk, changes=changes)
+
+
+def _check_url(field: str, url: str, errors: dict) -> None:
+    if url and urlsplit(url).scheme != "https" and not settings.BASTION_SSO_ALLOW_HTTP:
+        errors[field] = ValidationError("An identity provider is reached over HTTPS.", code="https_required")
+
+
+def configure(organisation: Organisation, **values) -> SSOConnection:
+    """Create or replace the organisation's connection. A secret left out keeps the stored one."""
+    connection = SSOConnection.objects.filter(organisation=organisation).first() or SSOConnection(
+        organisation=organisation, slug=organisation.slug)
+    for name, value in values.items():
+        if name in FIELDS and value is not None:
+            setattr(connection, name, value)
+    errors: dict = {}
+    if connection.protocol not in dict(SSOConnection.PROTOCOLS):
+        errors["protocol"] = ValidationError("Either oidc or saml.", code="invalid_choice")
+    if connection.default_role not in BUILTIN_ROLES or connection.default_role == "owner":
+        errors["default_role"] = ValidationError("A built-in role below owner.", code="invalid_role")
+    _check_url("issuer", connection.issuer, errors)
+    _check_url("idp_sso_url", connection.idp_sso_url, errors)
+    if errors:
+        raise ValidationError(errors)
+    connection.full_clean(exclude=["organisation", "slug"])
+    changes = {name: ("[redacted]" if name == "client_secret" else getattr(connection, name))
+               for name in FIELDS if name in values and values[name] is not None}
+    with transaction.atomic():
+        connection.save()
+        _audit("sso.configured", connection, changes)
+    return connection
+
+
+def remove(connection: SSOConnection) -> None:
+    with transaction.atomic():
+        _audit("sso.removed", connection, {"protocol": connection.protocol})
+        connection.delete()
+
+
+def add_domain(organisation: Organisation, domain: str) -> VerifiedDomain:
+    domain = (domain or "").strip().lower().rstrip(".")
+    try:
+        validate_domain_name(domain)
+        if "." not in domain:
+            raise ValidationError("not a domain")
+    except ValidationError as exc:
+        raise ValidationError({"domain": ValidationError("Enter a domain such as example.com.",
+                                                         code="invalid_domain")}) from exc
+    record = VerifiedDomain(organisation=organisation, domain=domain, token=secrets.token_urlsafe(24))
+    try:
+        with transaction.atomic():
+            record.save()
+            _audit("sso.domain.added", record, {"domain": domain})
+    except IntegrityError as exc:
+        raise ValidationError({"domain": ValidationError("This domain is already claimed here.",
+                                                         code="duplicate_domain")}) from exc
+    return record
+
+
+def txt_records(domain: str) -> list[str]:
+    resolver = dns.resolver.Resolver(configure=not settings.BASTION_DNS_NAMESERVERS)
+    if settings.BASTION_DNS_NAMESERVERS:
+        resolver.nameservers = [server.rpartition(":")[0] if ":" in server else server
+                                for server in settings.BASTION_DNS_NAMESERVERS]
+        ports = {int(server.rpartition(":")[2]) for server in settings.BASTION_DNS_NAMESERVERS if ":" in server}
+        if ports:
+            resolver.port = ports.pop()
+    resolver.lifetime = 5
+    try:
+        answer = resolver.resolve(domain, "TXT")
+    except (dns.exception.DNSException, OSError):
+        return []
+    return [b"".join(record.strings).decode(errors="replace") for record in answer]
+
+
+def verify_domain(record: VerifiedDomain) -> VerifiedDomain:
+    """Look for the TXT record now; verified once it is there (and no other organisation has it)."""
+    if record.verified_at is not None:
+        return record
+    if f"{TXT_PREFIX}{record.token}" not in txt_records(record.domain):
+        raise ValidationError({"domain": ValidationError(
+            f"No TXT record {TXT_PREFIX}{record.token} found at {record.domain} yet.", code="not_verified")})
+    try:
+        with transaction.atomic():
+            record.verified_at = timezone.now()
+            record.save(update_fields=["verified_at"])
+            _audit("sso.domain.verified", record, {"domain": record.domain})
+    except IntegrityError as exc:
+        raise ValidationError({"domain": ValidationError("Another organisation has verified this domain.",
+                                                         code="domain_taken")}) from exc
+    return record
+
+
+def remove_domain(record: VerifiedDomain) -> None:
+    with transaction.atomic():
+        _audit("sso.domain.removed", record, {"domain": record.domain})
+        record.delete()
