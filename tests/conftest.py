@@ -19,6 +19,7 @@ from django.db import connections
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from bastion.identity.sso_models import VerifiedDomain
 from bastion.records.evidence import store_evidence
 from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
 from bastion.tenancy import actions, context
@@ -123,6 +124,8 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
                                       refresh_token=f"ghr_{slug}RefreshTokenSecret0123456789")
         export = create_ephemeral_artifact(organisation, [b'{"type":"header"}\n'], purpose="export",
                                            action="audit.exported")
+        domain = VerifiedDomain.objects.create(organisation=organisation, domain=f"{slug}-claimed.example",
+                                               token=f"{slug}-token")
         energy = EnergyRecord.objects.create(
             organisation=organisation, project=project, meter="MTR-1", site="London", kwh=Decimal("5400"),
             source="grid", period_start=datetime.date(2025, 2, 1), period_end=datetime.date(2025, 2, 28),
@@ -131,7 +134,7 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
         organisation=organisation, slug=slug, users=users, workspace=workspace, project=project,
         other_project=other_project, supplier=supplier, emissions=emissions, emission=emissions[0], energy=energy,
         evidence=evidence, custom_role=custom_role, viewer_membership=viewer_membership,
-        api_key=api_key, api_token=api_token, credential=credential, export=export,
+        api_key=api_key, api_token=api_token, credential=credential, export=export, domain=domain,
     )
 
 
@@ -139,6 +142,21 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
 def fast_password_hashing(settings):
     """Argon2id costs ~100 ms a hash by design; tests that are not about hashing use a fast one."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def local_dns() -> Iterator[str]:
+    """A DNS server of the tests' own (no records unless a test adds them): tests never ask the
+    internet's DNS, and a lookup answers at once instead of timing out on a closed network."""
+    from tests.peers.identity_providers import dns_server
+
+    with dns_server({}) as nameserver:
+        yield nameserver
+
+
+@pytest.fixture(autouse=True)
+def dns_for_tests(settings, local_dns):
+    settings.BASTION_DNS_NAMESERVERS = [local_dns]
 
 
 @pytest.fixture(autouse=True)

@@ -31,6 +31,7 @@ PARAMS = {
     "api_key_id": lambda o: o.api_key.id,
     "credential_id": lambda o: o.credential.id,
     "artifact_id": lambda o: o.export.id,
+    "domain_id": lambda o: o.domain.id,
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
