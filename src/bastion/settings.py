@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "bastion.identity.session_cookies.SecureCookiesOverTLSMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,6 +155,7 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_FORMS = {"signup": "bastion.identity.signup_form.SameWorkSignupForm"}
 ACCOUNT_EMAIL_NOTIFICATIONS = True  # password changed, MFA added or removed: the user hears of it
 ACCOUNT_SESSION_REMEMBER = False  # a session never outlives the browser or the absolute timeout
 ACCOUNT_LOGOUT_ON_GET = False
@@ -213,6 +215,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = env("BASTION_SESSION_SAMESITE", "Lax")
+if SESSION_COOKIE_SAMESITE not in {"Lax", "Strict"}:
+    raise ConfigError("BASTION_SESSION_SAMESITE must be Lax or Strict")
+CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
 SESSION_COOKIE_SECURE = env_bool("BASTION_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_TRUSTED_ORIGINS = env_list("BASTION_TRUSTED_ORIGINS", [])

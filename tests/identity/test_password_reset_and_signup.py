@@ -105,3 +105,18 @@ def test_sign_up_does_not_reveal_an_existing_account(world):
     [notice] = [m for m in mail.outbox if m.to == [world.acme.users["editor"].email]]
     assert "already" in notice.body.lower()  # the owner of the address hears of it, not the one signing up
     assert world.acme.users["editor"].check_password(PASSWORD)  # the existing account is untouched
+
+
+def test_sign_up_does_the_same_work_for_an_existing_account(world, settings, monkeypatch):
+    from bastion.identity.passwords import BastionArgon2Hasher
+
+    settings.PASSWORD_HASHERS = ["bastion.identity.passwords.BastionArgon2Hasher"]
+    computations = []
+    original = BastionArgon2Hasher.encode
+    monkeypatch.setattr(BastionArgon2Hasher, "encode",
+                        lambda self, *a, **k: computations.append("encode") or original(self, *a, **k))
+    form = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    Client().post(reverse("account_signup"), {"email": "fresh@startup.example", **form})
+    for_new, computations[:] = list(computations), []
+    Client().post(reverse("account_signup"), {"email": world.acme.users["editor"].email, **form})
+    assert len(for_new) == len(computations) == 1  # one Argon2id computation either way
