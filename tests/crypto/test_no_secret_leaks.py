@@ -57,6 +57,11 @@ def test_secrets_stay_out_of_every_output(world, client, client_for, caplog):
                     data=json.dumps({"secret": vault_secret + "-v2", "refresh_token": "x" * 20000})))  # 422
     keep(admin.get(credential_url))
     keep(admin.get("/api/v1/orgs/acme/credentials"))
+    sso_secret = "oidc-client-secret-0123456789-abcdefghij"
+    keep(admin.put("/api/v1/orgs/acme/sso", content_type="application/json",
+                   data=json.dumps({"protocol": "oidc", "issuer": "https://idp.acme.example", "client_id": "bastion",
+                                    "client_secret": sso_secret})))
+    keep(admin.get("/api/v1/orgs/acme/sso"))
 
     with context.tenant_context(acme.organisation.id), transaction.atomic():
         stored_hash = ApiKey.objects.get(public_id=token[4:16]).secret_hash
@@ -68,7 +73,7 @@ def test_secrets_stay_out_of_every_output(world, client, client_for, caplog):
     pepper = keyfiles.read_or_create("api-key-pepper.key")
 
     secrets = [token, secret, stored_hash, *_forms(data_key), *_forms(kek), *_forms(pepper),
-               vault_secret, vault_refresh, acme.credential.secret, acme.credential.refresh_token]
+               vault_secret, vault_refresh, acme.credential.secret, acme.credential.refresh_token, sso_secret]
     haystacks = {"responses": outputs, "logs": [caplog.text], "audit details": audit_details}
     for where, texts in haystacks.items():
         for text in texts:
