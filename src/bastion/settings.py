@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "bastion.tenancy",
     "bastion.identity",
     "bastion.records",
+    "bastion.hardening",
     "bastion.console",
     "bastion.operations",
     "huey.contrib.djhuey",

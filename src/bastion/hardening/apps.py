@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class HardeningConfig(AppConfig):
+    """Web hardening: security headers, CSP, CSRF origin checks, rate limits, TLS, safe errors,
+    /.well-known/security.txt, upload limits."""
+
+    name = "bastion.hardening"
+    default_auto_field = "django.db.models.BigAutoField"
