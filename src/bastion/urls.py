@@ -35,5 +35,6 @@ urlpatterns = [
     path("accounts/sso/", sign_in.sso_login, name="sso_login"),
     path("accounts/sessions/<int:session_id>/end/", account_sessions.end_session, name="usersession_end"),
     path("accounts/", include(_declared_public(allauth_urls.urlpatterns))),
+    path("scim/v2/", include("bastion.identity.scim.urls")),
     path("", include("bastion.console.urls")),
 ]

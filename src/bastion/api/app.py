@@ -12,6 +12,7 @@ from bastion.api.organisations import router as organisations_router
 from bastion.api.api_keys import router as api_keys_router
 from bastion.api.credentials import router as credentials_router
 from bastion.api.records import router as records_router
+from bastion.api.scim_tokens import router as scim_tokens_router
 from bastion.api.routing import credentials
 from bastion.api.sso import router as sso_router
 
@@ -34,5 +35,6 @@ api.add_router("", records_router)
 api.add_router("", audit_router)
 api.add_router("", api_keys_router)
 api.add_router("", credentials_router)
+api.add_router("", scim_tokens_router)
 api.add_router("", audit_public_router)
 api.add_router("", sso_router)

@@ -77,3 +77,90 @@ class KnownClient(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "network", "user_agent_sha256"],
                                                name="identity_knownclient_unique")]
+
+
+# SCIM 2.0 provisioning (identity/scim/). These rows belong to one organisation each: tenant tables,
+# confined by row-level security like every other.
+from bastion.tenancy.models import TenantModel  # noqa: E402
+
+
+class ScimToken(TenantModel):
+    """An organisation's SCIM bearer token, made like an API key: shown once, stored as a keyed hash.
+    At most one is live; it dies with the member who made it (``created_by``, empty when made by an
+    operator at the command line)."""
+
+    public_id = models.CharField(max_length=12, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["organisation"], condition=models.Q(revoked_at__isnull=True),
+                                               name="identity_scimtoken_one_live")]
+
+    def __str__(self) -> str:
+        return f"SCIM token bst_{self.public_id}_…"
+
+
+class ScimIdentity(TenantModel):
+    """A user as one organisation's identity provider knows them: the SCIM ``id`` (this row's id,
+    stable per organisation), what the provider last sent, and whether it wants them active.
+
+    The provider's values are kept here, per organisation, because the account itself is shared
+    by every organisation the user belongs to: they are copied onto the account only when this
+    organisation's provider created it and the user belongs to no other organisation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    user_name = models.CharField(max_length=254)
+    external_id = models.CharField(max_length=255, blank=True)
+    given_name = models.CharField(max_length=150, blank=True)
+    family_name = models.CharField(max_length=150, blank=True)
+    emails = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(null=True, default=True, help_text="as the provider set it; empty when it removed it")
+    manages_account = models.BooleanField(default=False, help_text="this organisation's provider created the account")
+    created = models.DateTimeField(auto_now_add=True)
+    last_modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "user"], name="identity_scimidentity_user"),
+            models.UniqueConstraint(fields=["organisation", "user_name"], name="identity_scimidentity_user_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.user_name
+
+
+class ScimGroup(TenantModel):
+    """A group pushed by an organisation's identity provider; its members are users of that organisation."""
+
+    display_name = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=255, blank=True)
+    members = models.ManyToManyField(User, through="ScimGroupMember", related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    last_modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "display_name"],
+                                               name="identity_scimgroup_display_name")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class ScimGroupMember(TenantModel):
+    group = models.ForeignKey(ScimGroup, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="identity_scimgroupmember_unique")]
+
+
+from bastion.identity.scim import audit_actions as _scim_audit_actions  # noqa: E402, F401  (registers them at start-up)
