@@ -93,3 +93,51 @@ def demo_server(extra_env: dict | None = None) -> Iterator[LiveServer]:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@contextlib.contextmanager
+def tls_server(certfile: Path | str, keyfile: Path | str, ca_file: Path | str,
+               extra_env: dict | None = None) -> Iterator[LiveServer]:
+    """The real ``bastion serve --certfile … --keyfile … --no-jobs`` on a free port, over HTTPS only.
+
+    Its own data dir (and on PostgreSQL its own database, as ``demo_server``); ready when
+    ``https://localhost:PORT/healthz`` answers to a client that trusts only ``ca_file``. No demo
+    data, so ``password`` is empty. ``OPENSSL_CONF`` is not passed on: the server sets its own.
+    """
+    import ssl
+
+    data_dir = Path(tempfile.mkdtemp(prefix="bastion-tls-"))
+    port = free_port()
+    env = {**os.environ, "BASTION_DATA_DIR": str(data_dir), **(extra_env or {})}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    if "OPENSSL_CONF" not in (extra_env or {}):
+        env.pop("OPENSSL_CONF", None)
+    client = ssl.create_default_context(cafile=str(ca_file))
+    log = data_dir / "server.log"
+    command = [sys.executable, "-m", "bastion.cli", "serve", "--port", str(port),
+               "--certfile", str(certfile), "--keyfile", str(keyfile), "--no-jobs"]
+    with _postgres_database(env), open(log, "wb") as log_file:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log_file,
+                                   stderr=subprocess.STDOUT)
+        url = f"https://localhost:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"bastion serve exited with {process.returncode}:\n{log.read_text()}")
+                try:
+                    with urllib.request.urlopen(url + "/healthz", timeout=2, context=client) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"bastion serve did not become ready:\n{log.read_text()}")
+                time.sleep(0.3)
+            yield LiveServer(url=url, password="", data_dir=data_dir, log=log, env=env)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()

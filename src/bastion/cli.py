@@ -63,9 +63,13 @@ def _start_job_worker() -> subprocess.Popen:
     return worker
 
 
-def _serve(host: str, port: int, workers: int, *, with_jobs: bool = True) -> None:
+def _serve(host: str, port: int, workers: int, *, with_jobs: bool = True,
+           tls: tuple[str, str] | None = None) -> None:
+    """gunicorn (gthread workers); with ``tls`` (certificate, key) HTTPS only, as bastion.hardening.tls says."""
+    from django.conf import settings
     from gunicorn.app.base import BaseApplication
 
+    from bastion.hardening import proxies
     from bastion.wsgi import application
 
     class Server(BaseApplication):
@@ -75,7 +79,15 @@ def _serve(host: str, port: int, workers: int, *, with_jobs: bool = True) -> Non
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", 4)
             self.cfg.set("accesslog", "-")
-            self.cfg.set("forwarded_allow_ips", "127.0.0.1")
+            # Forwarded headers: bastion.hardening.proxies decides; gunicorn believes no more than it.
+            self.cfg.set("forwarded_allow_ips", proxies.gunicorn_forwarded_allow_ips(settings.BASTION_TRUSTED_PROXIES))
+            self.cfg.set("secure_scheme_headers", {"X-FORWARDED-PROTO": "https"})
+            if tls:
+                from bastion.hardening import tls as tls_settings
+
+                self.cfg.set("certfile", tls[0])
+                self.cfg.set("keyfile", tls[1])
+                self.cfg.set("ssl_context", tls_settings.gunicorn_ssl_context)
 
         def load(self):
             return application
@@ -123,9 +135,22 @@ def cmd_demo(args) -> None:
 
 
 def cmd_serve(args) -> None:
+    tls = None
+    if args.certfile or args.keyfile:
+        from bastion.config import data_dir
+        from bastion.hardening import tls as tls_settings
+
+        try:
+            tls_settings.check_files(args.certfile, args.keyfile)
+            # May not return: the server starts again with OPENSSL_CONF set (see bastion.hardening.tls).
+            tls_settings.reexec_with_openssl_conf(data_dir(), args.argv)
+            tls = (os.path.abspath(args.certfile), os.path.abspath(args.keyfile))
+            tls_settings.check_groups(tls_settings.server_context(*tls))
+        except (tls_settings.TLSConfigError, OSError) as exc:
+            fail(f"bastion serve: {exc}")
     _migrate_before_serving()
     _setup()
-    _serve(args.host, args.port, workers=args.workers, with_jobs=not args.no_jobs)
+    _serve(args.host, args.port, workers=args.workers, with_jobs=not args.no_jobs, tls=tls)
 
 
 def cmd_audit_verify(args) -> None:
@@ -195,6 +220,10 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=2)
     serve.add_argument("--no-jobs", action="store_true", help="run no job consumer here (use `bastion worker`)")
+    serve.add_argument("--certfile", metavar="FILE",
+                       help="serve HTTPS only (TLS 1.2 and 1.3, Mozilla's intermediate configuration) with this "
+                            "PEM certificate (and chain); needs --keyfile")
+    serve.add_argument("--keyfile", metavar="FILE", help="the certificate's private key (PEM, not encrypted)")
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
@@ -229,6 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     manage.set_defaults(func=cmd_manage)
 
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # to start again as it was started
     if getattr(args, "port", 1) is not None and not 0 < getattr(args, "port", 1) < 65536:
         parser.error("--port must be between 1 and 65535")
     if not getattr(args, "by_operator", False):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 
 from bastion.config import ConfigError, data_dir, env, env_bool, env_int, env_list, object_storage
 
@@ -29,6 +32,17 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("BASTION_DEBUG", False)
 ALLOWED_HOSTS = env_list("BASTION_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+# DEBUG pages show settings, SQL and tracebacks: never for anything but this machine.
+if DEBUG and not set(ALLOWED_HOSTS) <= {"localhost", "127.0.0.1", "[::1]", "::1"}:
+    raise ConfigError("BASTION_DEBUG is on: BASTION_ALLOWED_HOSTS may then only name localhost")
+# Reverse proxies (IP addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are
+# believed (bastion.hardening.proxies); nobody's by default.
+BASTION_TRUSTED_PROXIES = env_list("BASTION_TRUSTED_PROXIES", [])
+for _proxy in BASTION_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=True)
+    except ValueError as exc:
+        raise ConfigError(f"BASTION_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network ({exc})") from None
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -51,19 +65,26 @@ INSTALLED_APPS = [
     "bastion.identity",
     "bastion.records",
     "bastion.hardening",
+    "csp",
     "bastion.console",
     "bastion.operations",
     "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
+    "bastion.hardening.proxies.TrustedProxyMiddleware",  # first: the scheme and client address everyone else sees
     "django.middleware.security.SecurityMiddleware",
+    "bastion.hardening.headers.SecurityHeadersMiddleware",
+    "bastion.hardening.content_security_policy.NonceEverywhereCSPMiddleware",
     "bastion.identity.session_cookies.SecureCookiesOverTLSMiddleware",
+    "bastion.hardening.uploads.RequestSizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "bastion.hardening.origins.OriginCheckMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "bastion.hardening.rate_limits.RateLimitMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "bastion.identity.session_timeouts.SessionTimeoutMiddleware",
     "bastion.identity.sign_in_devices.SuspiciousSessionMiddleware",
@@ -161,9 +182,10 @@ ACCOUNT_EMAIL_NOTIFICATIONS = True  # password changed, MFA added or removed: th
 ACCOUNT_SESSION_REMEMBER = False  # a session never outlives the browser or the absolute timeout
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_REAUTHENTICATION_REQUIRED = True  # sensitive account changes ask for the password (or MFA) again
-# allauth's limits (reset emails, signups, sign-in rate per address) in the shared cache; failed
-# passwords are counted by bastion.identity.lockout instead, in the database, with a progressive lock.
-ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": "100/m/ip"}
+# allauth's own limits (reset emails per address, confirmation emails) in the shared cache; sign-in
+# attempts per client are bastion.hardening.rate_limits', and failed passwords are counted by
+# bastion.identity.lockout, in the database, with a progressive lock.
+ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": None}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Bastion] "
 ACCOUNT_SIGNUP_ENABLED = env_bool("BASTION_SIGNUP_ENABLED", True)
 PASSWORD_RESET_TIMEOUT = env_int("BASTION_PASSWORD_RESET_SECONDS", 3600, minimum=300)  # reset links expire
@@ -227,6 +249,44 @@ BASTION_SESSION_IDLE_SECONDS = env_int("BASTION_SESSION_IDLE_SECONDS", 30 * 60, 
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# HSTS with preload (seed 001); Django sends it over TLS only, so the demo on http://localhost is unaffected.
+SECURE_HSTS_SECONDS = env_int("BASTION_HSTS_SECONDS", 63072000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+# Origins besides this site's own that may send state-changing requests with the session cookie.
+BASTION_ALLOWED_ORIGINS = env_list("BASTION_ALLOWED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, *BASTION_ALLOWED_ORIGINS]
+
+# A strict, nonce-based Content-Security-Policy (django-csp): no inline script or style, nothing
+# framed, no plugins, no <base>; violations reported to /csp-report/ and kept (hardening.models).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        # 'strict-dynamic' with a nonce: only scripts this response names run ('self' is for old browsers).
+        "script-src": ["'self'", NONCE, "'strict-dynamic'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "report-uri": ["/csp-report/"],
+    },
+}
+
+# Rate limits (hardening.rate_limits): BASTION_RATE_LIMIT_<RULE>_<KEY>=N/s|m|h|d, or "off".
+BASTION_RATE_LIMITS = {name.removeprefix("BASTION_RATE_LIMIT_"): value.strip()
+                       for name, value in os.environ.items() if name.startswith("BASTION_RATE_LIMIT_")}
+RATELIMIT_USE_CACHE = "default"
+
+# /.well-known/security.txt (RFC 9116)
+BASTION_SECURITY_CONTACTS = env_list("BASTION_SECURITY_CONTACTS", [])
+BASTION_SECURITY_POLICY_URL = env("BASTION_SECURITY_POLICY_URL", "") or ""
+BASTION_SECURITY_TXT_DAYS = env_int("BASTION_SECURITY_TXT_DAYS", 180, minimum=1)
+BASTION_SECURITY_TXT_EXPIRES = None
 
 # One cache shared by every app server (TOTP replay protection, rate limits): the database by
 # default, Redis when REDIS_URL is set.

@@ -7,6 +7,8 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from bastion.api import api
 from bastion.console.views import account_sessions, sign_in
+from bastion.hardening.csp_reports import csp_report
+from bastion.hardening.security_txt import security_txt
 from bastion.tenancy.access import public
 
 
@@ -30,6 +32,8 @@ def _declared_public(patterns):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path(".well-known/security.txt", security_txt, name="security_txt"),
+    path("csp-report/", csp_report, name="csp_report"),
     path("api/v1/", api.urls),
     path("accounts/login/", sign_in.login),  # before allauth's own: routes SSO domains to their IdP
     path("accounts/sso/", sign_in.sso_login, name="sso_login"),

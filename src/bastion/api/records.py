@@ -7,7 +7,6 @@ import datetime
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Query, Schema, Status
 from ninja.files import UploadedFile
@@ -257,11 +256,7 @@ def get_evidence(request, org: str, project_id: uuid.UUID, evidence_id: uuid.UUI
 @router.get(BASE + "/evidence/{evidence_id}/download")
 @requires("evidence.view")
 def download_evidence(request, org: str, project_id: uuid.UUID, evidence_id: uuid.UUID):
-    item = request.path_objects["evidence_id"]
-    response = FileResponse(evidence.open_evidence(item), as_attachment=True, filename=item.filename,
-                            content_type=item.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return evidence.download_response(request.path_objects["evidence_id"])
 
 
 @router.delete(BASE + "/evidence/{evidence_id}", response={204: None})

@@ -14,7 +14,7 @@ class SecureCookiesOverTLSMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if request.is_secure():
-            for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, "mfa_trusted"):
+            for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, "messages", "mfa_trusted"):
                 if name in response.cookies:
                     response.cookies[name]["secure"] = True
         return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import FileResponse
 
 from bastion.audit import chain as audit
 from bastion.crypto import artifacts
@@ -115,6 +116,16 @@ def open_evidence(evidence: EvidenceFile):
     with transaction.atomic():
         _audit("evidence.downloaded", evidence)
     return plaintext
+
+
+def download_response(evidence: EvidenceFile) -> FileResponse:
+    """The file as a download that nothing can run: an attachment, never sniffed as another type,
+    and, should a browser render it anyway, in a sandbox with no script, style or plugin."""
+    response = FileResponse(open_evidence(evidence), as_attachment=True, filename=evidence.filename,
+                            content_type=evidence.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
 
 
 def delete_evidence(evidence: EvidenceFile) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from bastion.console.forms import EvidenceUploadForm
-from bastion.records.evidence import delete_evidence, open_evidence, store_evidence
+from bastion.records.evidence import delete_evidence, download_response, store_evidence
 from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile
 from bastion.tenancy.access import requires
 
@@ -69,12 +68,7 @@ def evidence_upload(request, org, project_id):
 
 @requires("evidence.view")
 def evidence_download(request, org, project_id, evidence_id):
-    file = _evidence(request, evidence_id)
-    response = FileResponse(
-        open_evidence(file), as_attachment=True, filename=file.filename, content_type=file.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download_response(_evidence(request, evidence_id))
 
 
 @requires("evidence.upload")

@@ -1,0 +1,115 @@
+"""Rate limits per route and per identity (client address, user, API or SCIM token,
+organisation), counted in the shared Django cache (the database by default, Redis across servers)
+by django-ratelimit's fixed windows, answered with 429 and ``Retry-After``, counted in metrics.
+
+The routes and their defaults are ``RULES``; each limit can be changed with the environment
+variable ``BASTION_RATE_LIMIT_<RULE>_<KEY>`` (e.g. ``BASTION_RATE_LIMIT_SIGNIN_IP=100/m``) or
+switched off with ``off``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django_ratelimit.core import get_usage
+from prometheus_client import Counter
+
+from bastion.audit.context import client_address
+
+REFUSED = Counter("bastion_rate_limited_total", "Requests refused by a rate limit", ["rule", "key"])
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+ORGANISATION_IN_PATH = re.compile(r"^/api/v1/orgs/([^/]+)/")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    path: re.Pattern
+    methods: frozenset[str]
+    limits: tuple[tuple[str, str], ...]  # (key, default rate)
+
+
+RULES = (
+    Rule("signin", re.compile(r"^/accounts/login/$"), WRITES, (("ip", "100/m"),)),
+    Rule("mfa", re.compile(r"^/accounts/2fa/authenticate/"), WRITES, (("ip", "30/m"),)),
+    Rule("sso", re.compile(r"^/accounts/sso/$"), WRITES, (("ip", "30/m"),)),
+    Rule("reset", re.compile(r"^/accounts/password/reset/"), WRITES, (("ip", "20/m"),)),
+    Rule("signup", re.compile(r"^/accounts/signup/"), WRITES, (("ip", "20/m"),)),
+    Rule("scim", re.compile(r"^/scim/"), READS | WRITES, (("token", "600/m"), ("ip", "1200/m"))),
+    Rule("api_read", re.compile(r"^/api/"), READS, (("identity", "600/m"), ("organisation", "3000/m"))),
+    Rule("api_write", re.compile(r"^/api/"), WRITES, (("identity", "120/m"), ("organisation", "600/m"))),
+    Rule("csp_report", re.compile(r"^/csp-report/$"), WRITES, (("ip", "60/m"),)),
+)
+
+
+def _token_digest(request) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+
+
+def _identity(request) -> str:
+    user = getattr(request, "user", None)
+    if getattr(user, "is_authenticated", False):
+        return f"user:{user.pk}"
+    return _token_digest(request) or f"ip:{client_address(request)}"
+
+
+KEYS = {
+    "ip": lambda request: f"ip:{client_address(request)}",
+    "token": lambda request: _token_digest(request) or f"ip:{client_address(request)}",
+    "identity": _identity,
+    "organisation": lambda request: (f"org:{match.group(1)}" if (match := ORGANISATION_IN_PATH.match(request.path))
+                                     else None),
+}
+
+
+def rate_for(rule: Rule, key: str, default: str) -> str | None:
+    configured = settings.BASTION_RATE_LIMITS.get(f"{rule.name}_{key}".upper(), default)
+    return None if configured in ("", "off") else configured
+
+
+class RateLimitMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for rule in RULES:
+            if request.method in rule.methods and rule.path.match(request.path):
+                refused = self._check(request, rule)
+                if refused is not None:
+                    return refused
+        return self.get_response(request)
+
+    def _check(self, request, rule: Rule):
+        for key, default in rule.limits:
+            rate = rate_for(rule, key, default)
+            value = KEYS[key](request)
+            if rate is None or value is None:
+                continue
+            usage = get_usage(request, group=f"bastion.{rule.name}.{key}", key=lambda group, req, v=value: v,
+                              rate=rate, increment=True)
+            if usage and usage["should_limit"]:
+                REFUSED.labels(rule=rule.name, key=key).inc()
+                return _too_many(request, max(1, int(usage["time_left"])))
+        return None
+
+
+def _too_many(request, retry_after: int):
+    message = f"Too many requests. Try again in {retry_after} seconds."
+    if request.path.startswith("/scim/"):
+        response = JsonResponse({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "429",
+                                 "detail": message}, status=429, content_type="application/scim+json")
+    elif request.path.startswith(("/api/", "/csp-report/")):
+        response = JsonResponse({"error": {"code": "rate_limited", "message": message, "fields": {}}}, status=429)
+    else:
+        response = HttpResponse(f"<!doctype html><title>Too many requests</title><h1>Too many requests</h1>"
+                                f"<p>{message}</p>", status=429, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(retry_after)
+    return response
