@@ -7,9 +7,12 @@ organisation's key: deleting that organisation would shred a person's second fac
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from django.db import transaction
 
-from bastion.crypto import envelope
+from bastion.crypto import envelope, keyfiles
 from bastion.db import rls
 
 
@@ -25,3 +28,10 @@ def seal(text: str, *, purpose: str) -> str:
 def open_sealed(token: str, *, purpose: str) -> str:
     with transaction.atomic(), rls.setting("bastion.org_id", rls.PLATFORM_ID):
         return envelope.decrypt(token, organisation_id=rls.PLATFORM_ID, ad=_ad(purpose)).decode()
+
+
+def keyed_digest(value: str, *, purpose: str) -> str:
+    """HMAC-SHA-256 of ``value`` under a key file outside the database: a stored digest that a
+    database copy alone cannot brute-force, however short the value."""
+    key = keyfiles.read_or_create("platform-digest.key")
+    return hmac.new(key, f"{purpose}|{value}".encode(), hashlib.sha256).hexdigest()

@@ -13,7 +13,7 @@ class IdentityConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from bastion.identity import audit_actions  # noqa: F401  (registers the actions)
-        from bastion.identity import account_events, session_timeouts, signin_events
+        from bastion.identity import account_events, recovery_codes, session_timeouts, signin_events
 
         user_logged_in.connect(signin_events.on_login, dispatch_uid="bastion.identity.login")
         user_logged_in.connect(session_timeouts.on_login, dispatch_uid="bastion.identity.session_started")
@@ -32,6 +32,8 @@ class IdentityConfig(AppConfig):
                           dispatch_uid="bastion.identity.authenticator_saved")
         post_delete.connect(account_events.on_authenticator_deleted, sender=Authenticator,
                             dispatch_uid="bastion.identity.authenticator_deleted")
+
+        recovery_codes.install()
 
         # python3-saml accepts assertions this far outside their validity window (its default: 300 s).
         from django.conf import settings
