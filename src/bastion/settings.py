@@ -359,7 +359,16 @@ BASTION_CSV_MAX_ROWS = env_int("BASTION_CSV_MAX_ROWS", 10_000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
-EMAIL_BACKEND = env("BASTION_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Email: SMTP when BASTION_SMTP_HOST is set (production), else printed to the console (the demo).
+EMAIL_HOST = env("BASTION_SMTP_HOST", "") or ""
+EMAIL_PORT = env_int("BASTION_SMTP_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env("BASTION_SMTP_USER", "") or ""
+EMAIL_HOST_PASSWORD = env("BASTION_SMTP_PASSWORD", "") or ""  # or BASTION_SMTP_PASSWORD_FILE
+EMAIL_USE_SSL = env_bool("BASTION_SMTP_SSL", False)  # implicit TLS (port 465)
+EMAIL_USE_TLS = env_bool("BASTION_SMTP_STARTTLS", not EMAIL_USE_SSL)
+EMAIL_TIMEOUT = 10
+EMAIL_BACKEND = env("BASTION_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")
 
 LOGGING = {
     "version": 1,

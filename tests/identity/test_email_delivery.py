@@ -1,0 +1,62 @@
+"""Account emails go through Django's email backend: to a real SMTP server (aiosmtpd, started
+here) when BASTION_SMTP_HOST is set, as in production."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from django.test import Client
+
+from tests.live_server import ROOT
+
+pytestmark = pytest.mark.django_db
+
+
+class Inbox(Message):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+@pytest.fixture
+def smtp_server():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    inbox.port = port
+    yield inbox
+    server.stop()
+
+
+def test_the_environment_selects_smtp(tmp_path):
+    env = {"BASTION_DATA_DIR": str(tmp_path), "BASTION_SMTP_HOST": "smtp.bastion.example",
+           "BASTION_SMTP_PORT": "2525", "PATH": "/usr/bin:/bin"}
+    code = "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS)"
+    result = subprocess.run([sys.executable, "-m", "bastion.cli", "manage", "shell", "-c", code], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip().splitlines()[-1].split() == ["django.core.mail.backends.smtp.EmailBackend",
+                                                            "smtp.bastion.example", "2525",
+                                     "True"], result.stderr
+
+
+def test_a_reset_link_is_delivered_over_smtp(world, settings, smtp_server):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    assert Client().post("/accounts/password/reset/", {"email": "editor@acme.example"}).status_code == 302
+    [message] = smtp_server.messages
+    assert message["To"] == "editor@acme.example"
+    body = message.get_payload(decode=True) if not message.is_multipart() else message.get_payload()[0].get_payload(
+        decode=True)
+    assert b"/accounts/password/reset/key/" in body
