@@ -18,6 +18,7 @@ import zlib
 from dataclasses import dataclass
 
 from bastion.crypto import keyfiles
+from bastion.db.rls import set_setting
 
 ALPHABET = string.digits + string.ascii_letters
 PATTERN = re.compile(r"bst_([0-9A-Za-z]{12})_([0-9A-Za-z]{40})([0-9A-Za-z]{6})")
@@ -66,3 +67,20 @@ def hash_secret(secret: str) -> str:
 
 def secret_matches(secret: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_secret(secret), stored_hash)
+
+
+def find(presented: str, queryset, *, visible_by: str):
+    """The stored row of a presented token whose secret matches, else None, with the same work
+    whether or not the token exists. Row-level security shows the row only while the transaction
+    names its public id in the setting ``visible_by`` (no tenant is known yet)."""
+    parsed = parse(presented)
+    if parsed is None:
+        return None
+    public_id, secret = parsed
+    set_setting(visible_by, public_id)
+    row = queryset.filter(public_id=public_id).first()
+    set_setting(visible_by, "")
+    if row is None:
+        hash_secret(secret)  # same work as a real check: no timing difference to probe
+        return None
+    return row if secret_matches(secret, row.secret_hash) else None

@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit
 from bastion.crypto import api_keys
-from bastion.db.rls import set_setting
 from bastion.identity.models import ScimToken
 from bastion.identity.scim import audit_actions  # noqa: F401  (registers the actions)
 from bastion.tenancy import context
@@ -73,17 +72,8 @@ def revoke(organisation: Organisation) -> bool:
 
 def authenticate(presented: str) -> ScimPrincipal | None:
     """The principal of a live token, with its organisation's tenant context active; else None."""
-    parsed = api_keys.parse(presented)
-    if parsed is None:
-        return None
-    public_id, secret = parsed
-    set_setting("bastion.scim_token_id", public_id)  # lets row-level security show this one token
-    token = ScimToken.all_tenants.filter(public_id=public_id).first()
-    set_setting("bastion.scim_token_id", "")
-    if token is None:
-        api_keys.hash_secret(secret)  # same work as a real check: no timing difference to probe
-        return None
-    if not api_keys.secret_matches(secret, token.secret_hash) or token.revoked_at is not None:
+    token = api_keys.find(presented, ScimToken.all_tenants, visible_by="bastion.scim_token_id")
+    if token is None or token.revoked_at is not None:
         return None
     context.activate(token.organisation_id)
     organisation = Organisation.objects.get(id=token.organisation_id)
