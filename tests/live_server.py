@@ -61,38 +61,44 @@ def _postgres_database(env: dict) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _running(command: list[str], env: dict, url: str, log: Path, context=None) -> Iterator[None]:
+    """Run ``command`` (a ``bastion`` subcommand) until the block ends; ready when ``url/healthz`` answers."""
+    with open(log, "wb") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "bastion.cli", *command], cwd=ROOT, env=env,
+                                   stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"bastion {command[0]} exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=2, context=context) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"bastion {command[0]} did not become ready:\n{log.read_text()}")
+            time.sleep(0.3)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
 def demo_server(extra_env: dict | None = None) -> Iterator[LiveServer]:
     data_dir = Path(tempfile.mkdtemp(prefix="bastion-e2e-"))
     port = free_port()
     password = "e2e " + secrets.token_urlsafe(12)
     env = {**os.environ, "BASTION_DATA_DIR": str(data_dir), "BASTION_DEMO_PASSWORD": password, **(extra_env or {})}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    log = data_dir / "server.log"
-    with _postgres_database(env), open(log, "wb") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "bastion.cli", "demo", "--port", str(port)],
-                                   cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-        url = f"http://localhost:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"bastion demo exited with {process.returncode}:\n{log.read_text()}")
-                try:
-                    with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"bastion demo did not become ready:\n{log.read_text()}")
-                time.sleep(0.3)
-            yield LiveServer(url=url, password=password, data_dir=data_dir, log=log, env=env)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    url, log = f"http://localhost:{port}", data_dir / "server.log"
+    with _postgres_database(env), _running(["demo", "--port", str(port)], env, url, log):
+        yield LiveServer(url=url, password=password, data_dir=data_dir, log=log, env=env)
 
 
 @contextlib.contextmanager
@@ -112,32 +118,7 @@ def tls_server(certfile: Path | str, keyfile: Path | str, ca_file: Path | str,
     env.pop("DJANGO_SETTINGS_MODULE", None)
     if "OPENSSL_CONF" not in (extra_env or {}):
         env.pop("OPENSSL_CONF", None)
-    client = ssl.create_default_context(cafile=str(ca_file))
-    log = data_dir / "server.log"
-    command = [sys.executable, "-m", "bastion.cli", "serve", "--port", str(port),
-               "--certfile", str(certfile), "--keyfile", str(keyfile), "--no-jobs"]
-    with _postgres_database(env), open(log, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log_file,
-                                   stderr=subprocess.STDOUT)
-        url = f"https://localhost:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"bastion serve exited with {process.returncode}:\n{log.read_text()}")
-                try:
-                    with urllib.request.urlopen(url + "/healthz", timeout=2, context=client) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"bastion serve did not become ready:\n{log.read_text()}")
-                time.sleep(0.3)
-            yield LiveServer(url=url, password="", data_dir=data_dir, log=log, env=env)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    url, log = f"https://localhost:{port}", data_dir / "server.log"
+    command = ["serve", "--port", str(port), "--certfile", str(certfile), "--keyfile", str(keyfile), "--no-jobs"]
+    with _postgres_database(env), _running(command, env, url, log, ssl.create_default_context(cafile=str(ca_file))):
+        yield LiveServer(url=url, password="", data_dir=data_dir, log=log, env=env)
