@@ -134,6 +134,9 @@ def cmd_demo(args) -> None:
     _serve("127.0.0.1", args.port, workers=1)
 
 
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
 def cmd_serve(args) -> None:
     tls = None
     if args.certfile or args.keyfile:
@@ -150,6 +153,10 @@ def cmd_serve(args) -> None:
             fail(f"bastion serve: {exc}")
     _migrate_before_serving()
     _setup()
+    from django.conf import settings
+
+    if settings.DEBUG and args.host not in LOOPBACK:
+        fail(f"bastion serve: BASTION_DEBUG is on, so it serves only on localhost, not {args.host}")
     _serve(args.host, args.port, workers=args.workers, with_jobs=not args.no_jobs, tls=tls)
 
 

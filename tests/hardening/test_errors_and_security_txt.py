@@ -57,6 +57,14 @@ def test_debug_refuses_hosts_other_than_localhost(tmp_path, hosts):
     assert "BASTION_DEBUG" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_debug_refuses_to_serve_beyond_localhost(tmp_path):
+    env = {"BASTION_DEBUG": "true", "BASTION_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "bastion.cli", "serve", "--host", "0.0.0.0", "--no-jobs"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "BASTION_DEBUG is on" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_debug_is_allowed_on_localhost(tmp_path):
     env = {"BASTION_DEBUG": "true", "BASTION_ALLOWED_HOSTS": "localhost,127.0.0.1", "BASTION_DATA_DIR": str(tmp_path),
            "PATH": "/usr/bin:/bin"}
@@ -96,3 +104,12 @@ def test_csp_reports_are_kept_and_bad_ones_refused():
     assert client.post("/csp-report/", big, content_type="application/csp-report").status_code == 413
     assert client.get("/csp-report/").status_code == 405
     assert CspViolation.objects.count() == 2
+
+
+def test_the_csp_report_endpoint_is_rate_limited(settings):
+    settings.BASTION_RATE_LIMITS = {"CSP_REPORT_IP": "2/m"}
+    report = json.dumps({"csp-report": {"document-uri": "https://bastion.example/", "violated-directive": "img-src"}})
+    client = Client(REMOTE_ADDR="203.0.113.99")
+    answers = [client.post("/csp-report/", report, content_type="application/csp-report").status_code
+               for _ in range(3)]
+    assert answers == [204, 204, 429] and CspViolation.objects.count() == 2
