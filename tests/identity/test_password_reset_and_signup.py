@@ -4,6 +4,7 @@ exists; sign-up with the password policy, email confirmation and no enumeration 
 from __future__ import annotations
 
 import datetime
+import json
 import re
 
 import pytest
@@ -120,3 +121,22 @@ def test_sign_up_does_the_same_work_for_an_existing_account(world, settings, mon
     for_new, computations[:] = list(computations), []
     Client().post(reverse("account_signup"), {"email": world.acme.users["editor"].email, **form})
     assert len(for_new) == len(computations) == 1  # one Argon2id computation either way
+
+
+def test_an_invited_member_gets_in_by_reset_link_and_email_confirmation(world):
+    admin = Client()
+    admin.force_login(world.acme.users["admin"])
+    added = admin.post("/api/v1/orgs/acme/members", json.dumps({"email": "newcomer@acme.example", "role": "viewer"}),
+                       content_type="application/json")
+    assert added.status_code == 201
+    assert sign_in(Client(), "newcomer@acme.example", NEW_PASSWORD).status_code == 200  # no password yet
+
+    _ask_reset(Client(), "newcomer@acme.example")
+    newcomer = Client()
+    form_url = _follow_link(newcomer, _reset_link(mail.outbox[-1]))
+    assert newcomer.post(form_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code == 302
+    first = sign_in(newcomer, "newcomer@acme.example", NEW_PASSWORD)
+    assert first.url == reverse("account_email_verification_sent")  # the address is proven first
+    confirm = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
+    assert newcomer.post(confirm).status_code == 302
+    assert sign_in(Client(), "newcomer@acme.example", NEW_PASSWORD).status_code == 302
