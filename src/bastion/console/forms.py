@@ -132,3 +132,29 @@ class RoleForm(forms.Form):
         required=False,
     )
 
+
+
+class MfaPolicyForm(forms.Form):
+    mfa_required = forms.BooleanField(required=False, label="Every member must use a second factor",
+                                      help_text="Owners and admins always must. Others are asked at their next sign-in.")
+
+
+class SSOConnectionForm(forms.Form):
+    protocol = forms.ChoiceField(choices=[("oidc", "OpenID Connect"), ("saml", "SAML 2.0")])
+    default_role = forms.ChoiceField(choices=[("viewer", "Viewer"), ("editor", "Editor"), ("admin", "Admin")],
+                                     help_text="The role of someone who signs in for the first time.")
+    issuer = forms.URLField(required=False, assume_scheme="https", label="OpenID Connect issuer URL")
+    client_id = forms.CharField(required=False, max_length=255, label="Client ID")
+    client_secret = forms.CharField(required=False, max_length=2000, label="Client secret",
+                                    widget=forms.PasswordInput(render_value=False),
+                                    help_text="Left empty, the stored secret is kept.")
+    idp_entity_id = forms.CharField(required=False, max_length=500, label="SAML IdP entity ID")
+    idp_sso_url = forms.URLField(required=False, max_length=500, assume_scheme="https", label="SAML IdP sign-on URL")
+    idp_certificate = forms.CharField(required=False, max_length=10000, label="SAML IdP signing certificate (PEM)",
+                                      widget=forms.Textarea(attrs={"rows": 6}))
+    allow_idp_initiated = forms.BooleanField(required=False, label="Accept sign-ins the SAML IdP starts")
+    enabled = forms.BooleanField(required=False, initial=True)
+
+
+class DomainForm(forms.Form):
+    domain = forms.CharField(max_length=253, help_text="e.g. example.com: its users will sign in through your IdP.")

@@ -11,6 +11,7 @@ from bastion.console.views import (
     members,
     organisations,
     roles,
+    security,
     suppliers,
     workspaces,
 )
@@ -53,6 +54,15 @@ organisation_urls = [
     path("roles/<uuid:role_id>/edit/", roles.role_edit, name="role_edit"),
     path("roles/<uuid:role_id>/delete/", roles.role_delete, name="role_delete"),
     path("audit/", audit.audit, name="audit"),
+    path("security/", security.security, name="security"),
+    path("security/mfa/", security.mfa_policy, name="security_mfa"),
+    path("security/sso/", security.sso_connection, name="security_sso"),
+    path("security/sso/remove/", security.sso_remove, name="security_sso_remove"),
+    path("security/domains/", security.domain_add, name="security_domain_add"),
+    path("security/domains/<uuid:domain_id>/verify/", security.domain_verify, name="security_domain_verify"),
+    path("security/domains/<uuid:domain_id>/remove/", security.domain_remove, name="security_domain_remove"),
+    path("security/scim-token/", security.scim_token, name="security_scim_token"),
+    path("security/scim-token/revoke/", security.scim_token_revoke, name="security_scim_token_revoke"),
 ]
 
 urlpatterns = [

@@ -1,0 +1,131 @@
+"""The organisation's security settings page: the MFA policy, single sign-on (connection and
+email domains) and the SCIM token. Each change goes through the same audited functions as the API."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from bastion.console.forms import DomainForm, MfaPolicyForm, SSOConnectionForm, add_action_errors
+from bastion.identity import sso_admin
+from bastion.identity.models import ScimToken
+from bastion.identity.scim import tokens
+from bastion.identity.sso_models import SSOConnection, VerifiedDomain
+from bastion.tenancy import actions
+from bastion.tenancy.access import requires
+
+
+def _page(request, **forms_and_extra):
+    organisation = request.access.organisation
+    connection = SSOConnection.objects.filter(organisation=organisation).first()
+    initial = {name: getattr(connection, name) for name in SSOConnectionForm.base_fields
+               if name != "client_secret"} if connection else None
+    context = {
+        "mfa_form": MfaPolicyForm(initial={"mfa_required": organisation.mfa_required}),
+        "sso_form": SSOConnectionForm(initial=initial),
+        "domain_form": DomainForm(),
+        "connection": connection,
+        "domains": VerifiedDomain.objects.order_by("domain"),
+        "txt_prefix": sso_admin.TXT_PREFIX,
+        "scim_token": ScimToken.objects.filter(revoked_at__isnull=True).first(),
+        "scim_base_url": request.build_absolute_uri("/scim/v2/"),
+        **forms_and_extra,
+    }
+    return render(request, "console/security.html", context)
+
+
+def _back(org):
+    return redirect("console:security", org=org)
+
+
+@requires("organisation.manage")
+def security(request, org):
+    return _page(request)
+
+
+@requires("organisation.manage")
+@require_POST
+def mfa_policy(request, org):
+    form = MfaPolicyForm(request.POST)
+    if form.is_valid():
+        actions.update_organisation(request.access.organisation, mfa_required=form.cleaned_data["mfa_required"])
+        messages.success(request, "MFA policy saved.")
+    return _back(org)
+
+
+@requires("organisation.manage")
+@require_POST
+def sso_connection(request, org):
+    form = SSOConnectionForm(request.POST)
+    if form.is_valid():
+        values = {**form.cleaned_data, "client_secret": form.cleaned_data["client_secret"] or None}
+        try:
+            sso_admin.configure(request.access.organisation, **values)
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, "Single sign-on saved.")
+            return _back(org)
+    return _page(request, sso_form=form)
+
+
+@requires("organisation.manage")
+@require_POST
+def sso_remove(request, org):
+    connection = get_object_or_404(SSOConnection.objects.all())
+    sso_admin.remove(connection)
+    messages.success(request, "Single sign-on removed: its users sign in with a password again.")
+    return _back(org)
+
+
+@requires("organisation.manage")
+@require_POST
+def domain_add(request, org):
+    form = DomainForm(request.POST)
+    if form.is_valid():
+        try:
+            sso_admin.add_domain(request.access.organisation, form.cleaned_data["domain"])
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, "Domain added: publish its TXT record, then verify it.")
+            return _back(org)
+    return _page(request, domain_form=form)
+
+
+@requires("organisation.manage")
+@require_POST
+def domain_verify(request, org, domain_id):
+    try:
+        record = sso_admin.verify_domain(get_object_or_404(VerifiedDomain.objects.all(), id=domain_id))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{record.domain} is verified.")
+    return _back(org)
+
+
+@requires("organisation.manage")
+@require_POST
+def domain_remove(request, org, domain_id):
+    sso_admin.remove_domain(get_object_or_404(VerifiedDomain.objects.all(), id=domain_id))
+    messages.success(request, "Domain removed.")
+    return _back(org)
+
+
+@requires("members.manage")
+@require_POST
+def scim_token(request, org):
+    token, secret = tokens.create(request.access.organisation, creator=request.user)
+    # Shown in this answer only, never again (and never through a redirect that could be replayed).
+    return _page(request, new_scim_token=secret)
+
+
+@requires("members.manage")
+@require_POST
+def scim_token_revoke(request, org):
+    tokens.revoke(request.access.organisation)
+    messages.success(request, "SCIM token revoked: provisioning stops until a new one is made.")
+    return _back(org)
