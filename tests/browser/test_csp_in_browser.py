@@ -8,6 +8,7 @@ import sys
 from urllib.parse import urljoin, urlsplit
 
 from tests.live_server import ROOT
+from tests.sign_in import totp_code
 
 SKIP = ("/download/", "/logout/", "/export", "/csp-report/")
 VIOLATIONS_JS = """() => window.__cspViolations || []"""
@@ -67,3 +68,36 @@ def test_every_console_page_keeps_to_the_csp(page_for, live_demo):
             break
         page.wait_for_timeout(200)
     assert _stored_violations(live_demo) >= 1
+
+
+def test_the_mfa_and_admin_pages_keep_to_the_csp(browser, live_demo):
+    """The pages with scripts or images of their own (TOTP's QR code, WebAuthn, recovery codes) and
+    the admins' Security page, walked by an admin enrolling a second factor."""
+    page = browser.new_context(base_url=live_demo.url).new_page()
+    page.add_init_script(LISTEN_JS)
+    violations = []
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", "admin@acme.example")
+    page.fill("input[name=password]", live_demo.password)
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+    page.wait_for_load_state()
+    page.goto("/accounts/2fa/totp/activate/")
+    if "/accounts/reauthenticate/" in page.url:
+        page.fill("input[name=password]", live_demo.password)
+        page.click("form[action='/accounts/reauthenticate/'] button[type=submit]")
+        page.wait_for_load_state()
+    assert page.locator("img[src^='data:image/svg+xml']").count() == 1  # the QR code, an allowed data: image
+    violations.extend(page.evaluate(VIOLATIONS_JS))
+    secret = page.locator("#authenticator_secret").input_value()
+    page.fill("input[name=code]", totp_code(secret))
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    for path in ("/accounts/2fa/recovery-codes/", "/accounts/2fa/webauthn/add/", "/accounts/2fa/",
+                 "/o/acme/security/", "/o/acme/members/", "/o/acme/roles/", "/o/acme/audit/"):
+        page.goto(path)
+        page.wait_for_load_state()
+        assert path in page.url, (path, page.url)
+        violations.extend(f"{path}: {v}" for v in page.evaluate(VIOLATIONS_JS))
+    page.context.close()
+    assert violations == []
