@@ -88,7 +88,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "bastion.identity.session_timeouts.SessionTimeoutMiddleware",
     "bastion.identity.sign_in_devices.SuspiciousSessionMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "bastion.identity.session_activity.SessionActivityMiddleware",
     "bastion.audit.middleware.AuditContextMiddleware",
     "bastion.console.middleware.AccessDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -121,3 +121,23 @@ def test_a_new_network_and_a_new_device_are_emailed(world):
     assert notice.to == [editor.email] and "203.0.113.50" in notice.body
     _browser(world.globex.users["editor"], "203.0.113.50", "curl/8.0")  # the outsider's first sign-in
     assert len([m for m in mail.outbox if "new device" in m.subject]) == 1
+
+
+def test_session_activity_is_recorded_at_most_once_a_minute(world, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bastion.identity import session_activity
+
+    moment = [1_900_000_000]
+    monkeypatch.setattr(session_activity, "now", lambda: moment[0])
+    client = _browser(world.acme.users["editor"])
+    client.get(reverse("usersessions_list"))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("usersessions_list"), REMOTE_ADDR="192.0.2.77")
+    writes = [q["sql"] for q in queries.captured_queries
+              if "usersessions_usersession" in q["sql"] and q["sql"].startswith("UPDATE")]
+    assert writes == []
+    moment[0] += 61
+    client.get(reverse("usersessions_list"), REMOTE_ADDR="192.0.2.77")
+    assert UserSession.objects.get(user=world.acme.users["editor"]).ip == "192.0.2.77"
