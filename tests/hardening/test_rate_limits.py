@@ -66,3 +66,23 @@ def test_a_limit_can_be_switched_off(world, settings):
     client = Client()
     assert client.post("/accounts/password/reset/", {"email": "a@b.example"}).status_code == 302
     assert client.post("/accounts/password/reset/", {"email": "a@b.example"}).status_code == 429
+
+
+def test_with_redis_the_counts_are_shared_by_every_app_server(world, settings):
+    """With REDIS_URL the shared cache is Redis (the local server here, database 15): the counts
+    live there, where every app server adds to the same ones."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    server = redis.Redis.from_url(url)
+    server.flushdb()
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    settings.BASTION_RATE_LIMITS = {"RESET_IP": "2/m"}
+    try:
+        one_server, another = Client(REMOTE_ADDR="203.0.113.5"), Client(REMOTE_ADDR="203.0.113.5")
+        assert one_server.post("/accounts/password/reset/", {"email": "a@b.example"}).status_code == 302
+        assert another.post("/accounts/password/reset/", {"email": "a@b.example"}).status_code == 302
+        assert one_server.post("/accounts/password/reset/", {"email": "a@b.example"}).status_code == 429
+        assert any(b"bastion.reset.ip" in key or b"rl:" in key for key in server.keys("*"))
+    finally:
+        server.flushdb()
