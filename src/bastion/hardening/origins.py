@@ -13,7 +13,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+
+from bastion.hardening.refusals import refusal
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
@@ -40,13 +41,5 @@ class OriginCheckMiddleware:
             if claimed is None and request.META.get("HTTP_REFERER"):
                 claimed = _origin_of(request.META["HTTP_REFERER"]) or "invalid"
             if claimed is not None and claimed.lower() not in allowed_origins(request):
-                return _refused(request)
+                return refusal(request, 403, "cross_origin", "This request came from another site, so it was refused.")
         return self.get_response(request)
-
-
-def _refused(request):
-    message = "This request came from another site, so it was refused."
-    if request.path.startswith("/api/"):
-        return JsonResponse({"error": {"code": "cross_origin", "message": message, "fields": {}}}, status=403)
-    return HttpResponse(f"<!doctype html><title>Refused</title><h1>Refused</h1><p>{message}</p>", status=403,
-                        content_type="text/html; charset=utf-8")

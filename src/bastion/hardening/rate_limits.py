@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
 from django_ratelimit.core import get_usage
 from prometheus_client import Counter
 
 from bastion.audit.context import client_address
+from bastion.hardening.refusals import refusal
 
 REFUSED = Counter("bastion_rate_limited_total", "Requests refused by a rate limit", ["rule", "key"])
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -102,14 +102,7 @@ class RateLimitMiddleware:
 
 
 def _too_many(request, retry_after: int):
-    message = f"Too many requests. Try again in {retry_after} seconds."
-    if request.path.startswith("/scim/"):
-        response = JsonResponse({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "429",
-                                 "detail": message}, status=429, content_type="application/scim+json")
-    elif request.path.startswith(("/api/", "/csp-report/")):
-        response = JsonResponse({"error": {"code": "rate_limited", "message": message, "fields": {}}}, status=429)
-    else:
-        response = HttpResponse(f"<!doctype html><title>Too many requests</title><h1>Too many requests</h1>"
-                                f"<p>{message}</p>", status=429, content_type="text/html; charset=utf-8")
+    response = refusal(request, 429, "rate_limited", f"Too many requests. Try again in {retry_after} seconds.",
+                       title="Too many requests")
     response["Retry-After"] = str(retry_after)
     return response

@@ -5,7 +5,8 @@ and the no-execute download live with the evidence files (records.evidence)."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+
+from bastion.hardening.refusals import refusal
 
 MULTIPART_OVERHEAD = 64 * 1024  # field names, boundaries and headers around the largest file
 
@@ -29,10 +30,7 @@ class RequestSizeMiddleware:
 
 
 def _too_large(request, malformed: bool):
-    code, status = ("bad_content_length", 400) if malformed else ("too_large", 413)
-    message = "The Content-Length header is not a number." if malformed else (
-        f"The request is larger than the largest upload ({settings.BASTION_EVIDENCE_MAX_BYTES} bytes).")
-    if request.path.startswith(("/api/", "/scim/")):
-        return JsonResponse({"error": {"code": code, "message": message, "fields": {}}}, status=status)
-    return HttpResponse(f"<!doctype html><title>Refused</title><h1>Refused</h1><p>{message}</p>", status=status,
-                        content_type="text/html; charset=utf-8")
+    if malformed:
+        return refusal(request, 400, "bad_content_length", "The Content-Length header is not a number.")
+    return refusal(request, 413, "too_large",
+                   f"The request is larger than the largest upload ({settings.BASTION_EVIDENCE_MAX_BYTES} bytes).")
