@@ -40,6 +40,20 @@ def _back(org):
     return redirect("console:security", org=org)
 
 
+def _submit(request, org, form_name: str, form, act, done: str):
+    """Run ``act(cleaned_data)`` for a valid form: back to the page with ``done``, or the page again
+    with the form and the action's errors on it."""
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, done)
+            return _back(org)
+    return _page(request, **{form_name: form})
+
+
 @requires("organisation.manage")
 def security(request, org):
     return _page(request)
@@ -58,17 +72,10 @@ def mfa_policy(request, org):
 @requires("organisation.manage")
 @require_POST
 def sso_connection(request, org):
-    form = SSOConnectionForm(request.POST)
-    if form.is_valid():
-        values = {**form.cleaned_data, "client_secret": form.cleaned_data["client_secret"] or None}
-        try:
-            sso_admin.configure(request.access.organisation, **values)
-        except ValidationError as error:
-            add_action_errors(form, error)
-        else:
-            messages.success(request, "Single sign-on saved.")
-            return _back(org)
-    return _page(request, sso_form=form)
+    def save(values):
+        sso_admin.configure(request.access.organisation, **{**values, "client_secret": values["client_secret"] or None})
+
+    return _submit(request, org, "sso_form", SSOConnectionForm(request.POST), save, "Single sign-on saved.")
 
 
 @requires("organisation.manage")
@@ -83,16 +90,9 @@ def sso_remove(request, org):
 @requires("organisation.manage")
 @require_POST
 def domain_add(request, org):
-    form = DomainForm(request.POST)
-    if form.is_valid():
-        try:
-            sso_admin.add_domain(request.access.organisation, form.cleaned_data["domain"])
-        except ValidationError as error:
-            add_action_errors(form, error)
-        else:
-            messages.success(request, "Domain added: publish its TXT record, then verify it.")
-            return _back(org)
-    return _page(request, domain_form=form)
+    return _submit(request, org, "domain_form", DomainForm(request.POST),
+                   lambda values: sso_admin.add_domain(request.access.organisation, values["domain"]),
+                   "Domain added: publish its TXT record, then verify it.")
 
 
 @requires("organisation.manage")
