@@ -27,6 +27,7 @@ from bastion.tenancy.api_keys import create as create_api_key
 from bastion.tenancy.artifacts import create as create_ephemeral_artifact
 from bastion.tenancy.credentials import store as store_credential
 from bastion.tenancy.models import Membership
+from tests.sign_in import signed_in_with_second_factor
 
 ROLES = ("owner", "admin", "editor", "viewer")
 PASSWORD = "correct horse battery staple 42"
@@ -180,13 +181,12 @@ def world(db, django_user_model) -> SimpleNamespace:
 
 @pytest.fixture
 def client_for(client, django_user_model):
-    """``client_for(user)``: a Django test client signed in as ``user``."""
+    """``client_for(user)``: a Django test client signed in as ``user``, with a second factor when
+    they have or need one (tests of password-only sessions sign in through the form instead)."""
     from django.test import Client
 
     def make(user) -> Client:
-        signed_in = Client()
-        signed_in.force_login(user)
-        return signed_in
+        return signed_in_with_second_factor(Client(), user)
 
     return make
 

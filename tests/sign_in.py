@@ -45,3 +45,33 @@ def enrol_totp(client, password: str) -> str:
     response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
     assert response.status_code == 302, response.content[-2000:]
     return secret
+
+
+def signed_in_with_second_factor(client, user):
+    """``client`` signed in as ``user`` just now with a second factor, as allauth records it after the
+    MFA step. A user whose roles require MFA and who has none gets an authenticator app first (their
+    admins would have made them enrol): the console and API then treat the session as a real one."""
+    import time
+
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from bastion.identity import mfa_policy
+
+    client.force_login(user)
+    factor = Authenticator.objects.filter(user_id=user.pk).exclude(type=Authenticator.Type.RECOVERY_CODES).first()
+    if factor is None and mfa_policy.mfa_required_for(user):
+        factor = TOTP.activate(user, generate_totp_secret()).instance
+    if factor is not None:
+        session = client.session
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "password", "at": time.time(), "email": user.email},
+            {"method": "mfa", "at": time.time(), "id": factor.pk, "type": factor.type},
+        ]
+        session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+        session.save()
+    return client

@@ -204,6 +204,8 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("BASTION_WEBAUTHN_ALLOW_INSECURE_O
 MFA_WEBAUTHN_USER_VERIFICATION = "preferred"
 # An organisation may require MFA of all its members; owners and admins always need it.
 BASTION_MFA_REQUIRED_ROLES = env_list("BASTION_MFA_REQUIRED_ROLES", ["owner", "admin"])
+# How recently a second factor must have been used for a step-up action (keys, tokens, SSO, MFA policy, admins).
+BASTION_STEP_UP_SECONDS = env_int("BASTION_STEP_UP_SECONDS", 300, minimum=30)
 
 # SSO per organisation (allauth's OpenID Connect and SAML providers, connections in our own table).
 SOCIALACCOUNT_ADAPTER = "bastion.identity.social_adapter.BastionSocialAccountAdapter"

@@ -13,6 +13,10 @@ def test_a_user_founds_an_organisation_and_owns_it(world, client_for):
     client = client_for(world.acme.users["viewer"])
     response = _post(client, "/api/v1/orgs", {"name": "Initech", "slug": "initech"})
     assert response.status_code == 201, response.content
+    # An owner now: confined to setting up a second factor from the very next request (issue 12).
+    confined = client.get("/api/v1/orgs")
+    assert confined.status_code == 403 and confined.json()["error"]["code"] == "mfa_enrolment_required"
+    client = client_for(world.acme.users["viewer"])  # enrolled, signed in with it
     assert {o["slug"] for o in client.get("/api/v1/orgs").json()} == {"acme", "initech"}
     members = client.get("/api/v1/orgs/initech/members").json()["items"]
     assert [(m["email"], m["role"]) for m in members] == [("viewer@acme.example", "owner")]

@@ -8,6 +8,7 @@ import pytest
 
 from bastion.records.models import EmissionRecord, EnergyRecord
 from bastion.tenancy import context
+from tests.sign_in import signed_in_with_second_factor
 
 VALID_EMISSION = {
     "scope": 2, "category": "purchased_electricity", "activity": "Warehouse electricity", "quantity": "1234.5",
@@ -129,7 +130,7 @@ def test_session_api_calls_need_the_csrf_token(world):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
-    client.force_login(world.acme.users["editor"])
+    signed_in_with_second_factor(client, world.acme.users["editor"])
     response = _post(client, _url(world.acme, "/emissions"), VALID_EMISSION)
     assert _error(response, 403)["code"] == "csrf_failed"
 

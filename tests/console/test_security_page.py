@@ -12,6 +12,7 @@ from bastion.audit.models import AuditEvent
 from bastion.identity.sso_models import SSOConnection, VerifiedDomain
 from bastion.tenancy import context
 from tests.peers.identity_providers import dns_server
+from tests.sign_in import signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 PAGE = "/o/acme/security/"
@@ -19,7 +20,7 @@ PAGE = "/o/acme/security/"
 
 def _admin(world) -> Client:
     client = Client()
-    client.force_login(world.acme.users["admin"])
+    signed_in_with_second_factor(client, world.acme.users["admin"])
     return client
 
 
@@ -38,7 +39,7 @@ def test_only_admins_see_it_and_outsiders_get_nothing(world):
     assert _admin(world).get(PAGE).status_code == 200
     for user, status in ((world.acme.users["editor"], 403), (world.globex.users["owner"], 404)):
         client = Client()
-        client.force_login(user)
+        signed_in_with_second_factor(client, user)
         assert client.get(PAGE).status_code == status
         assert client.post(PAGE + "mfa/", {"mfa_required": "on"}).status_code == status
     assert _mfa_required(world) is False

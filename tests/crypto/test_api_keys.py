@@ -94,3 +94,22 @@ def test_use_is_recorded_and_audited_as_the_key(world, client_for):
     with context.tenant_context(world.acme.organisation.id):
         [event] = AuditEvent.objects.filter(chain_id=world.acme.organisation.id, action="energy_record.created")
     assert (event.actor_type, event.actor_id, event.actor_label) == ("api_key", token[4:16], "Reporting job")
+
+
+def test_a_disabled_creators_keys_and_scim_token_stop_working(world):
+    """Issue 12, finding 7: disabling an account (not only ending the membership) stops its keys."""
+    from bastion.identity.scim import tokens
+
+    owner = world.acme.users["owner"]
+    with context.tenant_context(world.acme.organisation.id):
+        _scim, scim_token = tokens.create(world.acme.organisation, creator=owner)
+    records = f"/api/v1/orgs/acme/projects/{world.acme.project.id}/emissions"
+    assert Client().get(records, **_bearer(world.acme.api_token)).status_code == 200
+    assert Client().get("/scim/v2/Users", **_bearer(scim_token)).status_code == 200
+    owner.is_active = False
+    owner.save()
+    assert Client().get(records, **_bearer(world.acme.api_token)).status_code == 401
+    assert Client().get("/scim/v2/Users", **_bearer(scim_token)).status_code == 401
+    # The outsider's key, made by an owner still active, works as before.
+    globex_records = f"/api/v1/orgs/globex/projects/{world.globex.project.id}/emissions"
+    assert Client().get(globex_records, **_bearer(world.globex.api_token)).status_code == 200

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.test import Client
+from tests.sign_in import signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 EVIL = "https://evil.example"
@@ -15,7 +16,7 @@ EVIL = "https://evil.example"
 
 def _browser(user) -> Client:
     client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
+    signed_in_with_second_factor(client, user)
     client.get("/o/acme/")  # a page, as a browser would have loaded: sets the CSRF cookie
     return client
 

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from bastion.hardening.models import CspViolation
+from tests.sign_in import signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 SECRET_LOOKING = "SELECT password FROM identity_user WHERE secret_key='hunter2'"
@@ -28,7 +29,7 @@ def test_a_forced_exception_shows_no_traceback_in_the_console(world, monkeypatch
 
     monkeypatch.setattr(workspaces, "render", _boom)
     client = Client(raise_request_exception=False)
-    client.force_login(world.acme.users["viewer"])
+    signed_in_with_second_factor(client, world.acme.users["viewer"])
     response = client.get("/o/acme/")
     assert response.status_code == 500
     assert b"Something went wrong" in response.content
@@ -41,7 +42,7 @@ def test_a_forced_exception_shows_no_traceback_in_the_api(world, monkeypatch):
 
     monkeypatch.setattr(organisations, "organisations_of", _boom)
     client = Client(raise_request_exception=False)
-    client.force_login(world.acme.users["viewer"])
+    signed_in_with_second_factor(client, world.acme.users["viewer"])
     response = client.get("/api/v1/orgs")
     assert response.status_code == 500 and response.json()["error"]["code"] == "server_error"
     assert not any(leak in response.content for leak in LEAKS)

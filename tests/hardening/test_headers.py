@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.test import Client
+from tests.sign_in import signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ DENIED_FEATURES = ("geolocation", "microphone", "camera", "payment", "usb")
 def _responses(world):
     anonymous = Client()
     signed_in = Client()
-    signed_in.force_login(world.acme.users["viewer"])
+    signed_in_with_second_factor(signed_in, world.acme.users["viewer"])
     key = {"HTTP_AUTHORIZATION": f"Bearer {world.acme.api_token}"}
     return {
         "sign-in page": anonymous.get("/accounts/login/"),

@@ -10,7 +10,7 @@ from django.test import Client
 from prometheus_client import REGISTRY
 
 from tests.conftest import PASSWORD
-from tests.sign_in import sign_in
+from tests.sign_in import sign_in, signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_the_101st_sign_in_attempt_in_a_minute_from_one_address_gets_429(world):
 def test_api_writes_are_limited_per_identity_not_for_everyone(world, settings):
     settings.BASTION_RATE_LIMITS = {"API_WRITE_IDENTITY": "3/m"}
     admin = Client()
-    admin.force_login(world.acme.users["admin"])
+    signed_in_with_second_factor(admin, world.acme.users["admin"])
     for n in range(3):
         created = admin.post("/api/v1/orgs/acme/workspaces", json.dumps({"name": f"W{n}"}),
                              content_type="application/json")
@@ -46,7 +46,7 @@ def test_api_writes_are_limited_per_identity_not_for_everyone(world, settings):
     assert int(limited["Retry-After"]) >= 1
     assert admin.get("/api/v1/orgs/acme/workspaces").status_code == 200  # reads have their own budget
     outsider = Client()
-    outsider.force_login(world.globex.users["admin"])
+    signed_in_with_second_factor(outsider, world.globex.users["admin"])
     assert outsider.post("/api/v1/orgs/globex/workspaces", json.dumps({"name": "G"}),
                          content_type="application/json").status_code == 201
 

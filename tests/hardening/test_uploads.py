@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from tests.sign_in import signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def _evidence_url(world, api: bool) -> str:
 def test_an_oversized_body_is_refused_before_it_is_read(world, settings):
     settings.BASTION_EVIDENCE_MAX_BYTES = 2048
     client = Client()
-    client.force_login(world.acme.users["editor"])
+    signed_in_with_second_factor(client, world.acme.users["editor"])
     url = f"/api/v1/orgs/acme/projects/{world.acme.project.id}/evidence"
     # The body is tiny; only the declared length is large: nothing is read to refuse it.
     refused = client.generic("POST", url, b"x", content_type="multipart/form-data; boundary=b",
@@ -35,12 +36,12 @@ def test_an_oversized_body_is_refused_before_it_is_read(world, settings):
 @pytest.mark.parametrize("api", [False, True], ids=["console", "api"])
 def test_a_download_is_an_attachment_that_cannot_run(world, api):
     client = Client()
-    client.force_login(world.acme.users["viewer"])
+    signed_in_with_second_factor(client, world.acme.users["viewer"])
     response = client.get(_evidence_url(world, api))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
     outsider = Client()
-    outsider.force_login(world.globex.users["owner"])
+    signed_in_with_second_factor(outsider, world.globex.users["owner"])
     assert outsider.get(_evidence_url(world, api)).status_code == 404

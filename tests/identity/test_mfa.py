@@ -12,7 +12,7 @@ from django.urls import reverse
 from bastion.audit.models import AuditEvent
 from bastion.tenancy import actions, context
 from tests.conftest import PASSWORD
-from tests.sign_in import enrol_totp, sign_in, sign_out, totp_code
+from tests.sign_in import enrol_totp, sign_in, sign_out, totp_code, signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 LOCKED = b"Too many failed sign-in attempts"
@@ -126,7 +126,7 @@ def test_an_organisation_can_require_mfa_of_every_member(world):
     editor, outsider = world.acme.users["editor"], world.globex.users["editor"]
     assert _signed_in_client(editor).get(reverse("console:dashboard", kwargs={"org": "acme"})).status_code == 200
     admin = Client()
-    admin.force_login(world.acme.users["admin"])
+    signed_in_with_second_factor(admin, world.acme.users["admin"])
     response = admin.patch("/api/v1/orgs/acme", {"mfa_required": True}, content_type="application/json")
     assert response.status_code == 200 and response.json()["mfa_required"] is True
     [event] = _events(acme, "organisation.updated")
@@ -137,11 +137,11 @@ def test_an_organisation_can_require_mfa_of_every_member(world):
     # The outsider's organisation has no such policy, and the outsider cannot set acme's.
     assert _signed_in_client(outsider).get(reverse("console:dashboard", kwargs={"org": "globex"})).status_code == 200
     intruder = Client()
-    intruder.force_login(world.globex.users["owner"])
+    signed_in_with_second_factor(intruder, world.globex.users["owner"])
     assert intruder.patch("/api/v1/orgs/acme", {"mfa_required": False},
                           content_type="application/json").status_code == 404
     viewer = Client()
-    viewer.force_login(world.acme.users["viewer"])
+    signed_in_with_second_factor(viewer, world.acme.users["viewer"])
     assert viewer.patch("/api/v1/orgs/acme", {"mfa_required": False},
                         content_type="application/json").status_code == 403
 

@@ -17,7 +17,7 @@ from bastion.audit.models import AuditEvent
 from bastion.identity import lockout
 from bastion.tenancy import context
 from tests.conftest import PASSWORD
-from tests.sign_in import sign_in
+from tests.sign_in import sign_in, signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a brand new passphrase 2026"
@@ -125,7 +125,7 @@ def test_sign_up_does_the_same_work_for_an_existing_account(world, settings, mon
 
 def test_an_invited_member_gets_in_by_reset_link_and_email_confirmation(world):
     admin = Client()
-    admin.force_login(world.acme.users["admin"])
+    signed_in_with_second_factor(admin, world.acme.users["admin"])
     added = admin.post("/api/v1/orgs/acme/members", json.dumps({"email": "newcomer@acme.example", "role": "viewer"}),
                        content_type="application/json")
     assert added.status_code == 201

@@ -7,14 +7,18 @@ import json
 import uuid
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from bastion.audit.models import AuditEvent
 from bastion.crypto import api_keys
 from bastion.crypto.models import ApiKey
 from bastion.identity.models import ScimGroup, ScimIdentity, ScimToken
+from bastion.identity.sso_models import VerifiedDomain
 from bastion.identity.scim import tokens
 from bastion.tenancy import actions, context
 from bastion.tenancy.api_keys import create as create_api_key
@@ -57,7 +61,11 @@ class Scim:
 
 
 def _token_for(org_ns, creator=None) -> str:
+    """A token of the organisation, which has proved by DNS that its people's domain is its own
+    (``<slug>.example``): its provider may link their existing accounts, and only theirs."""
     with context.tenant_context(org_ns.organisation.id):
+        VerifiedDomain.objects.get_or_create(organisation=org_ns.organisation, domain=f"{org_ns.slug}.example",
+                                             defaults={"token": "t", "verified_at": timezone.now()})
         return tokens.create(org_ns.organisation, creator=creator)[1]
 
 
@@ -280,17 +288,80 @@ def test_put_and_patch_change_names_and_the_account_the_provider_created(world, 
     assert len(_events(world.acme, "scim.user.updated")) == 4
 
 
-def test_an_existing_account_is_linked_and_never_renamed_by_one_organisation(world, scim):
-    shared = world.globex.users["editor"]  # a member of globex, now provisioned into acme too
+def test_an_existing_account_of_the_verified_domain_is_linked_and_never_renamed_by_one_organisation(world, scim):
+    shared = get_user_model().objects.create_user(email="shared@acme.example", password=PASSWORD, first_name="Sam",
+                                                  email_verified=True)
+    with context.tenant_context(world.globex.organisation.id):
+        actions.add_membership(world.globex.organisation, user=shared, role="editor")
     body = scim.create_user(shared.email, name={"givenName": "Someone", "familyName": "Else"})
     assert body["name"] == {"givenName": "Someone", "familyName": "Else"}
     scim.patch(f"Users/{body['id']}", {"op": "replace", "path": "name.givenName", "value": "Changed"})
     shared.refresh_from_db()
-    assert shared.first_name == "Editor" and shared.email == "editor@globex.example"
+    assert shared.first_name == "Sam" and shared.email == "shared@acme.example"
     assert _org_grant(world.acme, shared).builtin_role == "viewer"
     assert _org_grant(world.globex, shared).builtin_role == "editor"
     [event] = _events(world.acme, "scim.user.created")
-    assert event.changes["account_created"] is False
+    assert "account_created" not in event.changes  # the tenant's log does not say whether an account existed
+
+
+def test_a_token_cannot_pull_in_a_person_of_another_organisation(world, scim):
+    """Issue 12, finding 4: acme's token linked globex's editor into acme without consent, then
+    signed them out of globex again and again by toggling ``active``."""
+    victim = world.globex.users["editor"]
+    browser = Client()
+    assert sign_in(browser, victim.email, PASSWORD).status_code == 302
+    for attempt in ({"userName": victim.email},
+                    {"userName": "alias", "emails": [{"value": victim.email, "primary": True}]}):
+        _is_error(scim("post", "Users", {"schemas": [USER], **attempt}), 409, "uniqueness")
+    assert _org_grant(world.acme, victim) is None and not ScimIdentity.all_tenants.filter(user=victim).exists()
+    assert browser.get("/api/v1/orgs/globex/workspaces").status_code == 200
+    victim.refresh_from_db()
+    assert victim.is_active
+
+
+def test_deactivation_reaches_only_what_the_organisation_manages(world, scim):
+    """An account acme's provider made for an address outside acme's domains, since claimed by its
+    owner and a member of globex: acme's deactivation removes acme's membership only."""
+    body = scim.create_user("freelancer@mail.example")
+    person = get_user_model().objects.get(email="freelancer@mail.example")
+    person.set_password(PASSWORD)  # claimed by its owner, who proved the address
+    person.save()
+    EmailAddress.objects.filter(user=person).update(verified=True)
+    with context.tenant_context(world.globex.organisation.id):
+        actions.add_membership(world.globex.organisation, user=person, role="editor")
+    browser = Client()
+    assert sign_in(browser, person.email, PASSWORD).status_code == 302
+    for active in (False, True, False):
+        assert scim.patch(f"Users/{body['id']}", {"op": "replace", "value": {"active": active}}).status_code == 200
+    assert browser.get("/api/v1/orgs/globex/workspaces").status_code == 200  # still signed in to globex
+    person.refresh_from_db()
+    assert person.is_active and _org_grant(world.acme, person) is None
+    assert _org_grant(world.globex, person).builtin_role == "editor"
+    assert all(event.changes["sessions_ended"] == 0 for event in _events(world.acme, "scim.user.deactivated"))
+
+
+def test_a_token_never_enables_an_account_it_did_not_disable(world, scim):
+    person = get_user_model().objects.create_user(email="suspended@acme.example", password=PASSWORD,
+                                                  email_verified=True)
+    person.is_active = False  # disabled by the platform's operator
+    person.save()
+    scim.create_user(person.email)
+    person.refresh_from_db()
+    assert not person.is_active
+    assert not [e for e in _events(world.acme, "scim.user.created") if e.changes.get("account.is_active")]
+
+
+def test_an_inactive_user_is_not_a_squatted_account(world, scim):
+    """Issue 12, finding 5: a SCIM create with ``active: false`` made a disabled account, whose
+    owner could then neither sign up nor reset their password."""
+    body = scim.create_user("someone@unclaimed.example", active=False)
+    assert body["active"] is False
+    account = get_user_model().objects.get(email="someone@unclaimed.example")
+    assert account.is_active and _org_grant(world.acme, account) is None
+    mail.outbox.clear()
+    assert Client().post("/accounts/password/reset/", {"email": "someone@unclaimed.example"}).status_code == 302
+    [message] = mail.outbox
+    assert "/accounts/password/reset/key/" in message.body  # its owner can take it over
 
 
 def test_deactivation_signs_out_at_once_revokes_api_keys_and_disables_the_account(world, scim):
@@ -339,14 +410,17 @@ def test_deactivation_signs_out_at_once_revokes_api_keys_and_disables_the_accoun
 
 
 def test_deactivating_a_member_of_another_organisation_keeps_the_account(world, scim):
-    shared = world.globex.users["viewer"]
+    shared = get_user_model().objects.create_user(email="both@acme.example", password=PASSWORD, email_verified=True)
+    with context.tenant_context(world.globex.organisation.id):
+        actions.add_membership(world.globex.organisation, user=shared, role="viewer")
     body = scim.create_user(shared.email)
     browser = Client()
     assert sign_in(browser, shared.email, PASSWORD).status_code == 302
     scim("put", f"Users/{body['id']}", {"schemas": [USER], "userName": shared.email, "active": False})
     shared.refresh_from_db()
     assert shared.is_active and _org_grant(world.globex, shared) is not None and _org_grant(world.acme, shared) is None
-    assert browser.get("/api/v1/orgs/globex/workspaces").status_code == 401  # every session ends, as required
+    # acme's own address (its verified domain): acme's provider ends the person's sessions everywhere.
+    assert browser.get("/api/v1/orgs/globex/workspaces").status_code == 401
 
 
 def test_delete_deactivates_and_unlinks(world, scim):

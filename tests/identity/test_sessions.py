@@ -13,7 +13,7 @@ from django.urls import reverse
 from bastion.audit.models import AuditEvent
 from bastion.tenancy import context
 from tests.conftest import PASSWORD
-from tests.sign_in import enrol_totp, reauthenticate, sign_in
+from tests.sign_in import enrol_totp, reauthenticate, sign_in, signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
@@ -54,7 +54,7 @@ def test_nobody_can_end_someone_elses_session(world):
     victim_session = UserSession.objects.get(user=world.acme.users["editor"])
     for attacker in (world.acme.users["admin"], world.globex.users["owner"]):
         client = Client()
-        client.force_login(attacker)
+        signed_in_with_second_factor(client, attacker)
         assert client.post(reverse("usersession_end", kwargs={"session_id": victim_session.pk})).status_code == 404
     assert _is_signed_in(victim)
 
@@ -86,7 +86,7 @@ def test_removing_a_second_factor_ends_every_other_session(world):
     me = _browser(editor)
     enrol_totp(me, PASSWORD)
     other = Client(REMOTE_ADDR="203.0.113.9")
-    other.force_login(editor)
+    signed_in_with_second_factor(other, editor)
     assert _is_signed_in(other)
     assert me.post(reverse("mfa_deactivate_totp")).status_code == 302
     assert _is_signed_in(me) and not _is_signed_in(other)

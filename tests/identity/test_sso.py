@@ -34,7 +34,7 @@ from tests.peers.identity_providers import (
     saml_response_from_idp,
     sign_in_at_oidc_provider,
 )
-from tests.sign_in import sign_in
+from tests.sign_in import sign_in, signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db(transaction=False)
 DOMAIN = "acme-corp.example"
@@ -332,7 +332,7 @@ def test_an_admin_configures_sso_and_proves_a_domain(world, settings):
     with dns_server(records) as nameserver:
         settings.BASTION_DNS_NAMESERVERS = [nameserver]
         admin = _browser()
-        admin.force_login(world.acme.users["admin"])
+        signed_in_with_second_factor(admin, world.acme.users["admin"])
         configured = admin.put("/api/v1/orgs/acme/sso", {
             "protocol": "oidc", "issuer": "https://idp.acme-corp.example", "client_id": "bastion",
             "client_secret": "s3cret-value-never-shown-again"}, content_type="application/json")
@@ -353,12 +353,12 @@ def test_an_admin_configures_sso_and_proves_a_domain(world, settings):
         assert verified.status_code == 200 and verified.json()["verified_at"]
 
     outsider = _browser()
-    outsider.force_login(world.globex.users["owner"])
+    signed_in_with_second_factor(outsider, world.globex.users["owner"])
     assert outsider.get("/api/v1/orgs/acme/sso").status_code == 404
     assert outsider.post(f"/api/v1/orgs/acme/sso/domains/{domain['id']}/verify").status_code == 404
     assert outsider.post("/api/v1/orgs/globex/sso/domains/" + domain["id"] + "/verify").status_code == 404
     viewer = _browser()
-    viewer.force_login(world.acme.users["viewer"])
+    signed_in_with_second_factor(viewer, world.acme.users["viewer"])
     assert viewer.get("/api/v1/orgs/acme/sso").status_code == 403
     settings.BASTION_SSO_ALLOW_HTTP = False
     plain = admin.put("/api/v1/orgs/acme/sso", {"protocol": "oidc", "issuer": "http://idp.example",

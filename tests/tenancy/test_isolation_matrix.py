@@ -236,3 +236,77 @@ def test_api_key_gives_outsiders_nothing(item, world, client):
     if method in WRITE_METHODS:
         response = getattr(client, method)(_fill(path, acme), **headers)
         assert response.status_code == 403, f"read-only key {method} {path} → {response.status_code}"
+
+
+# Outsiders anyone can become (issue 12): the owner of an organisation founded a moment ago, and
+# another organisation's SCIM token (anyone may found an organisation and make one).
+
+
+@pytest.fixture
+def founder(world, client_for):
+    """A brand-new user who founded their own organisation and holds every power in it."""
+    from django.contrib.auth import get_user_model
+
+    from bastion.tenancy import actions
+    from tests.conftest import PASSWORD
+
+    user = get_user_model().objects.create_user(email="founder@initech.example", password=PASSWORD,
+                                                email_verified=True)
+    actions.create_organisation(name="Initech", slug="initech", owner=user)
+    return client_for(user)
+
+
+@pytest.mark.parametrize("item", [op for op in API_OPERATIONS if "{org}" in op[1]], ids=_operation_id)
+def test_a_freshly_founded_organisations_owner_gets_nothing(item, world, founder):
+    method, path, _ = item
+    for org_ns in (world.acme, world.globex):
+        response = _call(founder, method, _fill(path, org_ns))
+        assert response.status_code == 404, f"founder {method} {path} ({org_ns.slug}) → {response.status_code}"
+        _assert_no_leak(response, org_ns, f"founder {method} {path}")
+
+
+@pytest.mark.parametrize("page", CONSOLE_PAGES, ids=lambda p: p[0])
+def test_a_freshly_founded_organisations_owner_gets_no_console_page(page, world, founder):
+    route, _pattern = page
+    for method in ("get", "post"):
+        response = getattr(founder, method)(_fill_route(route, world.acme))
+        assert response.status_code == 404, f"founder {method} /{route} → {response.status_code}"
+        _assert_no_leak(response, world.acme, f"founder {method} {route}")
+
+
+@pytest.fixture
+def globex_scim_token(world):
+    from bastion.identity.scim import tokens
+    from bastion.tenancy import context
+
+    with context.tenant_context(world.globex.organisation.id):
+        return tokens.create(world.globex.organisation, creator=world.globex.users["owner"])[1]
+
+
+@pytest.mark.parametrize("item", [op for op in API_OPERATIONS if "{org}" in op[1]], ids=_operation_id)
+def test_another_organisations_scim_token_gets_nothing_from_the_api(item, world, client, globex_scim_token):
+    method, path, _ = item
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {globex_scim_token}"}
+    for org_ns in (world.acme, world.globex):
+        response = getattr(client, method)(_fill(path, org_ns), **headers)
+        assert response.status_code in (401, 404), f"SCIM token {method} {path} → {response.status_code}"
+        _assert_no_leak(response, world.acme, f"SCIM token {method} {path}")
+
+
+def test_another_organisations_scim_token_reaches_no_one_of_acme(world, client, globex_scim_token):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {globex_scim_token}"}
+    listed = client.get("/scim/v2/Users", **headers)
+    assert listed.status_code == 200
+    _assert_no_leak(listed, world.acme, "globex SCIM token GET /Users")
+    for email in (u.email for u in world.acme.users.values()):
+        found = client.get("/scim/v2/Users", {"filter": f'userName eq "{email}"'}, **headers)
+        assert found.status_code == 200 and found.json()["totalResults"] == 0
+        linked = client.post("/scim/v2/Users", json.dumps({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                                           "userName": email}),
+                             content_type="application/scim+json", **headers)
+        assert linked.status_code == 409, linked.content
+    from bastion.tenancy import context
+    from bastion.tenancy.models import Membership
+
+    with context.tenant_context(world.globex.organisation.id):
+        assert not Membership.objects.filter(user__email__endswith="@acme.example").exists()

@@ -10,6 +10,7 @@ from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import PageQuery, Text, page_of
 from bastion.crypto.models import ApiKey
+from bastion.identity import step_up
 from bastion.tenancy import api_keys
 from bastion.tenancy.access import Forbidden, requires
 
@@ -59,6 +60,7 @@ def list_api_keys(request, org: str, q: Query[PageQuery]):
 def create_api_key(request, org: str, payload: ApiKeyIn):
     if not request.user.is_authenticated:
         raise Forbidden()  # keys are made by people, not by other keys
+    step_up.require(request)
     key, token = api_keys.create(request.access.organisation, name=payload.name, scopes=payload.scopes,
                                  expires_in_days=payload.expires_in_days, creator=request.user,
                                  creator_grants=request.access.grants)

@@ -11,6 +11,7 @@ from ninja import Query, Status
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import MemberIn, MemberOut, MemberPatch, PageQuery, PermissionOut, RoleIn, RoleOut, RolePatch, page_of
+from bastion.identity import step_up
 from bastion.tenancy import actions
 from bastion.tenancy.access import requires
 from bastion.tenancy.models import Membership, Project, Role, Workspace
@@ -71,6 +72,7 @@ def list_members(request, org: str, q: Query[PageQuery]):
 @requires("members.manage")
 def add_member(request, org: str, payload: MemberIn):
     workspace = project = None
+    step_up.require_for_role(request, request.access.organisation, payload.role)
     if payload.workspace_id and payload.project_id:
         raise ValidationError({"project_id": ValidationError("Give a workspace or a project, not both.", code="one_scope")})
     if payload.workspace_id:
@@ -101,6 +103,7 @@ def get_member(request, org: str, membership_id: uuid.UUID):
 @router.patch("/orgs/{org}/members/{membership_id}", response=MemberOut)
 @requires("members.manage")
 def update_member(request, org: str, membership_id: uuid.UUID, payload: MemberPatch):
+    step_up.require_for_role(request, request.access.organisation, payload.role)
     membership = actions.change_membership_role(
         request.path_objects["membership_id"], role=payload.role, grantor_grants=request.access.grants
     )
@@ -134,6 +137,7 @@ def list_roles(request, org: str):
 @router.post("/orgs/{org}/roles", response={201: RoleOut})
 @requires("roles.manage")
 def create_role(request, org: str, payload: RoleIn):
+    step_up.require_for_permissions(request, payload.permissions)
     role = actions.save_role(
         request.access.organisation,
         name=payload.name,
@@ -154,6 +158,7 @@ def get_role(request, org: str, role_id: uuid.UUID):
 @requires("roles.manage")
 def update_role(request, org: str, role_id: uuid.UUID, payload: RolePatch):
     role = request.path_objects["role_id"]
+    step_up.require_for_permissions(request, payload.permissions or [])
     role = actions.save_role(
         request.access.organisation,
         role=role,

@@ -22,6 +22,7 @@ from bastion.api.schemas import (
     WorkspacePatch,
     page_of,
 )
+from bastion.identity import step_up
 from bastion.tenancy import actions
 from bastion.tenancy.access import Forbidden, authenticated, organisations_of, requires
 
@@ -48,7 +49,10 @@ def create_organisation(request, payload: OrganisationIn):
 @router.patch("/orgs/{org}", response=OrganisationOut)
 @requires("organisation.manage")
 def update_organisation(request, org: str, payload: OrganisationPatch):
-    return actions.update_organisation(request.access.organisation, **payload.dict(exclude_unset=True))
+    changes = payload.dict(exclude_unset=True)
+    if "mfa_required" in changes:
+        step_up.require(request)
+    return actions.update_organisation(request.access.organisation, **changes)
 
 
 @router.delete("/orgs/{org}", response={204: None})

@@ -6,6 +6,7 @@ import datetime
 from ninja import Field, Schema, Status
 
 from bastion.api.routing import AuthorizingRouter
+from bastion.identity import step_up
 from bastion.identity.scim import tokens
 from bastion.tenancy.access import Forbidden, NotFound, requires
 
@@ -24,6 +25,7 @@ class ScimTokenOut(Schema):
 def create_scim_token(request, org: str):
     if not request.user.is_authenticated:
         raise Forbidden()  # made by people, not by API keys: the token acts with its maker's powers
+    step_up.require(request)
     token, secret = tokens.create(request.access.organisation, creator=request.user)
     return Status(201, {"token": secret, "preview": f"bst_{token.public_id}_…",
                         "base_url": request.build_absolute_uri("/scim/v2/"), "created_at": token.created_at})

@@ -10,6 +10,7 @@ from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import Text
 from bastion.identity import sso_admin
 from bastion.identity.sso_models import SSOConnection, VerifiedDomain
+from bastion.identity.step_up import step_up_required
 from bastion.tenancy.access import NotFound, requires
 
 router = AuthorizingRouter(tags=["single sign-on"])
@@ -81,12 +82,15 @@ def get_sso(request, org: str):
 
 @router.put("/orgs/{org}/sso", response=SSOConnectionOut)
 @requires("organisation.manage")
+@step_up_required
 def configure_sso(request, org: str, payload: SSOConnectionIn):
-    return _connection_out(sso_admin.configure(request.access.organisation, **payload.dict()))
+    return _connection_out(sso_admin.configure(request.access.organisation, configured_by=request.user,
+                                                grantor_grants=request.access.grants, **payload.dict()))
 
 
 @router.delete("/orgs/{org}/sso", response={204: None})
 @requires("organisation.manage")
+@step_up_required
 def remove_sso(request, org: str):
     sso_admin.remove(_connection(request))
     return Status(204, None)
@@ -100,6 +104,7 @@ def list_domains(request, org: str):
 
 @router.post("/orgs/{org}/sso/domains", response={201: DomainOut})
 @requires("organisation.manage")
+@step_up_required
 def add_domain(request, org: str, payload: DomainIn):
     return Status(201, _domain_out(sso_admin.add_domain(request.access.organisation, payload.domain)))
 
@@ -112,6 +117,7 @@ def verify_domain(request, org: str, domain_id: uuid.UUID):
 
 @router.delete("/orgs/{org}/sso/domains/{domain_id}", response={204: None})
 @requires("organisation.manage")
+@step_up_required
 def remove_domain(request, org: str, domain_id: uuid.UUID):
     sso_admin.remove_domain(request.path_objects["domain_id"])
     return Status(204, None)

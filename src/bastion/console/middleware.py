@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from bastion.crypto.artifacts import ArtifactUnreadable
+from bastion.identity import mfa_policy
+from bastion.identity.step_up import REAUTHENTICATE_URL, StepUpRequired
 from bastion.tenancy.access import AccessDenied, NotFound, Unauthenticated
 
 logger = logging.getLogger("bastion.console")
@@ -39,6 +43,8 @@ class AccessDeniedMiddleware:
             return None
         if isinstance(exception, Unauthenticated):
             return redirect_to_login(request.get_full_path())
+        if isinstance(exception, StepUpRequired):
+            return _step_up(request)
         if isinstance(exception, NotFound):
             return _render(request, "console/404.html", 404)
         if isinstance(exception, AccessDenied):
@@ -50,3 +56,17 @@ class AccessDeniedMiddleware:
             return _render(request, "console/400.html", 409,
                            {"errors": ["The stored file cannot be read: it was altered, lost or its keys destroyed."]})
         return None
+
+
+def _step_up(request):
+    """Off to confirm the second factor, then back to the page the action was started from (a form
+    is sent again by its user, never replayed for them)."""
+    if not mfa_policy.has_second_factor(request.user):
+        messages.warning(request, "This needs a second factor: set one up first.")
+        return redirect("mfa_index")
+    back = request.get_full_path() if request.method == "GET" else request.META.get("HTTP_REFERER", "/")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        back = "/"
+    messages.info(request, "Confirm it is you with your second factor, then do it again.")
+    return redirect(f"{REAUTHENTICATE_URL}?{urlencode({'next': back})}")

@@ -33,6 +33,14 @@ class IdentityConfig(AppConfig):
         post_delete.connect(account_events.on_authenticator_deleted, sender=Authenticator,
                             dispatch_uid="bastion.identity.authenticator_deleted")
 
+        from bastion.identity import mfa_policy
+        from bastion.tenancy.signals import access_changed
+
+        access_changed.connect(mfa_policy.access_changed, dispatch_uid="bastion.identity.access_changed")
+        for signal in (post_save, post_delete):
+            signal.connect(mfa_policy.authenticator_changed, sender=Authenticator,
+                           dispatch_uid=f"bastion.identity.authenticator_changed.{signal is post_save}")
+
         recovery_codes.install()
 
         # python3-saml accepts assertions this far outside their validity window (its default: 300 s).

@@ -1,12 +1,17 @@
-"""Who must use a second factor, and holding them to it.
+"""Who must use a second factor, and holding them to it on every request.
 
-MFA is required of a user who is an owner or admin of any organisation (or holds a custom role
-that can manage members or roles there), and of every member of an organisation whose admins
-switched on "MFA required". Such a user who signs in without a second factor is confined to
-enrolling one: every other page redirects to it, and the JSON API answers 403
-``mfa_enrolment_required``, until they have. The check runs at sign-in (every way in goes through
-the account adapter's ``post_login``), so a policy switched on takes effect at each member's next
-sign-in, as the seeds promise.
+MFA is required of a user who holds an admin-grade role in any organisation (owners, admins, and
+any custom role with an organisation-wide permission that is not read-only: see
+``tenancy.permissions.requires_mfa``), of the built-in roles named in ``BASTION_MFA_REQUIRED_ROLES``,
+and of every member of an organisation whose admins switched on "MFA required". Such a user
+without a second factor is confined to enrolling one: every other page redirects to it, and the
+JSON API answers 403 ``mfa_enrolment_required``, until they have.
+
+The requirement follows the user's *current* roles on every request, not the roles they had at
+sign-in: a viewer promoted to admin, or a user who founds an organisation, is confined at their
+very next request. To keep that cheap, the answer is cached in the session under the user's
+``access_version``, which every change of memberships, roles, MFA policy or second factors bumps
+in its own transaction (``tenancy.signals.access_changed`` and the authenticator signals).
 """
 
 from __future__ import annotations
@@ -14,14 +19,16 @@ from __future__ import annotations
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.http import JsonResponse
 from django.shortcuts import redirect
 
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership, Organisation
+from bastion.tenancy.permissions import requires_mfa
 
-SESSION_FLAG = "bastion_mfa_enrolment_required"
-ADMIN_PERMISSIONS = frozenset({"members.manage", "roles.manage"})
+SESSION_KEY = "bastion_mfa_policy"  # [access_version, must enrol]
 # Where a user who must enrol may still go: the MFA pages (and what they need), and signing out.
 ALLOWED_PREFIXES = ("/accounts/2fa/", "/accounts/reauthenticate/", "/accounts/logout/", "/static/")
 
@@ -36,7 +43,7 @@ def mfa_required_for(user) -> bool:
             grant = Membership.objects.filter(user_id=user.pk, workspace=None, project=None).select_related(
                 "custom_role").first()
             if grant is not None and (grant.builtin_role in settings.BASTION_MFA_REQUIRED_ROLES
-                                      or grant.permissions() & ADMIN_PERMISSIONS):
+                                      or requires_mfa(grant.permissions())):
                 return True
     return False
 
@@ -45,9 +52,30 @@ def has_second_factor(user) -> bool:
     return Authenticator.objects.filter(user_id=user.pk).exclude(type=Authenticator.Type.RECOVERY_CODES).exists()
 
 
+def must_enrol(request) -> bool:
+    """Whether the signed-in user must set up a second factor before anything else (cached per
+    session for as long as their ``access_version`` stays the same)."""
+    user = request.user
+    cached = request.session.get(SESSION_KEY)
+    if isinstance(cached, list) and len(cached) == 2 and cached[0] == user.access_version:
+        return bool(cached[1])
+    answer = not has_second_factor(user) and mfa_required_for(user)
+    request.session[SESSION_KEY] = [user.access_version, answer]
+    return answer
+
+
 def on_sign_in(request, user) -> None:
-    if not has_second_factor(user) and mfa_required_for(user):
-        request.session[SESSION_FLAG] = True
+    request.session.pop(SESSION_KEY, None)
+
+
+def access_changed(sender, user_ids, **kwargs) -> None:
+    """Receiver of ``tenancy.signals.access_changed``: sessions recompute these users' policy."""
+    if user_ids:
+        get_user_model().objects.filter(pk__in=list(user_ids)).update(access_version=F("access_version") + 1)
+
+
+def authenticator_changed(sender, instance, **kwargs) -> None:
+    access_changed(sender, [instance.user_id])
 
 
 class MFAEnrolmentMiddleware:
@@ -55,11 +83,9 @@ class MFAEnrolmentMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.user.is_authenticated and request.session.get(SESSION_FLAG):
-            if has_second_factor(request.user):
-                del request.session[SESSION_FLAG]
-            elif not request.path.startswith(ALLOWED_PREFIXES):
-                return _enrol_first(request)
+        if (request.user.is_authenticated and not request.path.startswith(ALLOWED_PREFIXES)
+                and must_enrol(request)):
+            return _enrol_first(request)
         return self.get_response(request)
 
 

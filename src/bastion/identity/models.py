@@ -31,6 +31,13 @@ class BastionUserManager(UserManager):
 
 class User(AbstractUser):
     email = models.EmailField(unique=True)
+    # Bumped (in the same transaction) whenever what this user may do changes: a membership, a
+    # role's permissions, an organisation's MFA policy, a second factor. What a session caches
+    # about the user's access is keyed by it, so it is recomputed on the next request.
+    access_version = models.PositiveIntegerField(default=0)
+    # Who disabled the account: "scim:<organisation id>" when an organisation's provider did (only
+    # that provider may enable it again); empty when the platform's operator did, or it is enabled.
+    disabled_by = models.CharField(max_length=60, blank=True, default="")
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

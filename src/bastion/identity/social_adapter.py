@@ -14,11 +14,12 @@ from __future__ import annotations
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import render
 
 from bastion.audit import chain as audit
-from bastion.identity import sso
+from bastion.identity import sso, sso_admin
 from bastion.identity.sso_models import SSOConnection
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Membership, Organisation
@@ -38,12 +39,42 @@ def _record(connection: SSOConnection, action: str, **changes) -> None:
                      resource_id=connection.id, changes=changes)
 
 
+def _is_member(connection: SSOConnection, user) -> bool:
+    if user.pk is None:
+        return False
+    with context.tenant_context(connection.organisation_id):
+        return Membership.objects.filter(user_id=user.pk, workspace=None, project=None).exists()
+
+
+def provisioning_refusal(connection: SSOConnection) -> str | None:
+    """Why the connection may not provision anyone now, or None. Its default role is granted on
+    behalf of whoever configured it, within what they may grant *today*: one who has since lost the
+    right (or left) no longer vouches for anyone. A connection whose grantor is unknown (configured
+    before grantors were recorded, or by a since deleted account) provisions viewers only."""
+    with context.tenant_context(connection.organisation_id):
+        organisation = Organisation.objects.get(id=connection.organisation_id)
+        if connection.configured_by_id is None:
+            return None if connection.default_role == "viewer" else "default_role_without_grantor"
+        grants = list(Membership.objects.filter(user_id=connection.configured_by_id, workspace=None, project=None)
+                      .select_related("custom_role"))
+        try:
+            actions.check_grantor(grants, connection.default_role, organisation, also=sso_admin.PROVISIONING)
+        except ValidationError:
+            return "default_role_exceeds_grantor"
+    return None
+
+
 def provision(connection: SSOConnection, user) -> None:
-    """Make ``user`` a member of the connection's organisation (just-in-time), if not already."""
+    """Make ``user`` a member of the connection's organisation (just-in-time), if not already,
+    with the grantor rule applied for the member who configured the connection."""
     with context.tenant_context(connection.organisation_id):
         if not Membership.objects.filter(user_id=user.pk, workspace=None, project=None).exists():
             organisation = Organisation.objects.get(id=connection.organisation_id)
-            actions.add_membership(organisation, user=user, role=connection.default_role)
+            grantor = None
+            if connection.configured_by_id is not None:
+                grantor = list(Membership.objects.filter(user_id=connection.configured_by_id, workspace=None,
+                                                         project=None).select_related("custom_role"))
+            actions.add_membership(organisation, user=user, role=connection.default_role, grantor_grants=grantor)
 
 
 class BastionSocialAccountAdapter(DefaultSocialAccountAdapter):
@@ -77,10 +108,17 @@ class BastionSocialAccountAdapter(DefaultSocialAccountAdapter):
             raise ImmediateHttpResponse(render(request, "identity/sso_refused.html", status=403))
         for address in sociallogin.email_addresses:
             address.verified = address.email.lower() == email
+        existing = sociallogin.user if sociallogin.is_existing else (
+            get_user_model().objects.filter(email__iexact=email).first())
+        if existing is None or not _is_member(connection, existing):
+            if reason := provisioning_refusal(connection):
+                with transaction.atomic():
+                    _record(connection, "auth.sso.refused", email=email[:254], reason=reason)
+                raise ImmediateHttpResponse(render(request, "identity/sso_refused.html", status=403,
+                                                   context={"reason": reason}))
         if sociallogin.is_existing:
             provision(connection, sociallogin.user)
             return
-        existing = get_user_model().objects.filter(email__iexact=email).first()
         if existing is not None:
             sociallogin.connect(request, existing)
             provision(connection, existing)

@@ -37,8 +37,13 @@ def connection_for_email(email: str) -> SSOConnection | None:
 
 
 def domain_is_verified_for(connection: SSOConnection, email: str) -> bool:
+    return organisation_owns_address(connection.organisation_id, email)
+
+
+def organisation_owns_address(organisation_id, email: str) -> bool:
+    """Whether ``email`` is on one of the organisation's verified domains (proven by DNS)."""
     domain = email.rpartition("@")[2].strip().lower()
-    with context.tenant_context(connection.organisation_id):
+    with context.tenant_context(organisation_id):
         return VerifiedDomain.objects.filter(domain=domain, verified_at__isnull=False).exists()
 
 

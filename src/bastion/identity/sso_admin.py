@@ -17,10 +17,17 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit
 from bastion.identity.sso_models import SSOConnection, VerifiedDomain
+from bastion.tenancy.actions import check_grantor
 from bastion.tenancy.models import Organisation
 from bastion.tenancy.permissions import BUILTIN_ROLES
 
 TXT_PREFIX = "bastion-domain-verification="
+# What decides who gets in and with which role: changing any of these re-checks the default role
+# against the configuring member's own permissions and makes them its grantor.
+VOUCHING_FIELDS = ("protocol", "default_role", "issuer", "client_id", "idp_entity_id", "idp_sso_url",
+                   "idp_certificate")
+# Provisioning adds members, so configuring it needs the right to add members, besides the role's.
+PROVISIONING = frozenset({"members.manage"})
 FIELDS = ("protocol", "enabled", "default_role", "issuer", "client_id", "client_secret", "idp_entity_id",
           "idp_sso_url", "idp_certificate", "allow_idp_initiated")
 
@@ -35,10 +42,15 @@ def _check_url(field: str, url: str, errors: dict) -> None:
         errors[field] = ValidationError("An identity provider is reached over HTTPS.", code="https_required")
 
 
-def configure(organisation: Organisation, **values) -> SSOConnection:
-    """Create or replace the organisation's connection. A secret left out keeps the stored one."""
+def configure(organisation: Organisation, *, configured_by=None, grantor_grants: list | None = None,
+              **values) -> SSOConnection:
+    """Create or replace the organisation's connection. A secret left out keeps the stored one.
+
+    ``grantor_grants`` are the configuring member's grants (``None``: the platform's operator): the
+    default role, and any change of identity provider, must be within what they may grant."""
     connection = SSOConnection.objects.filter(organisation=organisation).first() or SSOConnection(
         organisation=organisation, slug=organisation.slug)
+    before = {name: getattr(connection, name) for name in VOUCHING_FIELDS}
     for name, value in values.items():
         if name in FIELDS and value is not None:
             setattr(connection, name, value)
@@ -51,9 +63,15 @@ def configure(organisation: Organisation, **values) -> SSOConnection:
     _check_url("idp_sso_url", connection.idp_sso_url, errors)
     if errors:
         raise ValidationError(errors)
-    connection.full_clean(exclude=["organisation", "slug"])
+    vouching = connection._state.adding or any(getattr(connection, name) != before[name] for name in VOUCHING_FIELDS)
+    if vouching:
+        check_grantor(grantor_grants, connection.default_role, organisation, also=PROVISIONING)
+        connection.configured_by = configured_by
+    connection.full_clean(exclude=["organisation", "slug", "configured_by"])
     changes = {name: ("[redacted]" if name == "client_secret" else getattr(connection, name))
                for name in FIELDS if name in values and values[name] is not None}
+    if vouching:
+        changes["configured_by"] = configured_by.get_username() if configured_by else "operator"
     with transaction.atomic():
         connection.save()
         _audit("sso.configured", connection, changes)

@@ -3,6 +3,7 @@ email domains it has proved it owns, whose users are sent to that provider."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -21,6 +22,10 @@ class SSOConnection(TenantModel):
     enabled = models.BooleanField(default=True)
     default_role = models.CharField(max_length=20, default="viewer",
                                     help_text="the role of a member created at their first sign-in")
+    # Who vouched for the default role and the identity provider: members it provisions are granted
+    # on their behalf, within what that person may grant at the time of each sign-in.
+    configured_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
     # OpenID Connect
     issuer = models.URLField(blank=True)
     client_id = models.CharField(max_length=255, blank=True)

@@ -141,10 +141,10 @@ def _key_grants(principal: ApiKeyPrincipal, organisation_slug: str) -> tuple[Org
     organisation = Organisation.objects.filter(id=principal.organisation_id, slug=organisation_slug).first()
     if organisation is None:
         raise NotFound()
-    creator = Membership.objects.filter(user_id=principal.created_by_id, workspace__isnull=True,
+    creator = Membership.objects.filter(user_id=principal.created_by_id, user__is_active=True, workspace__isnull=True,
                                         project__isnull=True).select_related("custom_role").first()
     if creator is None:
-        raise Unauthenticated()  # its creator has left the organisation: the key is dead
+        raise Unauthenticated()  # its creator has left the organisation, or their account is disabled: the key is dead
     return organisation, [KeyGrant(principal.scopes & creator.permissions())]
 
 

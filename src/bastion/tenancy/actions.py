@@ -15,6 +15,7 @@ from bastion.audit import chain as audit
 from bastion.crypto import keyring
 from bastion.crypto.models import ApiKey, Artifact, Credential
 from bastion.tenancy import context
+from bastion.tenancy.signals import access_changed
 from bastion.tenancy.models import Membership, Organisation, Project, Role, Workspace
 from bastion.tenancy.permissions import BUILTIN_ROLES, PERMISSIONS, unknown_permissions
 
@@ -29,6 +30,7 @@ def create_organisation(*, name: str, slug: str, owner) -> Organisation:
             _audit("organisation.created", organisation, {"name": organisation.name, "slug": organisation.slug},
                    organisation_id=organisation.id)
             _audit("member.added", membership, _membership_summary(membership))
+            _access_changed([owner.pk])
     except IntegrityError as exc:
         # Row-level security hides other organisations, so uniqueness is left to the database.
         raise ValidationError({"slug": ValidationError("This slug is taken.", code="slug_taken")}) from exc
@@ -36,7 +38,15 @@ def create_organisation(*, name: str, slug: str, owner) -> Organisation:
 
 
 def update_organisation(organisation: Organisation, **changes) -> Organisation:
-    return _update(organisation, changes, allowed={"name", "mfa_required"}, action="organisation.updated")
+    with transaction.atomic():
+        updated = _update(organisation, changes, allowed={"name", "mfa_required"}, action="organisation.updated")
+        if "mfa_required" in changes:
+            _access_changed(Membership.objects.filter(organisation_id=organisation.id).values_list("user_id", flat=True))
+    return updated
+
+
+def _access_changed(user_ids) -> None:
+    access_changed.send(sender=Membership, user_ids=set(user_ids))
 
 
 def _audit(action: str, instance, changes: dict | None = None, *, organisation_id=None) -> None:
@@ -153,6 +163,17 @@ def _check_grantor(grantor_grants: list[Membership] | None, builtin: str, custom
         )
 
 
+def check_grantor(grantor_grants: list[Membership] | None, role: str, organisation: Organisation,
+                  *, also: frozenset[str] = frozenset()) -> None:
+    """The grantor rule for grants made later on someone's behalf (SSO's default role): ``role``
+    and the ``also`` permissions must be within what ``grantor_grants`` hold now."""
+    builtin, custom = parse_role(organisation, role)
+    _check_grantor(grantor_grants, builtin, custom)
+    if grantor_grants is not None and not also <= _grantor_permissions(grantor_grants):
+        raise ValidationError({"role": ValidationError("You can only grant permissions you hold yourself.",
+                                                       code="exceeds_grantor")})
+
+
 def _check_may_change(grantor_grants: list[Membership] | None, membership: Membership) -> None:
     _check_grantor(grantor_grants, membership.builtin_role, membership.custom_role)
 
@@ -185,6 +206,7 @@ def add_membership(
         with transaction.atomic():
             membership.save()
             _audit("member.added", membership, _membership_summary(membership))
+            _access_changed([membership.user_id])
     except IntegrityError as exc:
         raise ValidationError(
             {"user": ValidationError("This user already has a role at that level.", code="duplicate_membership")}
@@ -207,6 +229,7 @@ def change_membership_role(membership: Membership, *, role: str, grantor_grants:
         membership.save(update_fields=["builtin_role", "custom_role"])
         _audit("member.role_changed", membership,
                {"user": membership.user.get_username(), "role": [before, membership.role_key]})
+        _access_changed([membership.user_id])
     return membership
 
 
@@ -224,6 +247,7 @@ def remove_membership(membership: Membership, *, grantor_grants: list[Membership
         else:
             _audit("member.removed", membership, _membership_summary(membership))
             membership.delete()
+        _access_changed([membership.user_id])
 
 
 def save_role(
@@ -257,6 +281,8 @@ def save_role(
         with transaction.atomic():
             role.save()
             _audit("role.created" if created else "role.updated", role, after if created else audit.diff(before, after))
+            if not created:
+                _access_changed(Membership.objects.filter(custom_role=role).values_list("user_id", flat=True))
     except IntegrityError as exc:
         raise ValidationError({"name": ValidationError("A role with this name exists.", code="duplicate_name")}) from exc
     return role

@@ -69,5 +69,18 @@ ORGANISATION_ONLY = frozenset(
 )
 
 
+# Organisation-wide permissions that only read. Every other organisation-wide permission changes
+# who may do what, or reads the whole organisation out at once (``audit.export``): holding any of
+# them requires a second factor (``requires_mfa``). A test walks ``PERMISSIONS`` so that a new
+# permission is classified here, not forgotten.
+ORGANISATION_READ_ONLY = frozenset({"audit.view"})
+ADMIN_GRADE = ORGANISATION_ONLY - ORGANISATION_READ_ONLY
+
+
+def requires_mfa(permissions: frozenset[str] | set[str]) -> bool:
+    """Whether a role made of ``permissions`` must be used with a second factor."""
+    return bool(ADMIN_GRADE & set(permissions))
+
+
 def unknown_permissions(names: list[str] | set[str]) -> list[str]:
     return sorted(set(names) - PERMISSIONS.keys())

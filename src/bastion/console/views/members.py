@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from bastion.console.forms import AddMemberForm, MembershipRoleForm, add_action_errors
+from bastion.identity import step_up
 from bastion.tenancy import actions
 from bastion.tenancy.access import requires
 from bastion.tenancy.models import Membership, Project, Workspace
@@ -56,6 +57,7 @@ def member_add(request, org):
     access = request.access
     form = _add_form(request.POST)
     if form.is_valid():
+        step_up.require_for_role(request, access.organisation, form.cleaned_data["role"])
         user = get_user_model().objects.filter(email__iexact=form.cleaned_data["email"]).first()
         if user is None:
             form.add_error("email", ValidationError("No user has this email address.", code="unknown_user"))
@@ -79,6 +81,7 @@ def member_edit(request, org, membership_id):
     data = request.POST if request.method == "POST" else None
     form = MembershipRoleForm(data, initial={"role": membership.role_key})
     if form.is_valid():
+        step_up.require_for_role(request, request.access.organisation, form.cleaned_data["role"])
         try:
             actions.change_membership_role(
                 membership, role=form.cleaned_data["role"], grantor_grants=request.access.grants

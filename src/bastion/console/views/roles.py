@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from bastion.console.forms import RoleForm, add_action_errors
+from bastion.identity import step_up
 from bastion.tenancy import actions
 from bastion.tenancy.access import requires
 from bastion.tenancy.models import Role
@@ -19,6 +20,7 @@ def _role(role_id) -> Role:
 
 
 def _save(request, form: RoleForm, role: Role | None) -> Role | None:
+    step_up.require_for_permissions(request, form.cleaned_data["permissions"])
     try:
         return actions.save_role(
             request.access.organisation, role=role, grantor_grants=request.access.grants, **form.cleaned_data

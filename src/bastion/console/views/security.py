@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from bastion.console.forms import DomainForm, MfaPolicyForm, SSOConnectionForm, add_action_errors
 from bastion.identity import sso_admin
+from bastion.identity.step_up import step_up_required
 from bastion.identity.models import ScimToken
 from bastion.identity.scim import tokens
 from bastion.identity.sso_models import SSOConnection, VerifiedDomain
@@ -61,6 +62,7 @@ def security(request, org):
 
 @requires("organisation.manage")
 @require_POST
+@step_up_required
 def mfa_policy(request, org):
     form = MfaPolicyForm(request.POST)
     if form.is_valid():
@@ -71,15 +73,19 @@ def mfa_policy(request, org):
 
 @requires("organisation.manage")
 @require_POST
+@step_up_required
 def sso_connection(request, org):
     def save(values):
-        sso_admin.configure(request.access.organisation, **{**values, "client_secret": values["client_secret"] or None})
+        sso_admin.configure(request.access.organisation, configured_by=request.user,
+                            grantor_grants=request.access.grants,
+                            **{**values, "client_secret": values["client_secret"] or None})
 
     return _submit(request, org, "sso_form", SSOConnectionForm(request.POST), save, "Single sign-on saved.")
 
 
 @requires("organisation.manage")
 @require_POST
+@step_up_required
 def sso_remove(request, org):
     connection = get_object_or_404(SSOConnection.objects.all())
     sso_admin.remove(connection)
@@ -89,6 +95,7 @@ def sso_remove(request, org):
 
 @requires("organisation.manage")
 @require_POST
+@step_up_required
 def domain_add(request, org):
     return _submit(request, org, "domain_form", DomainForm(request.POST),
                    lambda values: sso_admin.add_domain(request.access.organisation, values["domain"]),
@@ -109,6 +116,7 @@ def domain_verify(request, org, domain_id):
 
 @requires("organisation.manage")
 @require_POST
+@step_up_required
 def domain_remove(request, org, domain_id):
     sso_admin.remove_domain(get_object_or_404(VerifiedDomain.objects.all(), id=domain_id))
     messages.success(request, "Domain removed.")
@@ -117,6 +125,7 @@ def domain_remove(request, org, domain_id):
 
 @requires("members.manage")
 @require_POST
+@step_up_required
 def scim_token(request, org):
     token, secret = tokens.create(request.access.organisation, creator=request.user)
     # Shown in this answer only, never again (and never through a redirect that could be replayed).

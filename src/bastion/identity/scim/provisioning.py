@@ -4,9 +4,16 @@ A SCIM user of an organisation is a ``ScimIdentity`` (what its identity provider
 Bastion account, with an organisation-wide membership while active. Memberships are changed only
 through the tenancy actions, which audit them too, with the token's maker as grantor.
 
-Deactivation takes effect at once, not at the next sign-in: the memberships go, every API key the
-user made in the organisation is revoked, every session of theirs ends (on every device: a
-session is not tied to one organisation), and an account left in no organisation is disabled.
+A token is confined to its own organisation (issue 12):
+
+- it links an existing account only when the address is on one of the organisation's verified
+  domains (as SSO requires); any other address gets a new account, never someone else's, and a new
+  account is never created disabled (nobody could then claim their own address);
+- deactivation removes this organisation's memberships and revokes the API keys made in it, at
+  once. Only for an account the organisation manages (its address on a verified domain, or created
+  by this provider and in no other organisation) does it also end every session of the person and,
+  when they are left in no organisation, disable the account;
+- it enables again only an account that this organisation's provider disabled.
 
 The account itself is shared by every organisation the user belongs to, so the provider's values
 (email, name) are copied onto it only when this organisation's provider created it and the user
@@ -27,6 +34,7 @@ from scim2_models import ForbiddenException, InvalidValueException, UniquenessEx
 from bastion.audit import chain as audit
 from bastion.crypto.models import ApiKey
 from bastion.identity.models import ScimGroupMember, ScimIdentity
+from bastion.identity.sso import organisation_owns_address
 from bastion.identity.scim.tokens import ScimPrincipal
 from bastion.tenancy import actions, api_keys, context
 from bastion.tenancy.models import Membership, Organisation
@@ -144,6 +152,15 @@ def _existing_account(email: str):
     return user
 
 
+def _manages(identity: ScimIdentity, organisation: Organisation) -> bool:
+    """Whether the organisation may act on the person's account itself (sessions, enabled or not),
+    not only on their membership: the address is on its verified domains, or its provider made
+    the account and nobody else has them."""
+    if organisation_owns_address(organisation.id, identity.user.email):
+        return True
+    return identity.manages_account and not _belongs_elsewhere(identity.user, organisation)
+
+
 def create_user(principal: ScimPrincipal, data: UserData) -> ScimIdentity:
     """A new SCIM user: a new account, or the existing account with that address, linked to the organisation."""
     organisation = principal.organisation
@@ -155,19 +172,23 @@ def create_user(principal: ScimPrincipal, data: UserData) -> ScimIdentity:
     user = _existing_account(email)
     created = user is None
     if created:
-        # No password and an unverified address: the person proves the address with a reset link.
+        # No password and an unverified address: the person proves the address with a reset link
+        # (or claims it by signing up). Never disabled: a disabled account would lock its owner out.
         user = get_user_model().objects.create_user(email=email, password=None, first_name=data.given_name,
-                                                    last_name=data.family_name, is_active=data.active)
+                                                    last_name=data.family_name)
+    elif not organisation_owns_address(organisation.id, email):
+        raise UniquenessException(detail="This address is in use outside the organisation's verified domains: "
+                                         "verify the domain, or invite the person from Bastion.")
     elif ScimIdentity.objects.filter(user=user).exists():
         raise UniquenessException(detail="This account is already provisioned in this organisation.")
     identity = ScimIdentity(organisation=organisation, user=user, manages_account=created)
     _assign(identity, data)
     identity.save()
     _record("scim.user.created", identity, {"email": email, "external_id": identity.external_id,
-                                            "active": identity.active, "account_created": created})
+                                            "active": identity.active})
     is_member = _org_grant(user.pk) is not None
     if identity.active and not is_member:
-        _admit(principal, user)
+        _admit(principal, identity)
     elif not identity.active and is_member:
         deactivate(principal, identity)
     return identity
@@ -232,30 +253,38 @@ def deactivate(principal: ScimPrincipal, identity: ScimIdentity) -> None:
         api_keys.revoke(key)
         revoked.append(key.preview)
     ended = 0
-    for session in UserSession.objects.filter(user_id=user.pk):
-        session.end()
-        ended += 1
+    manages = _manages(identity, organisation)
+    if manages:
+        for session in UserSession.objects.filter(user_id=user.pk):
+            session.end()
+            ended += 1
     _record("scim.user.deactivated", identity, {"memberships_removed": len(grants), "api_keys_revoked": revoked,
                                                 "sessions_ended": ended})
-    if user.is_active and not _belongs_elsewhere(user, organisation):
-        user.is_active = False
-        user.save(update_fields=["is_active"])
+    if manages and user.is_active and not _belongs_elsewhere(user, organisation):
+        user.is_active, user.disabled_by = False, _disabler(organisation)
+        user.save(update_fields=["is_active", "disabled_by"])
         _record_account("scim.account.disabled", user, organisation)
 
 
-def _admit(principal: ScimPrincipal, user) -> None:
-    """An organisation-wide membership with the default role, and an account that can sign in."""
+def _admit(principal: ScimPrincipal, identity: ScimIdentity) -> None:
+    """An organisation-wide membership with the default role; the account enabled again only when
+    this organisation's provider was the one that disabled it."""
+    user = identity.user
     if _org_grant(user.pk) is None:
         actions.add_membership(principal.organisation, user=user, role=DEFAULT_ROLE,
                                grantor_grants=principal.grantor_grants)
-    if not user.is_active:
-        user.is_active = True
-        user.save(update_fields=["is_active"])
+    if not user.is_active and user.disabled_by == _disabler(principal.organisation):
+        user.is_active, user.disabled_by = True, ""
+        user.save(update_fields=["is_active", "disabled_by"])
         _record_account("scim.account.enabled", user, principal.organisation)
 
 
+def _disabler(organisation: Organisation) -> str:
+    return f"scim:{organisation.id}"
+
+
 def reactivate(principal: ScimPrincipal, identity: ScimIdentity) -> None:
-    _admit(principal, identity.user)
+    _admit(principal, identity)
     _record("scim.user.reactivated", identity, {"role": DEFAULT_ROLE})
 
 

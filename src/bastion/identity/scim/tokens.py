@@ -2,7 +2,7 @@
 
 The token is an API-key token (``bastion.crypto.api_keys``): shown once, stored as a keyed hash,
 recognisable when leaked. It acts with the powers of the member who made it: if they no longer
-manage members of the organisation, it stops working, and it never changes the membership of
+manage members of the organisation, or their account is disabled, it stops working, and it never changes the membership of
 someone whose role holds more than theirs. A token made by an operator at the command line
 (``bastion manage scim_token``) has no such member and no such limit.
 """
@@ -79,8 +79,9 @@ def authenticate(presented: str) -> ScimPrincipal | None:
     organisation = Organisation.objects.get(id=token.organisation_id)
     grants = None
     if token.created_by_id is not None:
-        grants = list(Membership.objects.filter(user_id=token.created_by_id, workspace__isnull=True,
-                                                project__isnull=True).select_related("custom_role"))
+        grants = list(Membership.objects.filter(user_id=token.created_by_id, user__is_active=True,
+                                                workspace__isnull=True, project__isnull=True)
+                      .select_related("custom_role"))
         if not grants or MANAGE not in grants[0].permissions():
             context.clear()
             return None
