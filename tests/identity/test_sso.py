@@ -386,3 +386,21 @@ def test_a_clock_difference_within_the_skew_is_accepted(world, idp, settings, mo
     monkeypatch.setattr(OneLogin_Saml2_Utils, "now", staticmethod(lambda: real_now() - behind))
     _post_to_acs(client, fields)
     assert "_auth_user_id" in client.session
+
+
+def test_a_saml_response_signs_in_once(world, idp):
+    with context.tenant_context(world.acme.organisation.id):
+        SSOConnection.objects.update(allow_idp_initiated=True)
+    captured = saml_response_from_idp(None, idp, email="sam@acme-corp.example")
+    first = _browser()
+    assert _post_to_acs(first, captured).status_code == 302 and "_auth_user_id" in first.session
+    # Whoever saw the response in flight (a proxy log, the browser's history) posts it again.
+    replay = _browser()
+    refused = _post_to_acs(replay, captured)
+    assert refused.status_code == 403 and "_auth_user_id" not in replay.session
+    assert b"already used" in refused.content
+    [event] = _events(world.acme.organisation, "auth.sso.refused")
+    assert event.changes == {"email": "sam@acme-corp.example", "reason": "assertion_replayed"}
+    fresh = _browser()  # a new assertion for the same person still signs in
+    _post_to_acs(fresh, saml_response_from_idp(None, idp, email="sam@acme-corp.example"))
+    assert "_auth_user_id" in fresh.session
