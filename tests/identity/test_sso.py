@@ -404,3 +404,17 @@ def test_a_saml_response_signs_in_once(world, idp):
     fresh = _browser()  # a new assertion for the same person still signs in
     _post_to_acs(fresh, saml_response_from_idp(None, idp, email="sam@acme-corp.example"))
     assert "_auth_user_id" in fresh.session
+
+
+def test_a_flood_of_cache_entries_does_not_make_an_assertion_replayable(world, idp):
+    from django.core.cache import cache
+
+    with context.tenant_context(world.acme.organisation.id):
+        SSOConnection.objects.update(allow_idp_initiated=True)
+    captured = saml_response_from_idp(None, idp, email="sam@acme-corp.example")
+    _post_to_acs(_browser(), captured)
+    # What an attacker can make the cache hold (rate-limit counters from many addresses …), well
+    # past the database cache's default limit of 300 entries, at which it evicted a third.
+    cache.set_many({f"flood-{i}": 1 for i in range(400)}, timeout=3600)
+    replay = _browser()
+    assert _post_to_acs(replay, captured).status_code == 403 and "_auth_user_id" not in replay.session
