@@ -11,6 +11,7 @@ import json
 import re
 import threading
 import urllib.parse
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -388,7 +389,27 @@ def test_a_clock_difference_within_the_skew_is_accepted(world, idp, settings, mo
     assert "_auth_user_id" in client.session
 
 
-def test_a_saml_response_signs_in_once(world, idp):
+@pytest.fixture(params=["database", "redis"])
+def shared_cache(request, settings):
+    """The shared cache as deployed: the database by default, Redis (the local server, database
+    15, keys of this test only) with REDIS_URL."""
+    if request.param == "database":
+        yield
+        return
+    import redis
+
+    url, prefix = "redis://127.0.0.1:6379/15", f"sso-test-{uuid.uuid4().hex}"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                                   "KEY_PREFIX": prefix}}
+    server = redis.Redis.from_url(url)
+    yield
+    keys = server.keys(f"{prefix}:*")
+    assert any(b"saml-assertion" in key for key in keys)  # the id was remembered there
+    if keys:
+        server.delete(*keys)
+
+
+def test_a_saml_response_signs_in_once(world, idp, shared_cache):
     with context.tenant_context(world.acme.organisation.id):
         SSOConnection.objects.update(allow_idp_initiated=True)
     captured = saml_response_from_idp(None, idp, email="sam@acme-corp.example")
