@@ -296,7 +296,7 @@ CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}
         if env("REDIS_URL")
-        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "bastion_cache"}
+        else {"BACKEND": "bastion.db.cache.NoEvictionDatabaseCache", "LOCATION": "bastion_cache"}
     )
 }
 

@@ -59,6 +59,27 @@ def committed(function, *args):
     return outcome.get("value")
 
 
+def run_threads(target, count: int) -> list[Exception]:
+    """Run ``target(index)`` in ``count`` threads at once, each on its own connection; returns
+    what they raised."""
+    errors: list[Exception] = []
+
+    def guarded(index: int):
+        try:
+            target(index)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def make_chain(count: int) -> str:
     chain_id = str(uuid.uuid4())
     committed(_append, chain_id, count)

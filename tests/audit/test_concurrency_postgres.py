@@ -13,31 +13,12 @@ from bastion.audit import chain as audit
 from bastion.audit.models import AuditEvent, ChainHead
 from bastion.audit.verification import verify_chain
 from bastion.db.rls import set_setting
-from tests.audit.db_tampering import forget
+from tests.audit.db_tampering import forget, run_threads
 
 pytestmark = pytest.mark.postgres_only
 
 THREADS = 8
 APPENDS_PER_THREAD = 400
-
-
-def _run_threads(target, count: int) -> list[Exception]:
-    errors: list[Exception] = []
-
-    def guarded(index: int):
-        try:
-            target(index)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 def test_thousands_of_concurrent_appends_make_one_valid_chain(db, settings):
@@ -52,7 +33,7 @@ def test_thousands_of_concurrent_appends_make_one_valid_chain(db, settings):
                              resource_id=f"{index}-{i}")
 
     try:
-        assert _run_threads(writer, THREADS) == []
+        assert run_threads(writer, THREADS) == []
         total = THREADS * APPENDS_PER_THREAD
         with transaction.atomic():
             set_setting("bastion.org_id", chain_id)
@@ -82,7 +63,7 @@ def _chain_held(chain_id: str):
             locked.set()
             release.wait(timeout=30)
 
-    holder = threading.Thread(target=lambda: _run_threads(hold, 1))
+    holder = threading.Thread(target=lambda: run_threads(hold, 1))
     holder.start()
     try:
         assert locked.wait(timeout=30)
@@ -105,7 +86,7 @@ def test_appends_in_different_organisations_do_not_wait_for_each_other(db):
     held, other = str(uuid.uuid4()), str(uuid.uuid4())
     outcome = {}
     with _chain_held(held):
-        errors = _run_threads(lambda _: outcome.update(event=_append_with_lock_timeout(other, "2s")), 1)
+        errors = run_threads(lambda _: outcome.update(event=_append_with_lock_timeout(other, "2s")), 1)
     forget(other)
     assert errors == []
     assert outcome["event"].seq == 1
@@ -114,5 +95,5 @@ def test_appends_in_different_organisations_do_not_wait_for_each_other(db):
 def test_a_second_append_to_the_same_chain_waits_for_the_first(db):
     chain_id = str(uuid.uuid4())
     with _chain_held(chain_id):
-        errors = _run_threads(lambda _: _append_with_lock_timeout(chain_id, "500ms"), 1)
+        errors = run_threads(lambda _: _append_with_lock_timeout(chain_id, "500ms"), 1)
     assert len(errors) == 1 and "lock timeout" in str(errors[0])

@@ -11,6 +11,7 @@ import json
 import re
 import threading
 import urllib.parse
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -386,3 +387,55 @@ def test_a_clock_difference_within_the_skew_is_accepted(world, idp, settings, mo
     monkeypatch.setattr(OneLogin_Saml2_Utils, "now", staticmethod(lambda: real_now() - behind))
     _post_to_acs(client, fields)
     assert "_auth_user_id" in client.session
+
+
+@pytest.fixture(params=["database", "redis"])
+def shared_cache(request, settings):
+    """The shared cache as deployed: the database by default, Redis (the local server, database
+    15, keys of this test only) with REDIS_URL."""
+    if request.param == "database":
+        yield
+        return
+    import redis
+
+    url, prefix = "redis://127.0.0.1:6379/15", f"sso-test-{uuid.uuid4().hex}"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                                   "KEY_PREFIX": prefix}}
+    server = redis.Redis.from_url(url)
+    yield
+    keys = server.keys(f"{prefix}:*")
+    assert any(b"saml-assertion" in key for key in keys)  # the id was remembered there
+    if keys:
+        server.delete(*keys)
+
+
+def test_a_saml_response_signs_in_once(world, idp, shared_cache):
+    with context.tenant_context(world.acme.organisation.id):
+        SSOConnection.objects.update(allow_idp_initiated=True)
+    captured = saml_response_from_idp(None, idp, email="sam@acme-corp.example")
+    first = _browser()
+    assert _post_to_acs(first, captured).status_code == 302 and "_auth_user_id" in first.session
+    # Whoever saw the response in flight (a proxy log, the browser's history) posts it again.
+    replay = _browser()
+    refused = _post_to_acs(replay, captured)
+    assert refused.status_code == 403 and "_auth_user_id" not in replay.session
+    assert b"already used" in refused.content
+    [event] = _events(world.acme.organisation, "auth.sso.refused")
+    assert event.changes == {"email": "sam@acme-corp.example", "reason": "assertion_replayed"}
+    fresh = _browser()  # a new assertion for the same person still signs in
+    _post_to_acs(fresh, saml_response_from_idp(None, idp, email="sam@acme-corp.example"))
+    assert "_auth_user_id" in fresh.session
+
+
+def test_a_flood_of_cache_entries_does_not_make_an_assertion_replayable(world, idp):
+    from django.core.cache import cache
+
+    with context.tenant_context(world.acme.organisation.id):
+        SSOConnection.objects.update(allow_idp_initiated=True)
+    captured = saml_response_from_idp(None, idp, email="sam@acme-corp.example")
+    _post_to_acs(_browser(), captured)
+    # What an attacker can make the cache hold (rate-limit counters from many addresses …), well
+    # past the database cache's default limit of 300 entries, at which it evicted a third.
+    cache.set_many({f"flood-{i}": 1 for i in range(400)}, timeout=3600)
+    replay = _browser()
+    assert _post_to_acs(replay, captured).status_code == 403 and "_auth_user_id" not in replay.session

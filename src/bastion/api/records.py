@@ -5,8 +5,10 @@
 
 import datetime
 import uuid
+from typing import Literal
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Query, Schema, Status
 from ninja.files import UploadedFile
@@ -31,7 +33,7 @@ from bastion.api.schemas import (
 )
 from bastion.api.errors import error_body
 from bastion.crypto.blind_index import matching
-from bastion.records import csv_import, evidence
+from bastion.records import csv_export, csv_import, evidence
 from bastion.records.editing import delete_record, save_record
 from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile, Supplier
 from bastion.tenancy.access import requires
@@ -220,6 +222,22 @@ def import_csv(request, org: str, project_id: uuid.UUID, form: Form[ImportForm],
         body["error"]["report"] = report.as_dict()
         return Status(422, body)
     return Status(201, report.as_dict())
+
+
+class ExportQuery(Schema):
+    kind: Literal["emissions", "energy"]
+
+
+@router.get(BASE + "/export")
+@requires("records.view")
+def export_csv(request, org: str, project_id: uuid.UUID, q: Query[ExportQuery]):
+    """The project's records as CSV, in the import's columns; text that a spreadsheet would run
+    as a formula starts with a single quote."""
+    response = HttpResponse(csv_export.export_records(request.access.project, q.kind),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{q.kind}.csv"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # Evidence ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ register({
     "auth.mfa.removed": "A second factor was removed (recovery codes regenerated: the old set is removed)",
     "auth.mfa.failed": "A second-factor code or key was refused",
     "auth.signup": "A new account was created by signing up",
-    "auth.sso.refused": "An identity provider asserted an address outside the organisation's verified domains",
+    "auth.sso.refused": "A single sign-on was refused: an address outside the verified domains, or a SAML assertion used before",
     "auth.sso.failed": "A single sign-on attempt failed (bad signature, wrong audience, expired, cancelled)",
     "sso.configured": "The organisation's single sign-on connection was set up or changed",
     "sso.removed": "The organisation's single sign-on connection was removed",

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.shortcuts import render
 
 from bastion.audit import chain as audit
-from bastion.identity import sso, sso_admin
+from bastion.identity import saml_replay, sso, sso_admin
 from bastion.identity.sso_models import SSOConnection
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Membership, Organisation
@@ -37,6 +37,13 @@ def _record(connection: SSOConnection, action: str, **changes) -> None:
     with context.tenant_context(connection.organisation_id):
         audit.record(action, organisation_id=connection.organisation_id, resource_type="sso_connection",
                      resource_id=connection.id, changes=changes)
+
+
+def _refuse(request, connection: SSOConnection | None, email: str, reason: str):
+    if connection is not None:
+        with transaction.atomic():
+            _record(connection, "auth.sso.refused", email=email[:254], reason=reason)
+    raise ImmediateHttpResponse(render(request, "identity/sso_refused.html", {"reason": reason}, status=403))
 
 
 def _is_member(connection: SSOConnection, user) -> bool:
@@ -102,20 +109,16 @@ class BastionSocialAccountAdapter(DefaultSocialAccountAdapter):
         connection = _connection_of(sociallogin)
         email = (sociallogin.user.email or "").strip().lower()
         if connection is None or not email or not sso.domain_is_verified_for(connection, email):
-            if connection is not None:
-                with transaction.atomic():
-                    _record(connection, "auth.sso.refused", email=email[:254], reason="domain_not_verified")
-            raise ImmediateHttpResponse(render(request, "identity/sso_refused.html", status=403))
+            _refuse(request, connection, email, "domain_not_verified")
+        if not saml_replay.first_use(connection, sociallogin, sso.clock_skew_seconds()):
+            _refuse(request, connection, email, "assertion_replayed")
         for address in sociallogin.email_addresses:
             address.verified = address.email.lower() == email
         existing = sociallogin.user if sociallogin.is_existing else (
             get_user_model().objects.filter(email__iexact=email).first())
         if existing is None or not _is_member(connection, existing):
             if reason := provisioning_refusal(connection):
-                with transaction.atomic():
-                    _record(connection, "auth.sso.refused", email=email[:254], reason=reason)
-                raise ImmediateHttpResponse(render(request, "identity/sso_refused.html", status=403,
-                                                   context={"reason": reason}))
+                _refuse(request, connection, email, reason)
         if sociallogin.is_existing:
             provision(connection, sociallogin.user)
             return

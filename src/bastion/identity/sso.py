@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from bastion.db.rls import setting
+from bastion.identity.saml_replay import ReplayCheckedSAMLProvider
 from bastion.identity.sso_models import SSOConnection, VerifiedDomain
 from bastion.tenancy import context
 
@@ -70,6 +71,8 @@ def social_app(connection: SSOConnection) -> SocialApp:
                 "reject_deprecated_algorithm": True,
             },
         }
+        # allauth builds the provider from the app: ours keeps the assertion's id for the replay check.
+        app.get_provider = lambda request: ReplayCheckedSAMLProvider(request, app=app)
     app.settings["bastion_connection_id"] = str(connection.id)
     return app
 

@@ -9,6 +9,7 @@ register({
         ("supplier", "A supplier was"),
     ) for verb in ("created", "updated", "deleted")},
     "records.imported": "Records were imported from a CSV file",
+    "records.exported": "Records were exported as a CSV file",
     "evidence.uploaded": "An evidence file was uploaded",
     "evidence.downloaded": "An evidence file was downloaded",
     "evidence.deleted": "An evidence file was deleted",

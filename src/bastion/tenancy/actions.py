@@ -178,12 +178,20 @@ def _check_may_change(grantor_grants: list[Membership] | None, membership: Membe
     _check_grantor(grantor_grants, membership.builtin_role, membership.custom_role)
 
 
-def _owners_left(organisation: Organisation, excluding: Membership) -> int:
-    return (
-        Membership.objects.filter(workspace__isnull=True, project__isnull=True, builtin_role="owner")
-        .exclude(id=excluding.id)
-        .count()
+def _keep_an_owner(membership: Membership) -> None:
+    """Refuse to demote or remove ``membership`` if it is the organisation's last owner. Called
+    inside the change's transaction: the owner memberships are locked (in one order) before they
+    are counted, so two owners demoting or removing each other at once wait for each other and
+    the second counts what the first left."""
+    owners = list(
+        Membership.objects.select_for_update()
+        .filter(organisation_id=membership.organisation_id, workspace__isnull=True, project__isnull=True,
+                builtin_role="owner")
+        .order_by("id")
+        .values_list("id", flat=True)
     )
+    if owners == [membership.id]:
+        raise ValidationError({"role": ValidationError("An organisation keeps at least one owner.", code="last_owner")})
 
 
 def add_membership(
@@ -218,14 +226,13 @@ def change_membership_role(membership: Membership, *, role: str, grantor_grants:
     builtin, custom = parse_role(membership.organisation, role)
     _check_may_change(grantor_grants, membership)
     _check_grantor(grantor_grants, builtin, custom)
-    if membership.builtin_role == "owner" and membership.scope == "organisation":
-        if builtin != "owner" and _owners_left(membership.organisation, membership) == 0:
-            raise ValidationError({"role": ValidationError("An organisation keeps at least one owner.", code="last_owner")})
     if builtin == "owner" and membership.scope != "organisation":
         raise ValidationError({"role": ValidationError("Owner is granted on the organisation only.", code="owner_scope")})
     before = membership.role_key
-    membership.builtin_role, membership.custom_role = builtin, custom
     with transaction.atomic():
+        if builtin != "owner" and membership.scope == "organisation":
+            _keep_an_owner(membership)
+        membership.builtin_role, membership.custom_role = builtin, custom
         membership.save(update_fields=["builtin_role", "custom_role"])
         _audit("member.role_changed", membership,
                {"user": membership.user.get_username(), "role": [before, membership.role_key]})
@@ -235,11 +242,9 @@ def change_membership_role(membership: Membership, *, role: str, grantor_grants:
 
 def remove_membership(membership: Membership, *, grantor_grants: list[Membership] | None = None) -> None:
     _check_may_change(grantor_grants, membership)
-    if membership.builtin_role == "owner" and membership.scope == "organisation":
-        if _owners_left(membership.organisation, membership) == 0:
-            raise ValidationError({"role": ValidationError("An organisation keeps at least one owner.", code="last_owner")})
     with transaction.atomic():
         if membership.scope == "organisation":
+            _keep_an_owner(membership)
             # Leaving the organisation ends every lower grant too.
             for grant in Membership.objects.filter(user_id=membership.user_id).select_related("user"):
                 _audit("member.removed", grant, _membership_summary(grant))

@@ -1,0 +1,34 @@
+"""CSV export of a project's emissions or energy records, in the columns the import reads; the
+export is audited. Cells go through ``bastion.spreadsheets``, so no formula runs when it is opened."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from bastion import spreadsheets
+from bastion.audit import chain as audit
+from bastion.records.csv_import import COLUMNS
+from bastion.records.models import EmissionRecord, EnergyRecord
+from bastion.tenancy.models import Project
+
+
+def _value(record, name: str):
+    if name == "supplier":
+        return record.supplier.name if record.supplier else ""
+    return getattr(record, name)
+
+
+def export_records(project: Project, kind: str) -> bytes:
+    if kind not in COLUMNS:
+        raise ValidationError({"kind": ValidationError("Use 'emissions' or 'energy'.", code="unknown_kind")})
+    header = COLUMNS[kind]["required"] + COLUMNS[kind]["optional"]
+    model = EmissionRecord if kind == "emissions" else EnergyRecord
+    records = model.objects.filter(project=project).order_by("period_start", "id")
+    if kind == "emissions":
+        records = records.select_related("supplier")
+    rows = [[_value(record, name) for name in header] for record in records]
+    with transaction.atomic():
+        audit.record("records.exported", organisation_id=project.organisation_id, resource_type="project",
+                     resource_id=project.id, changes={"kind": kind, "rows": len(rows)})
+    return spreadsheets.csv_bytes(header, rows)
