@@ -45,3 +45,17 @@ def enrol_totp(client, password: str) -> str:
     response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
     assert response.status_code == 302, response.content[-2000:]
     return secret
+
+
+def invitation_link(message) -> str:
+    """The accept link of an invitation email (path only)."""
+    import re
+
+    return re.search(r"https?://[^/\s]+(/invitations/\S+/)", message.body).group(1)
+
+
+def accept_invitation(client, message):
+    """Open the invitation link of ``message`` as ``client``'s user and accept it."""
+    link = invitation_link(message)
+    assert client.get(link).status_code == 200
+    return client.post(link)
