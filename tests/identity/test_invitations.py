@@ -20,6 +20,7 @@ from bastion.audit.models import AuditEvent
 from bastion.identity.models import Invitation
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Membership
+from bastion.tenancy.permissions import BUILTIN_ROLES
 from tests.conftest import PASSWORD
 from tests.sign_in import accept_invitation, invitation_link, sign_in
 
@@ -113,7 +114,7 @@ def test_the_owner_of_a_squatted_address_claims_it_without_the_grants_they_never
 
     # The reset link proved the address: they sign in at once and accept what they want.
     assert sign_in(owner, "victim@startup.example", NEW_PASSWORD).status_code == 302
-    editor_invitation = next(m for m in invitations if "organisation role editor" in m.body)
+    editor_invitation = next(m for m in invitations if "role Editor on the organisation" in m.body)
     assert accept_invitation(owner, editor_invitation).status_code == 302
     [grant] = _members_of(world.acme, squatted)
     assert grant.builtin_role == "editor" and grant.scope == "organisation"
@@ -296,3 +297,23 @@ def test_row_level_security_hides_another_organisations_invitations(world):
     with context.tenant_context(world.globex.organisation.id):
         assert not Invitation.all_tenants.filter(id=world.acme.invitation.id).exists()
         assert Invitation.all_tenants.count() == 1
+
+
+def test_an_api_key_invites_on_behalf_of_its_creator_for_the_configured_time(world, client, settings,
+                                                                            django_user_model, client_for):
+    settings.BASTION_INVITATION_DAYS = 2
+    admin = client_for(world.acme.users["admin"])
+    created = _post(admin, "/api/v1/orgs/acme/api-keys", {"name": "HR sync", "scopes": sorted(BUILTIN_ROLES["editor"] | {"members.view", "members.manage"})})
+    token = created.json()["token"]
+    invited = client.post(MEMBERS, json.dumps({"email": "hire@startup.example", "role": "editor"}),
+                          content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert invited.status_code == 202 and invited.json()["status"] == "invited", invited.content
+    with context.tenant_context(world.acme.organisation.id):
+        invitation = Invitation.objects.get(email="hire@startup.example")
+    assert invitation.invited_by_id == world.acme.users["admin"].pk
+    lifetime = invitation.expires_at - invitation.created_at
+    assert datetime.timedelta(days=2) - datetime.timedelta(minutes=1) < lifetime <= datetime.timedelta(days=2)
+    hire = django_user_model.objects.create_user(email="hire@startup.example", password=PASSWORD, email_verified=True)
+    assert accept_invitation(client_for(hire), mail.outbox[-1]).status_code == 302
+    [grant] = _members_of(world.acme, hire)
+    assert grant.builtin_role == "editor"

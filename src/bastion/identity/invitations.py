@@ -39,6 +39,7 @@ from bastion.identity.models import Invitation, User
 from bastion.identity.sso_models import VerifiedDomain
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Membership, Organisation, Project, Workspace
+from bastion.tenancy.permissions import BUILTIN_ROLE_NAMES
 
 MANAGE = "members.manage"
 VISIBLE_BY = "bastion.invitation_id"
@@ -96,11 +97,22 @@ def _create(organisation: Organisation, *, email: str, role: str, workspace, pro
     return invitation, new.token
 
 
+def role_label(invitation: Invitation) -> str:
+    """The offered role's name (a custom role's own name)."""
+    with context.tenant_context(invitation.organisation_id):
+        try:
+            builtin, custom = actions.parse_role(invitation.organisation, invitation.role)
+        except ValidationError:
+            return invitation.role  # a custom role deleted since: acceptance will refuse it
+    return custom.name if custom is not None else BUILTIN_ROLE_NAMES[builtin]
+
+
 def _send(organisation: Organisation, invitation: Invitation, token: str, request=None) -> None:
     link = build_absolute_uri(request, reverse("console:invitation", kwargs={"token": token}))
     send_mail(
         f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to join {organisation.name}",
-        f"You are invited to join {organisation.name} on Bastion ({invitation.scope} role {invitation.role}).\n\n"
+        f"You are invited to join {organisation.name} on Bastion, with the role {role_label(invitation)} "
+        f"on {'a project' if invitation.project_id else 'a workspace' if invitation.workspace_id else 'the organisation'}.\n\n"
         f"To accept, open this link, sign in with (or sign up as) {invitation.email}, and confirm:\n\n{link}\n\n"
         f"The link works for {settings.BASTION_INVITATION_DAYS} days. If you did not expect it, ignore this email.\n",
         settings.DEFAULT_FROM_EMAIL,
@@ -121,6 +133,8 @@ def invite(
 ) -> InviteResult:
     """Invite ``email`` to ``role`` (in the active tenant context of ``organisation``)."""
     email = normalise_email(email)
+    if invited_by_id is None:
+        raise _error("invitation", "Only a member can invite.", "no_inviter")  # ``None`` marks the platform's own
     actions.check_grant(organisation, role=role, workspace=workspace, project=project, grantor_grants=grantor_grants)
     if _on_verified_domain(email):
         user = User.objects.filter(email__iexact=email, is_active=True).first()

@@ -33,4 +33,5 @@ def invitation(request, token):
             return _refused(request, error, 409)
         messages.success(request, f"You joined {found.organisation.name}.")
         return redirect("console:dashboard", org=found.organisation.slug)
-    return render(request, "console/invitation.html", {"invitation": found})
+    return render(request, "console/invitation.html",
+                  {"invitation": found, "role": invitations.role_label(found)})

@@ -35,6 +35,8 @@ def _add_form(data=None) -> AddMemberForm:
 
 def _render_list(request, form):
     pending = list(invitations.pending()) if request.access.can("members.manage") else []
+    for invitation in pending:
+        invitation.role_name = invitations.role_label(invitation)
     return render(request, "console/members.html", {"grants": list(_grants()), "form": form, "invitations": pending})
 
 
