@@ -99,6 +99,8 @@ def test_the_owner_of_a_squatted_address_claims_it_without_the_grants_they_never
     # Sign-up is answered with an email to the address that leads to a reset link: the claim.
     owner.post(reverse("account_signup"), {"email": "victim@startup.example", "password1": NEW_PASSWORD,
                                            "password2": NEW_PASSWORD})
+    already = mail.outbox[-1]
+    assert already.to == ["victim@startup.example"] and reverse("account_reset_password") in already.body
     owner.post(reverse("account_reset_password"), {"email": "victim@startup.example"})
     form_url = owner.get(_reset_link(mail.outbox[-1])).url
     outbox_before = len(mail.outbox)
@@ -317,3 +319,13 @@ def test_an_api_key_invites_on_behalf_of_its_creator_for_the_configured_time(wor
     assert accept_invitation(client_for(hire), mail.outbox[-1]).status_code == 302
     [grant] = _members_of(world.acme, hire)
     assert grant.builtin_role == "editor"
+
+
+def test_an_invitation_for_someone_already_a_member_is_refused_cleanly(world, client_for):
+    viewer = world.acme.users["viewer"]
+    assert _post(client_for(world.acme.users["admin"]), MEMBERS, {"email": viewer.email, "role": "editor"}).status_code == 202
+    refused = accept_invitation(client_for(viewer), mail.outbox[-1])
+    assert refused.status_code == 409 and b"already has a role" in refused.content
+    [grant] = _members_of(world.acme, viewer)
+    assert grant.builtin_role == "viewer"
+    assert _events(world.acme, "invitation.accepted") == []
