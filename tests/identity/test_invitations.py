@@ -329,3 +329,12 @@ def test_an_invitation_for_someone_already_a_member_is_refused_cleanly(world, cl
     [grant] = _members_of(world.acme, viewer)
     assert grant.builtin_role == "viewer"
     assert _events(world.acme, "invitation.accepted") == []
+
+
+def test_an_organisation_name_with_a_line_break_does_not_break_the_email(world, client_for):
+    with context.tenant_context(world.acme.organisation.id):
+        actions.update_organisation(world.acme.organisation, name="Acme\r\nBcc: victim@startup.example")
+    invited = _post(client_for(world.acme.users["admin"]), MEMBERS, {"email": "friend@startup.example", "role": "viewer"})
+    assert invited.status_code == 202
+    assert mail.outbox[-1].to == ["friend@startup.example"] and "\n" not in mail.outbox[-1].subject
+    assert mail.outbox[-1].bcc == []

@@ -109,8 +109,9 @@ def role_label(invitation: Invitation) -> str:
 
 def _send(organisation: Organisation, invitation: Invitation, token: str, request=None) -> None:
     link = build_absolute_uri(request, reverse("console:invitation", kwargs={"token": token}))
+    name = " ".join(organisation.name.split())  # one line: a header may not hold a line break
     send_mail(
-        f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to join {organisation.name}",
+        f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to join {name}",
         f"You are invited to join {organisation.name} on Bastion, with the role {role_label(invitation)} "
         f"on {'a project' if invitation.project_id else 'a workspace' if invitation.workspace_id else 'the organisation'}.\n\n"
         f"To accept, open this link, sign in with (or sign up as) {invitation.email}, and confirm:\n\n{link}\n\n"
