@@ -19,6 +19,8 @@ from django.db import connections
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from bastion.crypto import api_keys
+from bastion.identity.models import Invitation
 from bastion.identity.sso_models import VerifiedDomain
 from bastion.records.evidence import store_evidence
 from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
@@ -127,6 +129,12 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
                                            action="audit.exported")
         domain = VerifiedDomain.objects.create(organisation=organisation, domain=f"{slug}-claimed.example",
                                                token=f"{slug}-token")
+        link = api_keys.generate()
+        invitation = Invitation.objects.create(
+            organisation=organisation, email=f"invitee@{slug}-partner.example", role="viewer", invited_by=users["owner"],
+            public_id=link.public_id, secret_hash=link.secret_hash,
+            expires_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=7),
+        )
         energy = EnergyRecord.objects.create(
             organisation=organisation, project=project, meter="MTR-1", site="London", kwh=Decimal("5400"),
             source="grid", period_start=datetime.date(2025, 2, 1), period_end=datetime.date(2025, 2, 28),
@@ -136,6 +144,7 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
         other_project=other_project, supplier=supplier, emissions=emissions, emission=emissions[0], energy=energy,
         evidence=evidence, custom_role=custom_role, viewer_membership=viewer_membership,
         api_key=api_key, api_token=api_token, credential=credential, export=export, domain=domain,
+        invitation=invitation, invitation_token=link.token,
     )
 
 

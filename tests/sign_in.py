@@ -75,3 +75,17 @@ def signed_in_with_second_factor(client, user):
         session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
         session.save()
     return client
+
+
+def invitation_link(message) -> str:
+    """The accept link of an invitation email (path only)."""
+    import re
+
+    return re.search(r"https?://[^/\s]+(/invitations/\S+/)", message.body).group(1)
+
+
+def accept_invitation(client, message):
+    """Open the invitation link of ``message`` as ``client``'s user and accept it."""
+    link = invitation_link(message)
+    assert client.get(link).status_code == 200
+    return client.post(link)

@@ -189,6 +189,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": None}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Bastion] "
 ACCOUNT_SIGNUP_ENABLED = env_bool("BASTION_SIGNUP_ENABLED", True)
 PASSWORD_RESET_TIMEOUT = env_int("BASTION_PASSWORD_RESET_SECONDS", 3600, minimum=300)  # reset links expire
+BASTION_INVITATION_DAYS = env_int("BASTION_INVITATION_DAYS", 7, minimum=1)  # invitation links expire
 DEFAULT_FROM_EMAIL = env("BASTION_EMAIL_FROM", "Bastion <no-reply@localhost>")
 
 # MFA (django-allauth): TOTP, recovery codes, WebAuthn security keys and passkeys.

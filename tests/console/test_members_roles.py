@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership, Role
+from tests.sign_in import accept_invitation
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +23,13 @@ def test_members_page_lists_grants(client_for, world):
     for role in ("owner", "admin", "editor", "viewer"):
         assert f"{role}@acme.example".encode() in response.content
     assert b"globex" not in response.content
-    assert b"Add a member" not in response.content
+    assert b"Invite a member" not in response.content
 
 
 def test_admin_creates_a_custom_role_and_assigns_it(client_for, world, django_user_model):
     acme = world.acme
-    newcomer = django_user_model.objects.create_user(email="newcomer@example.com", password="x" * 16)
+    newcomer = django_user_model.objects.create_user(email="newcomer@example.com", password="x" * 16,
+                                                     email_verified=True)
     client = client_for(acme.users["admin"])
     page = client.get(org_url("roles", acme))
     assert b"See emissions and energy records" in page.content  # every permission with its description
@@ -46,6 +49,9 @@ def test_admin_creates_a_custom_role_and_assigns_it(client_for, world, django_us
         "email": "Newcomer@Example.com", "role": f"custom:{role.id}", "scope": f"project:{acme.project.id}",
     })
     assert added.status_code == 302
+    with context.tenant_context(acme.organisation.id):
+        assert not Membership.objects.filter(user=newcomer).exists()  # invited, not yet a member
+    assert accept_invitation(client_for(newcomer), mail.outbox[-1]).status_code == 302
     with context.tenant_context(acme.organisation.id):
         grant = Membership.objects.get(user=newcomer)
     assert grant.custom_role_id == role.id and grant.project_id == acme.project.id
@@ -73,8 +79,16 @@ def test_role_edit_and_unknown_user(client_for, world):
         acme.custom_role.refresh_from_db()
     assert acme.custom_role.permissions == ["records.view"]
 
-    response = client.post(org_url("member_add", acme), {"email": "nobody@example.com", "role": "viewer", "scope": ""})
-    assert response.status_code == 200 and response.context["form"].has_error("email", "unknown_user")
+    # An unknown address is invited like a known one: the page does not tell them apart.
+    unknown = client.post(org_url("member_add", acme), {"email": "nobody@example.com", "role": "viewer", "scope": ""},
+                          follow=True)
+    known = client.post(org_url("member_add", acme), {"email": "owner@globex.example", "role": "viewer", "scope": ""},
+                        follow=True)
+    assert unknown.status_code == known.status_code == 200
+    assert [str(m) for m in unknown.context["messages"]][-1] == [
+        str(m).replace("owner@globex.example", "nobody@example.com") for m in known.context["messages"]][-1]
+    with context.tenant_context(acme.organisation.id):
+        assert not Membership.objects.filter(user__email="owner@globex.example").exists()
 
 
 def test_only_an_owner_grants_owner(client_for, world):

@@ -17,7 +17,7 @@ from bastion.audit.models import AuditEvent
 from bastion.identity import lockout
 from bastion.tenancy import context
 from tests.conftest import PASSWORD
-from tests.sign_in import sign_in, signed_in_with_second_factor
+from tests.sign_in import accept_invitation, sign_in, signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a brand new passphrase 2026"
@@ -123,20 +123,23 @@ def test_sign_up_does_the_same_work_for_an_existing_account(world, settings, mon
     assert len(for_new) == len(computations) == 1  # one Argon2id computation either way
 
 
-def test_an_invited_member_gets_in_by_reset_link_and_email_confirmation(world):
+def test_an_invited_newcomer_signs_up_confirms_and_accepts(world):
     admin = Client()
     signed_in_with_second_factor(admin, world.acme.users["admin"])
     added = admin.post("/api/v1/orgs/acme/members", json.dumps({"email": "newcomer@acme.example", "role": "viewer"}),
                        content_type="application/json")
-    assert added.status_code == 201
-    assert sign_in(Client(), "newcomer@acme.example", NEW_PASSWORD).status_code == 200  # no password yet
+    assert added.status_code == 202  # an invitation: no account is made for an address nobody proved
+    assert sign_in(Client(), "newcomer@acme.example", NEW_PASSWORD).status_code == 200  # no account yet
+    invitation = mail.outbox[-1]
+    assert invitation.to == ["newcomer@acme.example"]
 
-    _ask_reset(Client(), "newcomer@acme.example")
     newcomer = Client()
-    form_url = _follow_link(newcomer, _reset_link(mail.outbox[-1]))
-    assert newcomer.post(form_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code == 302
-    first = sign_in(newcomer, "newcomer@acme.example", NEW_PASSWORD)
-    assert first.url == reverse("account_email_verification_sent")  # the address is proven first
+    signed_up = newcomer.post(reverse("account_signup"), {"email": "newcomer@acme.example", "password1": NEW_PASSWORD,
+                                                          "password2": NEW_PASSWORD})
+    assert signed_up.status_code == 302
+    assert sign_in(Client(), "newcomer@acme.example", NEW_PASSWORD).url == reverse("account_email_verification_sent")
     confirm = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
-    assert newcomer.post(confirm).status_code == 302
-    assert sign_in(Client(), "newcomer@acme.example", NEW_PASSWORD).status_code == 302
+    assert newcomer.post(confirm).status_code == 302  # the address is proven first
+    assert sign_in(newcomer, "newcomer@acme.example", NEW_PASSWORD).status_code == 302
+    assert accept_invitation(newcomer, invitation).status_code == 302
+    assert newcomer.get("/api/v1/orgs/acme/members").status_code == 200

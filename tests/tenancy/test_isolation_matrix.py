@@ -32,6 +32,7 @@ PARAMS = {
     "credential_id": lambda o: o.credential.id,
     "artifact_id": lambda o: o.export.id,
     "domain_id": lambda o: o.domain.id,
+    "invitation_id": lambda o: o.invitation.id,
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
@@ -70,7 +71,7 @@ def _secrets_of(org_ns) -> list[str]:
         org_ns.project.id, org_ns.other_project.id, org_ns.supplier.id, org_ns.supplier.name,
         org_ns.supplier.contact_email, org_ns.energy.id, org_ns.evidence.id, org_ns.custom_role.id,
         org_ns.viewer_membership.id, org_ns.api_key.id, org_ns.api_key.public_id, *(r.id for r in org_ns.emissions),
-        *(u.email for u in org_ns.users.values()),
+        *(u.email for u in org_ns.users.values()), org_ns.invitation.id, org_ns.invitation.email,
     ]
     return [str(v) for v in values]
 

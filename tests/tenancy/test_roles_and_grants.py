@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 
 from bastion.tenancy import actions, context
 from bastion.tenancy.access import Forbidden, NotFound, Unauthenticated, authorize
 from bastion.tenancy.models import Membership
+from tests.conftest import PASSWORD
+from tests.sign_in import accept_invitation
 
 
 def _grant(ns, user, role, **scope):
@@ -107,7 +110,7 @@ def test_the_last_owner_can_not_leave(world, client_for):
     assert response.json()["error"]["fields"]["role"][0]["code"] == "last_owner"
 
 
-def test_admin_manages_members_and_roles_through_the_api(world, client_for):
+def test_admin_manages_members_and_roles_through_the_api(world, client_for, django_user_model):
     client = client_for(world.acme.users["admin"])
     role = client.post("/api/v1/orgs/acme/roles", data=json.dumps({"name": "Importer", "permissions": ["records.view", "records.import"]}),
                        content_type="application/json")
@@ -115,10 +118,15 @@ def test_admin_manages_members_and_roles_through_the_api(world, client_for):
     member = client.post("/api/v1/orgs/acme/members",
                          data=json.dumps({"email": "importer@example.com", "role": role.json()["id"], "project_id": str(world.acme.project.id)}),
                          content_type="application/json")
-    assert member.status_code == 201, member.content
-    assert member.json()["scope"] == "project" and member.json()["role_name"] == "Importer"
-    emails = [m["email"] for m in client.get("/api/v1/orgs/acme/members?page_size=200").json()["items"]]
-    assert "importer@example.com" in emails and not any(e.endswith("globex.example") for e in emails)
+    assert member.status_code == 202, member.content  # an invitation: they join by accepting it
+    assert member.json() == {"status": "invited", "email": "importer@example.com"}
+    importer = django_user_model.objects.create_user(email="importer@example.com", password=PASSWORD,
+                                                     email_verified=True)
+    assert accept_invitation(client_for(importer), mail.outbox[-1]).status_code == 302
+    members = client.get("/api/v1/orgs/acme/members?page_size=200").json()["items"]
+    [added] = [m for m in members if m["email"] == "importer@example.com"]
+    assert added["scope"] == "project" and added["role_name"] == "Importer"
+    assert not any(m["email"].endswith("globex.example") for m in members)
     in_use = client.delete(f"/api/v1/orgs/acme/roles/{role.json()['id'].removeprefix('custom:')}")
     assert in_use.status_code == 422 and in_use.json()["error"]["fields"]["role"][0]["code"] == "role_in_use"
 

@@ -3,15 +3,14 @@
 
 import uuid
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from ninja import Query, Status
 
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
-from bastion.api.schemas import MemberIn, MemberOut, MemberPatch, PageQuery, PermissionOut, RoleIn, RoleOut, RolePatch, page_of
-from bastion.identity import step_up
+from bastion.api.schemas import InvitationOut, MemberIn, MemberInvited, MemberOut, MemberPatch, PageQuery, PermissionOut, RoleIn, RoleOut, RolePatch, page_of
+from bastion.identity import invitations, step_up
+from bastion.identity.models import Invitation
 from bastion.tenancy import actions
 from bastion.tenancy.access import requires
 from bastion.tenancy.models import Membership, Project, Role, Workspace
@@ -39,24 +38,18 @@ def role_out(role: Role) -> dict:
             "permissions": role.permissions, "builtin": False}
 
 
-def _user_for_email(email: str):
-    """The user with this email, created without a usable password when new.
+def invitation_out(invitation: Invitation) -> dict:
+    return {
+        "id": invitation.id, "email": invitation.email, "role": invitation.role, "scope": invitation.scope,
+        "workspace_id": invitation.workspace_id, "project_id": invitation.project_id,
+        "invited_by": invitation.invited_by.email if invitation.invited_by_id else None,
+        "created_at": invitation.created_at, "expires_at": invitation.expires_at,
+    }
 
-    Creating rather than refusing means adding a member never reveals whether an address
-    already has an account on this platform; the new user sets a password by reset link.
-    """
-    try:
-        validate_email(email)
-    except ValidationError as exc:
-        raise ValidationError({"email": ValidationError("Enter a valid email address.", code="invalid_email")}) from exc
-    user_model = get_user_model()
-    user, created = user_model.objects.get_or_create(
-        email=email.strip().lower(), defaults={"username": email.strip().lower()}
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
+
+def _actor_id(access) -> int | None:
+    """The member who acts: the signed-in user, or the creator of the API key."""
+    return getattr(access.user, "created_by_id", None) or access.user.pk
 
 
 @router.get("/orgs/{org}/members", response=page_of(MemberOut))
@@ -68,9 +61,12 @@ def list_members(request, org: str, q: Query[PageQuery]):
     return page
 
 
-@router.post("/orgs/{org}/members", response={201: MemberOut})
+@router.post("/orgs/{org}/members", response={202: MemberInvited})
 @requires("members.manage")
 def add_member(request, org: str, payload: MemberIn):
+    """Invite someone: the same answer whether or not the address has an account. They become a
+    member when they accept (an account on one of the organisation's verified SSO domains is
+    added at once: ``added``)."""
     workspace = project = None
     step_up.require_for_role(request, request.access.organisation, payload.role)
     if payload.workspace_id and payload.project_id:
@@ -83,15 +79,26 @@ def add_member(request, org: str, payload: MemberIn):
         project = Project.objects.filter(id=payload.project_id).first()
         if project is None:
             raise ValidationError({"project_id": ValidationError("No such project.", code="not_found")})
-    membership = actions.add_membership(
-        request.access.organisation,
-        user=_user_for_email(payload.email),
-        role=payload.role,
-        workspace=workspace,
-        project=project,
-        grantor_grants=request.access.grants,
+    result = invitations.invite(
+        request.access.organisation, email=payload.email, role=payload.role, workspace=workspace, project=project,
+        invited_by_id=_actor_id(request.access), grantor_grants=request.access.grants, request=request,
     )
-    return Status(201, member_out(membership))
+    return Status(202, {"status": result.status, "email": result.email})
+
+
+@router.get("/orgs/{org}/invitations", response=page_of(InvitationOut))
+@requires("members.manage")
+def list_invitations(request, org: str, q: Query[PageQuery]):
+    page = paginate(invitations.pending().select_related("invited_by"), q.page, q.page_size)
+    page["items"] = [invitation_out(i) for i in page["items"]]
+    return page
+
+
+@router.delete("/orgs/{org}/invitations/{invitation_id}", response={204: None})
+@requires("members.manage")
+def revoke_invitation(request, org: str, invitation_id: uuid.UUID):
+    invitations.revoke(request.path_objects["invitation_id"])
+    return Status(204, None)
 
 
 @router.get("/orgs/{org}/members/{membership_id}", response=MemberOut)

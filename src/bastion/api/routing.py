@@ -16,6 +16,7 @@ from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile, S
 from bastion.audit.context import Actor, client_address
 from bastion.crypto import api_key_auth
 from bastion.crypto.models import ApiKey, Artifact, Credential
+from bastion.identity.models import Invitation
 from bastion.identity.sso_models import VerifiedDomain
 from bastion.tenancy.access import NotFound, as_uuid, authorize
 from bastion.tenancy.models import Membership, Role
@@ -32,6 +33,7 @@ PATH_OBJECTS = {
     "credential_id": Credential,
     "artifact_id": Artifact,
     "domain_id": VerifiedDomain,
+    "invitation_id": Invitation,
 }
 
 

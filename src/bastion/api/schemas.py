@@ -108,6 +108,25 @@ class MemberOut(Schema):
     role_name: str
 
 
+class MemberInvited(Schema):
+    """The answer to add-member: the same whether or not the address has an account."""
+
+    status: str = Field(..., description="invited (an email went out), or added (an account on a verified SSO domain)")
+    email: str
+
+
+class InvitationOut(Schema):
+    id: uuid.UUID
+    email: str
+    role: str
+    scope: str
+    workspace_id: uuid.UUID | None
+    project_id: uuid.UUID | None
+    invited_by: str | None
+    created_at: datetime.datetime
+    expires_at: datetime.datetime
+
+
 class RoleIn(Schema):
     name: Text = Field(..., min_length=1, max_length=100)
     description: Text = Field("", max_length=500)

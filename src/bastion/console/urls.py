@@ -8,6 +8,7 @@ from bastion.console.views import (
     energy,
     evidence,
     imports,
+    invitations,
     members,
     organisations,
     roles,
@@ -48,6 +49,7 @@ organisation_urls = [
     path("p/<uuid:project_id>/", include(project_urls)),
     path("members/", members.members, name="members"),
     path("members/add/", members.member_add, name="member_add"),
+    path("members/invitations/<uuid:invitation_id>/revoke/", members.invitation_revoke, name="invitation_revoke"),
     path("members/<uuid:membership_id>/edit/", members.member_edit, name="member_edit"),
     path("members/<uuid:membership_id>/remove/", members.member_remove, name="member_remove"),
     path("roles/", roles.roles, name="roles"),
@@ -68,5 +70,6 @@ organisation_urls = [
 urlpatterns = [
     path("", organisations.home, name="home"),
     path("orgs/", organisations.organisations, name="organisations"),
+    path("invitations/<str:token>/", invitations.invitation, name="invitation"),
     path("o/<slug:org>/", include(organisation_urls)),
 ]

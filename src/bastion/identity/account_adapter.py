@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from bastion.audit.context import client_address
-from bastion.identity import lockout, mfa_policy, sign_in_devices, signin_events
+from bastion.identity import invitations, lockout, mfa_policy, sign_in_devices, signin_events
 
 
 class BastionAccountAdapter(DefaultAccountAdapter):
@@ -41,6 +41,15 @@ class BastionAccountAdapter(DefaultAccountAdapter):
         username = _username(credentials)
         if locked := lockout.record_failure(username, client_address(request)):
             signin_events.on_lockout(username, locked)
+
+    def set_password(self, user, password) -> None:
+        """A reset link proves the address: an account nobody had signed in to, made for that
+        address by someone else, is claimed here, and its grants (never accepted) become
+        invitations instead of being inherited."""
+        unclaimed = invitations.is_unclaimed(user)
+        super().set_password(user, password)
+        if unclaimed:
+            invitations.claim(user, request=self.request)
 
     def post_login(self, request, user, **kwargs):
         response = super().post_login(request, user, **kwargs)

@@ -25,4 +25,7 @@ register({
     "sso.domain.verified": "An email domain was proven by its DNS record",
     "sso.domain.removed": "An email domain was given up",
     "auth.email.confirmed": "An email address was confirmed",
+    "invitation.created": "Someone was invited to a role (by a member, or by the platform from a grant never accepted)",
+    "invitation.accepted": "An invitation was accepted by the owner of its address: they became a member",
+    "invitation.revoked": "An invitation was withdrawn before it was accepted",
 })

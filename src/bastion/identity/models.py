@@ -170,4 +170,37 @@ class ScimGroupMember(TenantModel):
         constraints = [models.UniqueConstraint(fields=["group", "user"], name="identity_scimgroupmember_unique")]
 
 
+class Invitation(TenantModel):
+    """An offer of a role in an organisation, sent to an email address: nobody becomes a member
+    until the owner of that address, signed in with it verified, accepts (``identity/invitations.py``).
+
+    The link's token is an API-key token (``bastion.crypto.api_keys``) stored as a keyed hash; the
+    row is found before any tenant is known only while the transaction names its ``public_id``.
+    ``invited_by`` is empty for an invitation the platform made from a grant of an account nobody
+    had signed in to, when its owner claimed it."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=64, help_text="a built-in role or custom:<uuid>, as add-member takes it")
+    workspace = models.ForeignKey("tenancy.Workspace", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey("tenancy.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    public_id = models.CharField(max_length=12, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email}"
+
+    @property
+    def scope(self) -> str:
+        return "project" if self.project_id else "workspace" if self.workspace_id else "organisation"
+
+
 from bastion.identity.scim import audit_actions as _scim_audit_actions  # noqa: E402, F401  (registers them at start-up)

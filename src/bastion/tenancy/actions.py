@@ -194,6 +194,15 @@ def _keep_an_owner(membership: Membership) -> None:
         raise ValidationError({"role": ValidationError("An organisation keeps at least one owner.", code="last_owner")})
 
 
+def check_grant(organisation: Organisation, *, role: str, workspace: Workspace | None = None,
+                project: Project | None = None, grantor_grants: list[Membership] | None = None) -> None:
+    """Refuse, as ``add_membership`` would, a grant its grantor could not make (for invitations)."""
+    builtin, custom = parse_role(organisation, role)
+    _check_grantor(grantor_grants, builtin, custom)
+    if builtin == "owner" and (workspace or project):
+        raise ValidationError({"role": ValidationError("Owner is granted on the organisation only.", code="owner_scope")})
+
+
 def add_membership(
     organisation: Organisation,
     *,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from bastion.console.forms import AddMemberForm, MembershipRoleForm, add_action_errors
-from bastion.identity import step_up
+from bastion.identity import invitations, step_up
+from bastion.identity.models import Invitation
 from bastion.tenancy import actions
 from bastion.tenancy.access import requires
 from bastion.tenancy.models import Membership, Project, Workspace
@@ -34,7 +34,10 @@ def _add_form(data=None) -> AddMemberForm:
 
 
 def _render_list(request, form):
-    return render(request, "console/members.html", {"grants": list(_grants()), "form": form})
+    pending = list(invitations.pending()) if request.access.can("members.manage") else []
+    for invitation in pending:
+        invitation.role_name = invitations.role_label(invitation)
+    return render(request, "console/members.html", {"grants": list(_grants()), "form": form, "invitations": pending})
 
 
 @requires("members.view")
@@ -54,25 +57,40 @@ def _scope(value: str) -> dict:
 @requires("members.manage")
 @require_POST
 def member_add(request, org):
+    """Invite: the same message whether or not the address has an account; they join by accepting."""
     access = request.access
     form = _add_form(request.POST)
     if form.is_valid():
         step_up.require_for_role(request, access.organisation, form.cleaned_data["role"])
-        user = get_user_model().objects.filter(email__iexact=form.cleaned_data["email"]).first()
-        if user is None:
-            form.add_error("email", ValidationError("No user has this email address.", code="unknown_user"))
+        try:
+            result = invitations.invite(
+                access.organisation, email=form.cleaned_data["email"], role=form.cleaned_data["role"],
+                invited_by_id=request.user.pk, grantor_grants=access.grants, request=request,
+                **_scope(form.cleaned_data["scope"]),
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
         else:
-            try:
-                actions.add_membership(
-                    access.organisation, user=user, role=form.cleaned_data["role"],
-                    grantor_grants=access.grants, **_scope(form.cleaned_data["scope"]),
-                )
-            except ValidationError as error:
-                add_action_errors(form, error)
+            if result.status == "added":
+                messages.success(request, f"{result.email} added (an address of your verified domain).")
             else:
-                messages.success(request, f"{user.email} added.")
-                return redirect("console:members", org=org)
+                messages.success(request, f"Invitation sent to {result.email}. They join when they accept it.")
+            return redirect("console:members", org=org)
     return _render_list(request, form)
+
+
+@requires("members.manage")
+@require_POST
+def invitation_revoke(request, org, invitation_id):
+    invitation = get_object_or_404(Invitation.objects.all(), id=invitation_id)
+    try:
+        invitations.revoke(invitation)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"Invitation of {invitation.email} withdrawn.")
+    return redirect("console:members", org=org)
 
 
 @requires("members.manage")

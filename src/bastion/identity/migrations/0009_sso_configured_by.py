@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('identity', '0007_user_access_version'),
+        ('identity', '0008_user_access_version'),
     ]
 
     operations = [
