@@ -151,6 +151,9 @@ def test_sensitive_actions_need_a_second_factor_used_just_now(world, settings):
               {"role": f"custom:{admin_grade.id}"}, method="patch"),
         _post(client, "/api/v1/orgs/acme/roles", {"name": "Shadow admin", "permissions": ["members.manage"]}),
     ]
+    owner = signed_in_with_second_factor(Client(), world.acme.users["owner"])
+    _age_second_factor(owner, settings.BASTION_STEP_UP_SECONDS + 5)
+    stale.append(owner.delete("/api/v1/orgs/acme"))
     assert [(r.status_code, _code(r)) for r in stale] == [(403, "step_up_required")] * len(stale)
     # Not admin-grade: no step-up needed.
     assert _post(client, f"/api/v1/orgs/acme/members/{world.acme.viewer_membership.id}", {"role": "editor"},

@@ -57,6 +57,7 @@ def update_organisation(request, org: str, payload: OrganisationPatch):
 
 @router.delete("/orgs/{org}", response={204: None})
 @requires("organisation.delete")
+@step_up.step_up_required
 def delete_organisation(request, org: str):
     """Irreversible: every record, file and key of the organisation is gone (crypto-shredded)."""
     actions.delete_organisation(request.access.organisation)

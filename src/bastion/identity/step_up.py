@@ -2,8 +2,9 @@
 within the last few minutes, not only a signed-in session.
 
 They are: creating an API key or a SCIM token, configuring single sign-on (the connection and its
-domains), changing the organisation's MFA policy, and granting or defining an admin-grade role
-(``tenancy.permissions.requires_mfa``). A stolen session cookie, or a password-only session, can
+domains), changing the organisation's MFA policy, granting or defining an admin-grade role
+(``tenancy.permissions.requires_mfa``, also when inviting someone to one), and deleting the
+organisation (irreversible: its keys are destroyed). A stolen session cookie, or a password-only session, can
 do none of them. An API key never can: it cannot present a second factor, and a key that could mint
 keys, tokens or admins would outlive its own revocation.
 
