@@ -20,6 +20,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import F
 from django.http import JsonResponse
 from django.shortcuts import redirect
@@ -59,7 +60,8 @@ def must_enrol(request) -> bool:
     cached = request.session.get(SESSION_KEY)
     if isinstance(cached, list) and len(cached) == 2 and cached[0] == user.access_version:
         return bool(cached[1])
-    answer = not has_second_factor(user) and mfa_required_for(user)
+    with transaction.atomic():  # the memberships are read under row-level security, set per transaction
+        answer = not has_second_factor(user) and mfa_required_for(user)
     request.session[SESSION_KEY] = [user.access_version, answer]
     return answer
 

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from bastion.console.forms import AddMemberForm, MembershipRoleForm, add_action_errors
+from bastion.console.views import flash_outcome
 from bastion.identity import invitations, step_up
 from bastion.identity.models import Invitation
 from bastion.tenancy import actions
@@ -83,13 +84,7 @@ def member_add(request, org):
 @require_POST
 def invitation_revoke(request, org, invitation_id):
     invitation = get_object_or_404(Invitation.objects.all(), id=invitation_id)
-    try:
-        invitations.revoke(invitation)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, f"Invitation of {invitation.email} withdrawn.")
+    flash_outcome(request, lambda: invitations.revoke(invitation), f"Invitation of {invitation.email} withdrawn.")
     return redirect("console:members", org=org)
 
 
@@ -116,13 +111,9 @@ def member_edit(request, org, membership_id):
 @require_POST
 def member_remove(request, org, membership_id):
     membership = _membership(membership_id)
-    try:
-        actions.remove_membership(membership, grantor_grants=request.access.grants)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+    if not flash_outcome(request, lambda: actions.remove_membership(membership, grantor_grants=request.access.grants),
+                         f"{membership.user.email} removed."):
         return redirect("console:members", org=org)
-    messages.success(request, f"{membership.user.email} removed.")
     if membership.user_id == request.user.pk and membership.scope == "organisation":
         return redirect("console:home")
     return redirect("console:members", org=org)

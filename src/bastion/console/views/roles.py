@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from bastion.console.forms import RoleForm, add_action_errors
+from bastion.console.views import flash_outcome
 from bastion.identity import step_up
 from bastion.tenancy import actions
 from bastion.tenancy.access import requires
@@ -59,11 +60,6 @@ def role_edit(request, org, role_id):
 @require_POST
 def role_delete(request, org, role_id):
     role = _role(role_id)
-    try:
-        actions.delete_role(role, grantor_grants=request.access.grants)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, f"Role “{role.name}” deleted.")
+    flash_outcome(request, lambda: actions.delete_role(role, grantor_grants=request.access.grants),
+                  f"Role “{role.name}” deleted.")
     return redirect("console:roles", org=org)
