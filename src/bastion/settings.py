@@ -378,5 +378,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("BASTION_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # The job consumer adds a handler of its own to "huey": without this its lines came out twice.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "huey": {"propagate": False}},
 }
