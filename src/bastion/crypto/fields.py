@@ -18,13 +18,8 @@ from django.core import validators
 from django.core.exceptions import FieldError, ValidationError
 from django.db import models
 
+from bastion.crypto import envelope
 
-
-def _envelope():
-    # Imported on use: envelope reads the key models, and crypto's own models use these fields.
-    from bastion.crypto import envelope
-
-    return envelope
 
 
 class Sealed(str):
@@ -63,10 +58,10 @@ class EncryptedField(models.TextField):
     def _ad(self, instance) -> bytes:
         if instance.pk is None:
             raise ValueError(f"{type(instance).__name__} needs its primary key before {self.name} can be encrypted")
-        return _envelope().associated_data(instance.organisation_id, instance._meta.db_table, self.column, instance.pk)
+        return envelope.associated_data(instance.organisation_id, instance._meta.db_table, self.column, instance.pk)
 
     def open(self, instance, sealed: Sealed):
-        plaintext = _envelope().decrypt(str(sealed), organisation_id=instance.organisation_id, ad=self._ad(instance))
+        plaintext = envelope.decrypt(str(sealed), organisation_id=instance.organisation_id, ad=self._ad(instance))
         return self.from_text(plaintext.decode())
 
     def pre_save(self, model_instance, add):
@@ -74,7 +69,7 @@ class EncryptedField(models.TextField):
         if value is None:
             return None
         plaintext = self.to_text(self.to_python(value)).encode()
-        return _envelope().encrypt(plaintext, organisation_id=model_instance.organisation_id, ad=self._ad(model_instance))
+        return envelope.encrypt(plaintext, organisation_id=model_instance.organisation_id, ad=self._ad(model_instance))
 
     def get_prep_value(self, value):
         # What reaches the database is the ciphertext made by pre_save: stored as it is.

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from bastion.crypto import kms
-from bastion.crypto.models import DataKey, IndexKey
+from bastion.crypto.key_models import DataKey, IndexKey
 
 _cache: OrderedDict[tuple[str, int], tuple[float, bytes]] = OrderedDict()
 _lock = threading.Lock()

@@ -1,4 +1,5 @@
-"""Per-organisation data keys, stored only wrapped by a KMS key-encryption key."""
+"""crypto's tables: the key store (``key_models``) and the records that hold secrets (API keys,
+credentials, encrypted artifacts)."""
 
 from __future__ import annotations
 
@@ -7,41 +8,9 @@ import uuid
 from django.db import models
 
 from bastion.crypto.fields import EncryptedTextField
+from bastion.crypto.key_models import DataKey, IndexKey
 
-
-class DataKey(models.Model):
-    id = models.BigAutoField(primary_key=True)
-    organisation_id = models.UUIDField()
-    version = models.PositiveIntegerField()
-    provider = models.CharField(max_length=20)
-    kek_id = models.CharField(max_length=200)
-    wrapped = models.BinaryField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    retired_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["organisation_id", "version"]
-        constraints = [models.UniqueConstraint(fields=["organisation_id", "version"], name="crypto_datakey_version")]
-
-    def __str__(self) -> str:
-        return f"data key v{self.version} of {self.organisation_id} (KEK {self.provider}:{self.kek_id})"
-
-
-class IndexKey(models.Model):
-    """An organisation's blind-index key (HMAC-SHA-256), stored only wrapped by its KEK.
-
-    One per organisation and not versioned: a new index key would mean recomputing every index
-    at once. It is re-wrapped when the KEK rotates and deleted (shredded) with the organisation.
-    """
-
-    organisation_id = models.UUIDField(primary_key=True)
-    provider = models.CharField(max_length=20)
-    kek_id = models.CharField(max_length=200)
-    wrapped = models.BinaryField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"blind-index key of {self.organisation_id} (KEK {self.provider}:{self.kek_id})"
+__all__ = ["ApiKey", "Artifact", "Credential", "DataKey", "IndexKey"]
 
 
 class ApiKey(models.Model):

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from bastion.crypto import envelope, keyring, kms
 from bastion.crypto.fields import EncryptedField
-from bastion.crypto.models import DataKey, IndexKey
+from bastion.crypto.key_models import DataKey, IndexKey
 
 
 def encrypted_models() -> list[tuple[type[models.Model], list[str]]]:
