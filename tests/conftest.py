@@ -169,6 +169,13 @@ def object_storage(settings, tmp_path):
     return tmp_path / "objects"
 
 
+@pytest.fixture(autouse=True)
+def audit_witness(settings, tmp_path):
+    """Each test anchors audit checkpoints in its own witness directory."""
+    settings.BASTION_AUDIT_ANCHOR_URL = str(tmp_path / "witness")
+    return tmp_path / "witness"
+
+
 @pytest.fixture
 def world(db, django_user_model) -> SimpleNamespace:
     """``world.acme`` and ``world.globex``: two organisations that must never see each other."""

@@ -323,9 +323,15 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # May any signed-in user found an organisation? Off: only platform staff can.
 BASTION_SELF_SERVICE_ORGANISATIONS = env_bool("BASTION_SELF_SERVICE_ORGANISATIONS", True)
 
-# Audit: a signed checkpoint every N events (and by the periodic job every M minutes).
+# Audit: a signed checkpoint every N events, and by the periodic job (every minute) for chains whose
+# oldest unsigned event is BASTION_AUDIT_CHECKPOINT_SECONDS old. Verification fails for any event
+# left unsigned (or any checkpoint left unanchored) longer than twice that interval.
 BASTION_AUDIT_CHECKPOINT_EVERY = env_int("BASTION_AUDIT_CHECKPOINT_EVERY", 1000, minimum=1)
-BASTION_AUDIT_CHECKPOINT_MINUTES = env_int("BASTION_AUDIT_CHECKPOINT_MINUTES", 10, minimum=1)
+BASTION_AUDIT_CHECKPOINT_SECONDS = env_int("BASTION_AUDIT_CHECKPOINT_SECONDS", 60, minimum=60)
+# Where every signed checkpoint is also written, out of the database owner's reach: a local
+# append-only witness log (directory) or S3 with Object Lock in compliance mode.
+BASTION_AUDIT_ANCHOR_URL = env("BASTION_AUDIT_ANCHOR_URL", "") or str(DATA_DIR / "witness")
+BASTION_AUDIT_ANCHOR_RETENTION_DAYS = env_int("BASTION_AUDIT_ANCHOR_RETENTION_DAYS", 2557, minimum=1)
 
 BASTION_AUDIT_VERIFY_HOUR = env_int("BASTION_AUDIT_VERIFY_HOUR", 3, minimum=0)
 

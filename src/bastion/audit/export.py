@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit import merkle, signing
-from bastion.audit.format import EXPORT_FORMAT, GENESIS_HASH, checkpoint_body, format_time
+from bastion.audit.format import EXPORT_FORMAT, GENESIS_HASH, format_time
 from bastion.audit.models import AuditEvent, Checkpoint
-from bastion.audit.chain import enter_chain
+from bastion.audit.checkpoints import enter_chain, record_of
 
 
 def _line(document: dict) -> str:
@@ -46,9 +46,7 @@ def export_lines(chain_id: str) -> Iterator[str]:
                          "hash": event.hash})
         checkpoints = [c for c in checkpoints if c.tree_size <= len(leaves)]
         for checkpoint in checkpoints:
-            body = checkpoint_body(chain=chain_id, tree_size=checkpoint.tree_size, root_hash=checkpoint.root_hash,
-                                   time=checkpoint.time, key_id=checkpoint.key_id)
-            yield _line({"type": "checkpoint", "body": body, "signature": checkpoint.signature})
+            yield _line(record_of(checkpoint))
         for older, newer in zip(checkpoints, checkpoints[1:], strict=False):
             proof = merkle.consistency_proof(leaves, older.tree_size, newer.tree_size)
             yield _line({"type": "consistency", "from": older.tree_size, "to": newer.tree_size,
