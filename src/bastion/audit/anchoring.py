@@ -173,20 +173,17 @@ class S3ObjectLock:
     def read(self, chain: str) -> Anchored:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        anchored, oldest = Anchored(), {}
+        anchored, versions = Anchored(), {}
         try:
             pages = self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket,
                                                                                 Prefix=self._folder(chain))
-            versions: dict[str, list[dict]] = {}
             for page in pages:
                 for version in page.get("Versions", []):
                     versions.setdefault(version["Key"], []).append(version)
-            for key, listed in versions.items():
-                # S3 lists a key's versions newest first; sort anyway, oldest first.
-                listed.sort(key=lambda v: v["LastModified"])
-                oldest[key] = listed
-            for key in sorted(oldest):
-                for version in oldest[key]:
+            for key in sorted(versions):
+                # Oldest first: the first version is the record, later ones are overwrite attempts. S3 lists
+                # a key's versions newest first; LastModified (to the second) only orders them further.
+                for version in sorted(reversed(versions[key]), key=lambda v: v["LastModified"]):
                     body = self.client.get_object(Bucket=self.bucket, Key=key, VersionId=version["VersionId"])["Body"]
                     anchored.add(_parse(body.read().decode("utf-8", "replace")))
         except (BotoCoreError, ClientError) as exc:
