@@ -132,7 +132,7 @@ class _Verifier:
             return f"expected {seq}, found {found} (event duplicated or out of order)"
         if body.get("chain") != self.chain:
             return f"belongs to chain {body.get('chain')!r}, not {_show(self.chain)} (event moved between chains)"
-        if body.get("format") != format.FORMAT:
+        if body.get("format") not in format.EVENT_FORMATS:
             return f"unknown event format {body.get('format')!r}"
         if prev_hash != self.head.hex():
             if seq == 1:
@@ -155,7 +155,7 @@ class _Verifier:
         self.checkpoints += 1
         size = body.get("tree_size")
         label = f"checkpoint at tree_size {size}" if type(size) is int else f"checkpoint {self.checkpoints}"
-        if body.get("format") != format.CHECKPOINT_FORMAT:
+        if body.get("format") not in format.CHECKPOINT_FORMATS:
             self.problem(f"{label}: unknown checkpoint format {body.get('format')!r}")
         if body.get("chain") != self.chain:
             self.problem(f"{label}: signed for chain {body.get('chain')!r}, not {_show(self.chain)}")
