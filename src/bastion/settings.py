@@ -332,6 +332,8 @@ BASTION_AUDIT_CHECKPOINT_SECONDS = env_int("BASTION_AUDIT_CHECKPOINT_SECONDS", 6
 # append-only witness log (directory) or S3 with Object Lock in compliance mode.
 BASTION_AUDIT_ANCHOR_URL = env("BASTION_AUDIT_ANCHOR_URL", "") or str(DATA_DIR / "witness")
 BASTION_AUDIT_ANCHOR_RETENTION_DAYS = env_int("BASTION_AUDIT_ANCHOR_RETENTION_DAYS", 2557, minimum=1)
+# Customers' witness webhooks must be HTTPS; plain HTTP only for local test receivers.
+BASTION_AUDIT_WITNESS_ALLOW_HTTP = env_bool("BASTION_AUDIT_WITNESS_ALLOW_HTTP", False)
 
 BASTION_AUDIT_VERIFY_HOUR = env_int("BASTION_AUDIT_VERIFY_HOUR", 3, minimum=0)
 

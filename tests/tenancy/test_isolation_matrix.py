@@ -32,6 +32,7 @@ PARAMS = {
     "credential_id": lambda o: o.credential.id,
     "artifact_id": lambda o: o.export.id,
     "domain_id": lambda o: o.domain.id,
+    "witness_id": lambda o: o.witness.id,
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 

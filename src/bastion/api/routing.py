@@ -18,7 +18,7 @@ from bastion.crypto import api_key_auth
 from bastion.crypto.models import ApiKey, Artifact, Credential
 from bastion.identity.sso_models import VerifiedDomain
 from bastion.tenancy.access import NotFound, as_uuid, authorize
-from bastion.tenancy.models import Membership, Role
+from bastion.tenancy.models import AuditWitness, Membership, Role
 
 # Path parameters that name an object: resolved (and 404 when not visible) before input parsing.
 PATH_OBJECTS = {
@@ -32,6 +32,7 @@ PATH_OBJECTS = {
     "credential_id": Credential,
     "artifact_id": Artifact,
     "domain_id": VerifiedDomain,
+    "witness_id": AuditWitness,
 }
 
 

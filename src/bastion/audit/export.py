@@ -68,3 +68,20 @@ def inclusion(chain_id: str, seq: int, tree_size: int) -> dict | None:
         "root_hash": merkle.root(leaves).hex(),
         "proof": [node.hex() for node in merkle.inclusion_proof(leaves, seq - 1, tree_size)],
     }
+
+
+def consistency(chain_id: str, size1: int, size2: int) -> dict | None:
+    """An RFC 9162 consistency proof between the trees of the first ``size1`` and ``size2`` events,
+    with both roots; None when the chain has fewer than ``size2`` events."""
+    with transaction.atomic():
+        enter_chain(chain_id)
+        hashes = list(AuditEvent.objects.filter(chain_id=chain_id, seq__lte=size2).order_by("seq")
+                      .values_list("hash", flat=True))
+    if not 0 <= size1 <= size2 or len(hashes) < size2:
+        return None
+    leaves = [bytes.fromhex(h) for h in hashes]
+    return {
+        "from": size1, "to": size2,
+        "from_root_hash": merkle.root(leaves[:size1]).hex(), "to_root_hash": merkle.root(leaves).hex(),
+        "proof": [node.hex() for node in merkle.consistency_proof(leaves, size1, size2)],
+    }

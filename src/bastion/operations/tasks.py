@@ -14,7 +14,7 @@ from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
 from bastion.commands import audit as audit_commands
 from bastion.commands import keys as key_commands
-from bastion.tenancy import artifacts
+from bastion.tenancy import artifacts, witnesses
 
 logger = logging.getLogger("bastion.operations")
 
@@ -23,14 +23,16 @@ logger = logging.getLogger("bastion.operations")
 @lock_task("audit-checkpoints")
 def audit_checkpoints() -> int:
     """Each minute: sign a checkpoint for every chain with events due one (besides every N events),
-    then anchor every signed checkpoint the anchor store does not have yet. A store that is down
-    is retried next minute; the failure is logged and alerted."""
+    anchor every signed checkpoint the anchor store does not have yet (a store that is down is
+    retried next minute; the failure is logged and alerted), then push new checkpoints to witnesses."""
     signed = checkpoint_due()
     run = anchor_pending()
     if run.failed:
         alerts.anchoring_failed(run.failed)
     else:
         alerts.anchoring_succeeded()
+    with acting_as(SYSTEM):
+        witnesses.deliver_due()  # customers' witnesses: each failure is audited and retried with backoff
     return len(signed)
 
 
