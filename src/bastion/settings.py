@@ -10,11 +10,14 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONCE
 
-from bastion.config import ConfigError, data_dir, env, env_bool, env_int, env_list, object_storage
+from bastion.config import ConfigError, data_dir, env, env_bool, env_int, env_list, object_storage, private_data_dir
 
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = data_dir()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# 0700; the embedded databases made 0600 before SQLite opens them; refused while others can read them.
+DATA_DIR = private_data_dir(data_dir(), create=tuple(
+    name for name, used in (("bastion.sqlite3", not env("DATABASE_URL")), ("jobs.sqlite3", not env("REDIS_URL")))
+    if used
+))
 
 
 def _secret_key() -> str:
@@ -23,9 +26,13 @@ def _secret_key() -> str:
     if configured:
         return configured
     path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(64))
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(64))
     return path.read_text().strip()
 
 
