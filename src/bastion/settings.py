@@ -10,6 +10,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONCE
 
+from bastion.audit.anchoring import check_url as check_anchor_url
 from bastion.config import ConfigError, data_dir, env, env_bool, env_int, env_list, object_storage, private_data_dir
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -338,6 +339,7 @@ BASTION_AUDIT_CHECKPOINT_SECONDS = env_int("BASTION_AUDIT_CHECKPOINT_SECONDS", 6
 # Where every signed checkpoint is also written, out of the database owner's reach: a local
 # append-only witness log (directory) or S3 with Object Lock in compliance mode.
 BASTION_AUDIT_ANCHOR_URL = env("BASTION_AUDIT_ANCHOR_URL", "") or str(DATA_DIR / "witness")
+check_anchor_url(BASTION_AUDIT_ANCHOR_URL)
 BASTION_AUDIT_ANCHOR_RETENTION_DAYS = env_int("BASTION_AUDIT_ANCHOR_RETENTION_DAYS", 2557, minimum=1)
 # Customers' witness webhooks must be HTTPS; plain HTTP only for local test receivers.
 BASTION_AUDIT_WITNESS_ALLOW_HTTP = env_bool("BASTION_AUDIT_WITNESS_ALLOW_HTTP", False)

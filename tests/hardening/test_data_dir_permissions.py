@@ -54,3 +54,14 @@ def test_every_command_refuses_to_run_while_a_database_is_readable_by_others(dat
     finally:
         path.chmod(0o600)
     assert _bastion(data_dir, "audit", "verify", "--no-record").returncode == 0
+
+
+def test_a_malformed_anchor_url_stops_every_command(data_dir):
+    env_url = "s3://bucket/x?colour=red"
+    result = subprocess.run([sys.executable, "-m", "bastion.cli", "audit", "verify"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120,
+                            env={**{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+                                 "BASTION_DATA_DIR": str(data_dir), "BASTION_AUDIT_ANCHOR_URL": env_url})
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("bastion: configuration error: BASTION_AUDIT_ANCHOR_URL: unknown option(s) "
+                                     "colour (known: endpoint_url, region)")

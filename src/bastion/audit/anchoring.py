@@ -198,23 +198,34 @@ def _reason(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def parse_url(url: str, retention_days: int) -> AnchorStore:
-    """The store ``BASTION_AUDIT_ANCHOR_URL`` names; ``ConfigError`` naming the variable when it is malformed."""
+def check_url(url: str) -> tuple[str, dict[str, Any]]:
+    """``("directory", {"path"})`` or ``("s3", {bucket, prefix, endpoint_url, region})`` for
+    ``BASTION_AUDIT_ANCHOR_URL``; ``ConfigError`` naming the variable when it is malformed. Settings
+    call it at start-up, so a bad value stops every command at once."""
     parts = urlsplit(url)
     if parts.scheme in ("", "file"):
         path = parts.path if parts.scheme == "file" else url
         if not path or not os.path.isabs(path):
             raise ConfigError(f"BASTION_AUDIT_ANCHOR_URL={url!r}: a directory must be an absolute path")
-        return LocalWitness(Path(path))
+        return "directory", {"path": path}
     if parts.scheme == "s3" and parts.netloc:
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         unknown = set(query) - {"endpoint_url", "region"}
         if unknown:
             raise ConfigError(f"BASTION_AUDIT_ANCHOR_URL: unknown option(s) {', '.join(sorted(unknown))} "
                               "(known: endpoint_url, region)")
-        return S3ObjectLock(parts.netloc, parts.path, endpoint_url=query.get("endpoint_url"),
-                            region=query.get("region"), retention_days=retention_days)
+        return "s3", {"bucket": parts.netloc, "prefix": parts.path, "endpoint_url": query.get("endpoint_url"),
+                      "region": query.get("region")}
     raise ConfigError(f"BASTION_AUDIT_ANCHOR_URL={url!r}: use a directory, file:///directory or s3://bucket[/prefix]")
+
+
+def parse_url(url: str, retention_days: int) -> AnchorStore:
+    """The store ``BASTION_AUDIT_ANCHOR_URL`` names."""
+    kind, options = check_url(url)
+    if kind == "directory":
+        return LocalWitness(Path(options["path"]))
+    return S3ObjectLock(options["bucket"], options["prefix"], endpoint_url=options["endpoint_url"],
+                        region=options["region"], retention_days=retention_days)
 
 
 @functools.lru_cache(maxsize=4)
