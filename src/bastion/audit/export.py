@@ -54,17 +54,22 @@ def export_lines(chain_id: str) -> Iterator[str]:
         yield _line({"type": "end", "events": len(leaves), "head_hash": last_hash})
 
 
-def inclusion(chain_id: str, seq: int, tree_size: int) -> dict | None:
-    """An inclusion proof of event ``seq`` in the tree of the first ``tree_size`` events."""
+def _leaves(chain_id: str, tree_size: int) -> list[bytes] | None:
+    """The entry hashes of the first ``tree_size`` events, or None when the chain is shorter."""
     with transaction.atomic():
         enter_chain(chain_id)
         hashes = list(AuditEvent.objects.filter(chain_id=chain_id, seq__lte=tree_size).order_by("seq")
                       .values_list("hash", flat=True))
-    if not 1 <= seq <= tree_size or len(hashes) < tree_size:
+    return [bytes.fromhex(h) for h in hashes] if len(hashes) >= tree_size else None
+
+
+def inclusion(chain_id: str, seq: int, tree_size: int) -> dict | None:
+    """An inclusion proof of event ``seq`` in the tree of the first ``tree_size`` events."""
+    leaves = _leaves(chain_id, tree_size) if 1 <= seq <= tree_size else None
+    if leaves is None:
         return None
-    leaves = [bytes.fromhex(h) for h in hashes]
     return {
-        "seq": seq, "tree_size": tree_size, "leaf": hashes[seq - 1],
+        "seq": seq, "tree_size": tree_size, "leaf": leaves[seq - 1].hex(),
         "root_hash": merkle.root(leaves).hex(),
         "proof": [node.hex() for node in merkle.inclusion_proof(leaves, seq - 1, tree_size)],
     }
@@ -73,13 +78,9 @@ def inclusion(chain_id: str, seq: int, tree_size: int) -> dict | None:
 def consistency(chain_id: str, size1: int, size2: int) -> dict | None:
     """An RFC 9162 consistency proof between the trees of the first ``size1`` and ``size2`` events,
     with both roots; None when the chain has fewer than ``size2`` events."""
-    with transaction.atomic():
-        enter_chain(chain_id)
-        hashes = list(AuditEvent.objects.filter(chain_id=chain_id, seq__lte=size2).order_by("seq")
-                      .values_list("hash", flat=True))
-    if not 0 <= size1 <= size2 or len(hashes) < size2:
+    leaves = _leaves(chain_id, size2) if 0 <= size1 <= size2 else None
+    if leaves is None:
         return None
-    leaves = [bytes.fromhex(h) for h in hashes]
     return {
         "from": size1, "to": size2,
         "from_root_hash": merkle.root(leaves[:size1]).hex(), "to_root_hash": merkle.root(leaves).hex(),
