@@ -336,6 +336,9 @@ BASTION_SELF_SERVICE_ORGANISATIONS = env_bool("BASTION_SELF_SERVICE_ORGANISATION
 # left unsigned (or any checkpoint left unanchored) longer than twice that interval.
 BASTION_AUDIT_CHECKPOINT_EVERY = env_int("BASTION_AUDIT_CHECKPOINT_EVERY", 1000, minimum=1)
 BASTION_AUDIT_CHECKPOINT_SECONDS = env_int("BASTION_AUDIT_CHECKPOINT_SECONDS", 60, minimum=60)
+if env("BASTION_AUDIT_CHECKPOINT_MINUTES"):  # the old setting: never silently ignored
+    raise ConfigError("BASTION_AUDIT_CHECKPOINT_MINUTES is replaced by BASTION_AUDIT_CHECKPOINT_SECONDS "
+                      "(default 60): unset it, and set that one if 60 seconds is not what you want")
 # Where every signed checkpoint is also written, out of the database owner's reach: a local
 # append-only witness log (directory) or S3 with Object Lock in compliance mode.
 BASTION_AUDIT_ANCHOR_URL = env("BASTION_AUDIT_ANCHOR_URL", "") or str(DATA_DIR / "witness")

@@ -56,12 +56,17 @@ def test_every_command_refuses_to_run_while_a_database_is_readable_by_others(dat
     assert _bastion(data_dir, "audit", "verify", "--no-record").returncode == 0
 
 
-def test_a_malformed_anchor_url_stops_every_command(data_dir):
-    env_url = "s3://bucket/x?colour=red"
+@pytest.mark.parametrize("variable, value, message", [
+    ("BASTION_AUDIT_ANCHOR_URL", "s3://bucket/x?colour=red",
+     "BASTION_AUDIT_ANCHOR_URL: unknown option(s) colour (known: endpoint_url, region)"),
+    ("BASTION_AUDIT_CHECKPOINT_MINUTES", "10",
+     "BASTION_AUDIT_CHECKPOINT_MINUTES is replaced by BASTION_AUDIT_CHECKPOINT_SECONDS (default 60): unset it, "
+     "and set that one if 60 seconds is not what you want"),
+])
+def test_bad_audit_settings_stop_every_command(data_dir, variable, value, message):
     result = subprocess.run([sys.executable, "-m", "bastion.cli", "audit", "verify"], cwd=ROOT, capture_output=True,
                             text=True, timeout=120,
                             env={**{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
-                                 "BASTION_DATA_DIR": str(data_dir), "BASTION_AUDIT_ANCHOR_URL": env_url})
+                                 "BASTION_DATA_DIR": str(data_dir), variable: value})
     assert result.returncode == 2
-    assert result.stderr.strip() == ("bastion: configuration error: BASTION_AUDIT_ANCHOR_URL: unknown option(s) "
-                                     "colour (known: endpoint_url, region)")
+    assert result.stderr.strip() == f"bastion: configuration error: {message}"
