@@ -91,3 +91,19 @@ def test_an_unreachable_bucket_fails_the_anchoring_and_the_verification(db, sett
         assert not report.ok and "cannot read the anchor store" in report.message
     finally:
         forget(chain_id)
+
+
+def test_a_bucket_without_object_lock_is_refused_as_an_anchor(db, settings, moto_endpoint):
+    """Anchoring to a bucket nobody locked would promise what it cannot keep: the write fails, loudly."""
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    bucket = f"unlocked-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    settings.BASTION_AUDIT_CHECKPOINT_EVERY = 3
+    settings.BASTION_AUDIT_ANCHOR_URL = f"s3://{bucket}/audit?endpoint_url={moto_endpoint}"
+    chain_id = make_chain(3)
+    try:
+        run = committed(lambda: anchor_pending(sleep=lambda _: None))
+        assert run.failed and "InvalidRequest" in run.failed[0][2]
+        assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+    finally:
+        forget(chain_id)
