@@ -6,7 +6,10 @@
 1. Writes per second: one emissions record per transaction, with its audit event vs without,
    (a) 8 threads writing into one organisation (they queue on its chain head), and
    (b) 8 threads each writing into its own organisation (chains do not wait for each other).
-2. Verification: ``verify_chain`` events per second vs raw ``hashlib.sha256`` chaining over the
+2. Anchoring (issue 13): audited writes (8 organisations) with checkpoints anchored in the witness
+   log (``BASTION_AUDIT_ANCHOR_URL``) after each signing transaction vs not anchored, a checkpoint every
+   ``--every`` events; best of two alternating runs each. Target: ratio >= 0.95.
+3. Verification: ``verify_chain`` events per second vs raw ``hashlib.sha256`` chaining over the
    same canonical bytes (the floor: what hashing alone costs).
 """
 
@@ -28,6 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--writes", type=int, default=250, help="writes per thread")
     parser.add_argument("--chain", type=int, default=20000, help="events in the chain to verify")
+    parser.add_argument("--every", type=int, default=100, help="a checkpoint every N events, for the anchoring run")
     args = parser.parse_args()
     setup_database()
 
@@ -79,6 +83,23 @@ def main() -> None:
         with_audit = rate(targets, audited=True)
         print(f"{label:18} unaudited {plain:8.0f} writes/s   audited {with_audit:8.0f} writes/s"
               f"   ratio {with_audit / plain:.2f}")
+
+    # Anchoring on vs off, same run, alternating.
+    from django.conf import settings
+
+    from bastion.audit import checkpoints
+
+    settings.BASTION_AUDIT_CHECKPOINT_EVERY = args.every
+    anchor_after_commit = checkpoints._anchor_after_commit
+    runs: dict[bool, list[float]] = {False: [], True: []}
+    for anchored in (False, True, False, True):
+        checkpoints._anchor_after_commit = anchor_after_commit if anchored else (lambda chain: None)
+        runs[anchored].append(rate(projects, audited=True))
+    checkpoints._anchor_after_commit = anchor_after_commit
+    off, on = max(runs[False]), max(runs[True])
+    print(f"anchoring          off {off:8.0f} writes/s   on {on:8.0f} writes/s   ratio {on / off:.2f}"
+          f"   (a checkpoint every {args.every} events, {settings.BASTION_AUDIT_ANCHOR_URL})")
+    settings.BASTION_AUDIT_CHECKPOINT_EVERY = 1000
 
     # Verification of one long chain.
     organisation_id = projects[1].organisation_id

@@ -28,7 +28,7 @@ from bastion.tenancy import actions, context
 from bastion.tenancy.api_keys import create as create_api_key
 from bastion.tenancy.artifacts import create as create_ephemeral_artifact
 from bastion.tenancy.credentials import store as store_credential
-from bastion.tenancy.models import Membership
+from bastion.tenancy.models import AuditWitness, Membership
 from tests.sign_in import signed_in_with_second_factor
 
 ROLES = ("owner", "admin", "editor", "viewer")
@@ -127,6 +127,7 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
                                       refresh_token=f"ghr_{slug}RefreshTokenSecret0123456789")
         export = create_ephemeral_artifact(organisation, [b'{"type":"header"}\n'], purpose="export",
                                            action="audit.exported")
+        witness = AuditWitness.objects.create(organisation=organisation, kind="email", email=f"auditor@{slug}.example")
         domain = VerifiedDomain.objects.create(organisation=organisation, domain=f"{slug}-claimed.example",
                                                token=f"{slug}-token")
         link = api_keys.generate()
@@ -143,7 +144,7 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
         organisation=organisation, slug=slug, users=users, workspace=workspace, project=project,
         other_project=other_project, supplier=supplier, emissions=emissions, emission=emissions[0], energy=energy,
         evidence=evidence, custom_role=custom_role, viewer_membership=viewer_membership,
-        api_key=api_key, api_token=api_token, credential=credential, export=export, domain=domain,
+        api_key=api_key, api_token=api_token, credential=credential, export=export, domain=domain, witness=witness,
         invitation=invitation, invitation_token=link.token,
     )
 
@@ -177,6 +178,13 @@ def object_storage(settings, tmp_path):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "objects")}},
     }
     return tmp_path / "objects"
+
+
+@pytest.fixture(autouse=True)
+def audit_witness(settings, tmp_path):
+    """Each test anchors audit checkpoints in its own witness directory."""
+    settings.BASTION_AUDIT_ANCHOR_URL = str(tmp_path / "witness")
+    return tmp_path / "witness"
 
 
 @pytest.fixture

@@ -194,6 +194,10 @@ def cmd_keys_rotate(args) -> None:
     from bastion.commands.audit import CommandError
 
     try:
+        if args.audit_signing:
+            if args.org or args.resume:
+                fail("bastion keys rotate: --audit-signing rotates the platform's key: it takes no --org or --resume")
+            sys.exit(keys.rotate_audit_signing())
         run = keys.resume if args.resume else keys.rotate
         sys.exit(run(args.org, batch_size=args.batch_size))
     except CommandError as exc:
@@ -254,6 +258,8 @@ def main(argv: list[str] | None = None) -> None:
     rotate.add_argument("--org", metavar="SLUG", help="only this organisation")
     rotate.add_argument("--batch-size", type=int, default=500)
     rotate.add_argument("--resume", action="store_true", help="finish an interrupted rotation without starting another")
+    rotate.add_argument("--audit-signing", action="store_true",
+                        help="instead: a new Ed25519 key signs audit checkpoints (the old public key stays published)")
     rotate.set_defaults(func=cmd_keys_rotate, by_operator=True)
 
     worker = sub.add_parser("worker", help="run background and periodic jobs (audit verification, checkpoints)")

@@ -62,11 +62,33 @@ def data_dir() -> Path:
     return Path(env("BASTION_DATA_DIR", "./.bastion") or "./.bastion").resolve()
 
 
-def check_private_file(path: Path) -> None:
-    """Refuse a secret file (a key) that group or others could read or write."""
+def check_private_file(path: Path, what: str = "key file") -> None:
+    """Refuse a secret file (a key, a database) that group or others could read or write."""
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"key file {path} is readable by group or others (mode {mode:04o}); run: chmod 600 {path}")
+        raise ConfigError(f"{what} {path} is readable by group or others (mode {mode:04o}); run: chmod 600 {path}")
+
+
+# The embedded databases and their SQLite companions: sessions, password hashes, the job queue.
+DATA_FILES = ("bastion.sqlite3", "jobs.sqlite3", "secret_key")
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def private_data_dir(directory: Path, create: tuple[str, ...] = ()) -> Path:
+    """Make the data directory (0700) and its database files (0600) before anything opens them, and
+    refuse to go on while any of them is open to group or others. SQLite gives its ``-wal`` and ``-shm``
+    files the mode of the database file, so making that one 0600 covers them."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for name in create:
+        try:
+            os.close(os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+    for name in DATA_FILES:
+        for path in [directory / name, *(directory / f"{name}{suffix}" for suffix in SQLITE_COMPANIONS)]:
+            if path.exists():
+                check_private_file(path, "data file")
+    return directory
 
 
 def object_storage(url: str, default_directory: Path) -> dict:

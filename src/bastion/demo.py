@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from bastion.config import env
+from bastion.records.editing import save_record
 from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Organisation
@@ -84,30 +85,27 @@ def create(password: str, *, seed: int = 2025) -> None:
                 workspace = actions.create_workspace(organisation, name=ws_name, description=f"{name} — {ws_name}")
                 for year in (2024, 2025):
                     project = actions.create_project(workspace, name=f"FY{year} GHG inventory")
+                    # Through the same audited action as a person's edit: each record is an event.
                     suppliers = [
-                        Supplier.objects.create(
-                            organisation=organisation, project=project, name=s_name, country=country,
-                            contact_name="Accounts team", contact_email=f"accounts@{s_name.split()[0].lower()}.example",
-                            contract_value=Decimal(rng.randrange(20_000, 900_000)),
-                        )
+                        save_record(Supplier, project, {
+                            "name": s_name, "country": country, "contact_name": "Accounts team",
+                            "contact_email": f"accounts@{s_name.split()[0].lower()}.example",
+                            "contract_value": Decimal(rng.randrange(20_000, 900_000)),
+                        })
                         for s_name, country in SUPPLIERS
                     ]
-                    emissions = []
                     for start, end in _month_periods(year):
                         for scope, category, activity, unit, (low, high) in rng.sample(EMISSION_TEMPLATES, 3):
-                            emissions.append(EmissionRecord(
-                                organisation=organisation, project=project, scope=scope, category=category,
-                                activity=activity, quantity=Decimal(rng.randrange(low * 10, high * 10)) / 10, unit=unit,
-                                period_start=start, period_end=end, site=rng.choice(sites),
-                                supplier=rng.choice(suppliers) if scope == 3 else None,
-                            ))
-                    EmissionRecord.objects.bulk_create(emissions)
-                    EnergyRecord.objects.bulk_create([
-                        EnergyRecord(
-                            organisation=organisation, project=project, meter=f"MTR-{i + 1:03d}", site=site,
-                            kwh=Decimal(rng.randrange(5_000, 90_000)), source=rng.choice(["grid", "grid", "solar", "natural_gas"]),
-                            period_start=start, period_end=end,
-                        )
-                        for start, end in _month_periods(year)
-                        for i, site in enumerate(sites[:2])
-                    ])
+                            save_record(EmissionRecord, project, {
+                                "scope": scope, "category": category, "activity": activity,
+                                "quantity": Decimal(rng.randrange(low * 10, high * 10)) / 10, "unit": unit,
+                                "period_start": start, "period_end": end, "site": rng.choice(sites),
+                                "supplier": rng.choice(suppliers) if scope == 3 else None,
+                            })
+                    for start, end in _month_periods(year):
+                        for i, site in enumerate(sites[:2]):
+                            save_record(EnergyRecord, project, {
+                                "meter": f"MTR-{i + 1:03d}", "site": site, "kwh": Decimal(rng.randrange(5_000, 90_000)),
+                                "source": rng.choice(["grid", "grid", "solar", "natural_gas"]),
+                                "period_start": start, "period_end": end,
+                            })

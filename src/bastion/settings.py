@@ -10,11 +10,15 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONCE
 
-from bastion.config import ConfigError, data_dir, env, env_bool, env_int, env_list, object_storage
+from bastion.audit.anchoring import check_url as check_anchor_url
+from bastion.config import ConfigError, data_dir, env, env_bool, env_int, env_list, object_storage, private_data_dir
 
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = data_dir()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# 0700; the embedded databases made 0600 before SQLite opens them; refused while others can read them.
+DATA_DIR = private_data_dir(data_dir(), create=tuple(
+    name for name, used in (("bastion.sqlite3", not env("DATABASE_URL")), ("jobs.sqlite3", not env("REDIS_URL")))
+    if used
+))
 
 
 def _secret_key() -> str:
@@ -23,9 +27,13 @@ def _secret_key() -> str:
     if configured:
         return configured
     path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(64))
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(64))
     return path.read_text().strip()
 
 
@@ -326,9 +334,21 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # May any signed-in user found an organisation? Off: only platform staff can.
 BASTION_SELF_SERVICE_ORGANISATIONS = env_bool("BASTION_SELF_SERVICE_ORGANISATIONS", True)
 
-# Audit: a signed checkpoint every N events (and by the periodic job every M minutes).
+# Audit: a signed checkpoint every N events, and by the periodic job (every minute) for chains whose
+# oldest unsigned event is BASTION_AUDIT_CHECKPOINT_SECONDS old. Verification fails for any event
+# left unsigned (or any checkpoint left unanchored) longer than twice that interval.
 BASTION_AUDIT_CHECKPOINT_EVERY = env_int("BASTION_AUDIT_CHECKPOINT_EVERY", 1000, minimum=1)
-BASTION_AUDIT_CHECKPOINT_MINUTES = env_int("BASTION_AUDIT_CHECKPOINT_MINUTES", 10, minimum=1)
+BASTION_AUDIT_CHECKPOINT_SECONDS = env_int("BASTION_AUDIT_CHECKPOINT_SECONDS", 60, minimum=60)
+if env("BASTION_AUDIT_CHECKPOINT_MINUTES"):  # the old setting: never silently ignored
+    raise ConfigError("BASTION_AUDIT_CHECKPOINT_MINUTES is replaced by BASTION_AUDIT_CHECKPOINT_SECONDS "
+                      "(default 60): unset it, and set that one if 60 seconds is not what you want")
+# Where every signed checkpoint is also written, out of the database owner's reach: a local
+# append-only witness log (directory) or S3 with Object Lock in compliance mode.
+BASTION_AUDIT_ANCHOR_URL = env("BASTION_AUDIT_ANCHOR_URL", "") or str(DATA_DIR / "witness")
+check_anchor_url(BASTION_AUDIT_ANCHOR_URL)
+BASTION_AUDIT_ANCHOR_RETENTION_DAYS = env_int("BASTION_AUDIT_ANCHOR_RETENTION_DAYS", 2557, minimum=1)
+# Customers' witness webhooks must be HTTPS; plain HTTP only for local test receivers.
+BASTION_AUDIT_WITNESS_ALLOW_HTTP = env_bool("BASTION_AUDIT_WITNESS_ALLOW_HTTP", False)
 
 BASTION_AUDIT_VERIFY_HOUR = env_int("BASTION_AUDIT_VERIFY_HOUR", 3, minimum=0)
 

@@ -106,15 +106,16 @@ def _sqlite_value(value):
 
 
 def tamper(sql: str, params: tuple = ()) -> None:
-    """Run ``sql`` against the event table with its append-only triggers out of the way."""
+    """Run ``sql`` with the append-only triggers of the event and checkpoint tables out of the way."""
     if on_postgres():
         with superuser_connection() as conn:
             conn.execute("SET session_replication_role = replica")
             conn.execute(sql, params)
     else:
         with connection.cursor() as cursor:
-            for operation in ("update", "delete"):
-                cursor.execute(f'DROP TRIGGER IF EXISTS "{TABLE}_append_only_{operation}"')
+            for table in (TABLE, "audit_checkpoint"):
+                for operation in ("update", "delete"):
+                    cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_append_only_{operation}"')
             cursor.execute(sql, tuple(_sqlite_value(p) for p in params))
 
 
@@ -125,3 +126,32 @@ def forget(chain_id: str) -> None:
             conn.execute("SET session_replication_role = replica")
             for table in ("audit_auditevent", "audit_checkpoint", "audit_chainhead", "audit_verificationresult"):
                 conn.execute(f"DELETE FROM {table} WHERE chain_id = %s", (chain_id,))
+
+
+def rewrite_consistently(chain_id: str, seq: int, *, drop_checkpoints: bool = False) -> None:
+    """What a superuser attacker does: change event ``seq`` (its actor becomes "framed"), recompute
+    every later hash with the documented formula, and update the head (hash and Merkle frontier);
+    with ``drop_checkpoints`` also delete the chain's checkpoint rows and reset the head's count."""
+    import json
+
+    from bastion.audit.format import entry_hash
+    from bastion.audit.merkle import Frontier
+    from bastion.audit.models import AuditEvent
+
+    tamper(f"UPDATE {TABLE} SET actor_label = 'framed' WHERE chain_id = %s AND seq = %s", (chain_id, seq))
+    with transaction.atomic():
+        set_setting("bastion.org_id", chain_id)
+        events = list(AuditEvent.objects.filter(chain_id=chain_id).order_by("seq"))
+    prev, frontier = bytes(32), Frontier()
+    for event in events:
+        digest = entry_hash(prev, audit.body_of(event))
+        if event.seq >= seq:
+            tamper(f"UPDATE {TABLE} SET prev_hash = %s, hash = %s WHERE chain_id = %s AND seq = %s",
+                   (prev.hex(), digest.hex(), chain_id, event.seq))
+        frontier.append(digest)
+        prev = digest
+    tamper("UPDATE audit_chainhead SET hash = %s, frontier = %s WHERE chain_id = %s",
+           (prev.hex(), json.dumps(frontier.to_json()), chain_id))
+    if drop_checkpoints:
+        tamper("DELETE FROM audit_checkpoint WHERE chain_id = %s", (chain_id,))
+        tamper("UPDATE audit_chainhead SET checkpointed_size = 0, anchored_size = 0 WHERE chain_id = %s", (chain_id,))

@@ -123,3 +123,23 @@ def test_changes_show_before_and_after(client_for, world):
     # A created role's two permissions are a value, not a before and after.
     created = client.get(audit_url(acme, action="role.created")).content.decode()
     assert '<span class="change-field">permissions</span>: [&quot;records.view&quot;, &quot;evidence.view&quot;]' in created
+
+
+def test_every_member_sees_the_latest_checkpoint_to_keep(world, client_for):
+    import datetime
+
+    from bastion.audit.checkpoints import checkpoint_due
+    from bastion.audit.offline import load_trusted_checkpoint
+
+    url = reverse("console:audit_checkpoint", kwargs={"org": world.acme.slug})
+    viewer = client_for(world.acme.users["viewer"])
+    assert "No checkpoint has been signed yet" in viewer.get(url).content.decode()
+    checkpoint_due(lambda: timezone.now() + datetime.timedelta(seconds=60))
+    page = viewer.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "--trusted-checkpoint" in html and 'href="/api/v1/orgs/acme/audit/checkpoint"' in html
+    assert 'href="/o/acme/audit/checkpoint/"' in html  # in the viewer's navigation
+    download = viewer.get("/api/v1/orgs/acme/audit/checkpoint")
+    assert load_trusted_checkpoint(download.content.decode())["body"]["chain"] == str(world.acme.organisation.id)
+    assert client_for(world.globex.users["owner"]).get(url).status_code == 404

@@ -37,9 +37,9 @@ def test_rotation_reencrypts_one_organisation_and_retires_the_old_key(world):
     assert _versions(acme) == {1}
     out = io.StringIO()
     assert keys.rotate("acme", batch_size=7, out=out, err=io.StringIO()) == 0
-    # 26 suppliers, the vaulted credential, and the file keys of the evidence file and of the export
-    # (their bytes keep their own keys).
-    assert "rotated acme: data key v2, 29 rows re-encrypted, retired [1]" in out.getvalue()
+    # 26 suppliers, the vaulted credential, the audit witness (its webhook secret field), and the file
+    # keys of the evidence file and of the export (their bytes keep their own keys).
+    assert "rotated acme: data key v2, 30 rows re-encrypted, retired [1]" in out.getvalue()
     assert _versions(acme) == {2} and _versions(globex) == {1}
     keyring.forget_cached()
     with context.tenant_context(acme.organisation.id):
@@ -55,7 +55,7 @@ def test_rotation_reencrypts_one_organisation_and_retires_the_old_key(world):
         assert envelope.key_version_of(Artifact.objects.filter(id=evidence.artifact_id).values_list(
             "file_key", flat=True).get()) == 2
         assert open_evidence(evidence).read() == b"%PDF-1.4\nacme invoice\n"
-    assert event.changes["rows_reencrypted"] == 29
+    assert event.changes["rows_reencrypted"] == 30
     assert (keyfiles.key_directory() / "orgs" / f"{acme.organisation.id}-v2.key").exists()
 
 

@@ -16,8 +16,10 @@ from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import PageQuery, Text, page_of
 from bastion.audit import chain as audit_chain
 from bastion.audit import export, queries, signing
+from bastion.audit.checkpoints import record_of
 from bastion.audit.models import AuditEvent, Checkpoint
-from bastion.tenancy import artifacts
+from bastion.tenancy import artifacts, witnesses
+from bastion.tenancy.models import AuditWitness
 from bastion.tenancy.access import NotFound, public, requires
 
 router = AuthorizingRouter(tags=["audit"])
@@ -142,6 +144,84 @@ def download_export(request, org: str, artifact_id: uuid.UUID):
         raise NotFound()
     return FileResponse(artifacts.consume(artifact), as_attachment=True,
                         filename=f"audit-{request.access.organisation.slug}.jsonl", content_type="application/x-ndjson")
+
+
+@router.get("/orgs/{org}/audit/checkpoint")
+@requires("audit.checkpoints")
+def latest_checkpoint(request, org: str):
+    """The latest signed checkpoint, as ``bastion-verify --trusted-checkpoint`` reads it: save it."""
+    checkpoint = Checkpoint.objects.filter(chain_id=request.access.organisation.id).order_by("-tree_size").first()
+    if checkpoint is None:
+        raise NotFound()
+    return record_of(checkpoint)
+
+
+class ConsistencyQuery(Schema):
+    from_size: int = Field(..., alias="from", ge=0, description="the tree size of the checkpoint you hold")
+    to_size: int | None = Field(None, alias="to", ge=0, description="default: the latest signed checkpoint")
+
+
+@router.get("/orgs/{org}/audit/consistency")
+@requires("audit.checkpoints")
+def consistency_proof(request, org: str, q: Query[ConsistencyQuery]):
+    """An RFC 9162 consistency proof from tree size ``from`` to ``to``, and the signed checkpoint at ``to`` if any."""
+    chain_id = str(request.access.organisation.id)
+    latest = Checkpoint.objects.filter(chain_id=chain_id).order_by("-tree_size").first()
+    to_size = q.to_size if q.to_size is not None else (latest.tree_size if latest else 0)
+    if q.from_size > to_size:
+        raise ValidationError({"from": ValidationError("Give a tree size no larger than `to`.", code="out_of_range")})
+    proof = export.consistency(chain_id, q.from_size, to_size)
+    if proof is None:
+        raise ValidationError({"to": ValidationError("The log does not have that many events.", code="out_of_range")})
+    signed = Checkpoint.objects.filter(chain_id=chain_id, tree_size=to_size).first()
+    return {**proof, "checkpoint": record_of(signed) if signed else None}
+
+
+class WitnessIn(Schema):
+    kind: str = Field(..., description="webhook or email")
+    url: Text = Field("", max_length=500)
+    email: Text = Field("", max_length=254)
+
+
+class WitnessOut(Schema):
+    id: uuid.UUID
+    kind: str
+    url: str
+    email: str
+    delivered_size: int
+    attempts: int
+    next_attempt_at: datetime.datetime | None
+    last_error: str
+    created_at: datetime.datetime
+    secret: str | None = Field(None, description="the webhook's HMAC secret: shown in this answer only")
+
+
+def witness_out(witness: AuditWitness, secret: str | None = None) -> dict:
+    """Never the stored secret: only the one just made, in the answer that registers it."""
+    fields = ("id", "kind", "url", "email", "delivered_size", "attempts", "next_attempt_at", "last_error", "created_at")
+    return {**{name: getattr(witness, name) for name in fields}, "secret": secret}
+
+
+@router.get("/orgs/{org}/audit/witnesses", response=list[WitnessOut])
+@requires("audit.witnesses")
+def list_witnesses(request, org: str):
+    return [witness_out(w) for w in AuditWitness.objects.filter(organisation_id=request.access.organisation.id)]
+
+
+@router.post("/orgs/{org}/audit/witnesses", response={201: WitnessOut})
+@requires("audit.witnesses")
+def add_witness(request, org: str, payload: WitnessIn):
+    """Every new signed checkpoint goes to this webhook (signed with the secret in this answer) or address."""
+    witness, secret = witnesses.add(request.access.organisation, kind=payload.kind, url=payload.url,
+                                    email=payload.email)
+    return Status(201, witness_out(witness, secret))
+
+
+@router.delete("/orgs/{org}/audit/witnesses/{witness_id}", response={204: None})
+@requires("audit.witnesses")
+def remove_witness(request, org: str, witness_id: uuid.UUID):
+    witnesses.remove(request.path_objects["witness_id"])
+    return Status(204, None)
 
 
 @public_router.get("/audit/public-keys", auth=None)

@@ -19,7 +19,7 @@ from bastion.crypto.models import ApiKey, Artifact, Credential
 from bastion.identity.models import Invitation
 from bastion.identity.sso_models import VerifiedDomain
 from bastion.tenancy.access import NotFound, as_uuid, authorize
-from bastion.tenancy.models import Membership, Role
+from bastion.tenancy.models import AuditWitness, Membership, Role
 
 # Path parameters that name an object: resolved (and 404 when not visible) before input parsing.
 PATH_OBJECTS = {
@@ -34,6 +34,7 @@ PATH_OBJECTS = {
     "artifact_id": Artifact,
     "domain_id": VerifiedDomain,
     "invitation_id": Invitation,
+    "witness_id": AuditWitness,
 }
 
 

@@ -13,18 +13,21 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
-from bastion.audit import registry, signing
+from bastion.audit import checkpoints, registry
+from bastion.audit.checkpoints import enter_chain
 from bastion.audit.context import Actor, current_actor, request_metadata
-from bastion.audit.format import PLATFORM_CHAIN, canonical, checkpoint_body, entry_hash, event_body, format_time
+from bastion.audit.format import PLATFORM_CHAIN, entry_hash, event_body, format_time
 from bastion.audit.merkle import Frontier
-from bastion.audit.models import AuditEvent, ChainHead, Checkpoint
+from bastion.audit.models import AuditEvent, ChainHead
 from bastion.db import rls
 
 REDACTED = "[redacted]"
+
+
+__all__ = ["enter_chain", "record", "body_of", "diff", "json_safe", "chain_of"]
 
 
 class NotInTransaction(RuntimeError):
@@ -57,14 +60,6 @@ def diff(before: dict[str, Any], after: dict[str, Any], *, sensitive: frozenset[
     return changed
 
 
-def enter_chain(chain_id: str) -> None:
-    """Let this transaction read and write the chain: as its organisation, or in platform scope."""
-    if chain_id == PLATFORM_CHAIN:
-        rls.set_setting("bastion.scope", "platform")
-    else:
-        rls.set_setting("bastion.org_id", chain_id)
-
-
 def chain_of(organisation_id) -> str:
     return str(organisation_id) if organisation_id else PLATFORM_CHAIN
 
@@ -72,21 +67,6 @@ def chain_of(organisation_id) -> str:
 def _locked_head(chain: str) -> ChainHead:
     ChainHead.objects.bulk_create([ChainHead(chain_id=chain)], ignore_conflicts=True)
     return ChainHead.objects.select_for_update().get(chain_id=chain)
-
-
-def checkpoint(head: ChainHead, frontier: Frontier) -> Checkpoint:
-    body = checkpoint_body(
-        chain=str(head.chain_id),
-        tree_size=head.seq,
-        root_hash=frontier.root().hex(),
-        time=format_time(timezone.now()),
-        key_id=signing.current_key_id(),
-    )
-    head.checkpointed_size = head.seq
-    return Checkpoint.objects.create(
-        chain_id=head.chain_id, tree_size=body["tree_size"], root_hash=body["root_hash"], time=body["time"],
-        key_id=body["key_id"], signature=signing.sign(canonical(body)),
-    )
 
 
 def record(
@@ -131,7 +111,7 @@ def _append(chain: str, action: str, resource_type: str, resource_id, changes, a
     frontier.append(digest)
     head.seq, head.hash, head.frontier = seq, digest.hex(), frontier.to_json()
     if head.seq - head.checkpointed_size >= settings.BASTION_AUDIT_CHECKPOINT_EVERY:
-        checkpoint(head, frontier)
+        checkpoints.sign(head, frontier)
     head.save(update_fields=["seq", "hash", "frontier", "checkpointed_size", "updated_at"])
     return event
 
@@ -144,20 +124,3 @@ def body_of(event: AuditEvent) -> dict[str, Any]:
         action=event.action, resource_type=event.resource_type, resource_id=event.resource_id,
         changes=event.changes, request_id=event.request_id,
     )
-
-
-def checkpoint_due() -> list[str]:
-    """Checkpoint every chain with events since its last checkpoint; the chains checkpointed."""
-    with transaction.atomic():
-        rls.set_setting("bastion.scope", "platform")
-        due = [str(c) for c in ChainHead.objects.filter(seq__gt=F("checkpointed_size")).values_list("chain_id", flat=True)]
-    done = []
-    for chain in due:
-        with transaction.atomic():
-            enter_chain(chain)
-            head = ChainHead.objects.select_for_update().get(chain_id=chain)
-            if head.seq > head.checkpointed_size:
-                checkpoint(head, Frontier.from_json(head.frontier))
-                head.save(update_fields=["checkpointed_size", "updated_at"])
-                done.append(chain)
-    return done

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit import merkle, signing
-from bastion.audit.format import EXPORT_FORMAT, GENESIS_HASH, checkpoint_body, format_time
+from bastion.audit.format import EXPORT_FORMAT, GENESIS_HASH, format_time
 from bastion.audit.models import AuditEvent, Checkpoint
-from bastion.audit.chain import enter_chain
+from bastion.audit.checkpoints import enter_chain, record_of
 
 
 def _line(document: dict) -> str:
@@ -46,9 +46,7 @@ def export_lines(chain_id: str) -> Iterator[str]:
                          "hash": event.hash})
         checkpoints = [c for c in checkpoints if c.tree_size <= len(leaves)]
         for checkpoint in checkpoints:
-            body = checkpoint_body(chain=chain_id, tree_size=checkpoint.tree_size, root_hash=checkpoint.root_hash,
-                                   time=checkpoint.time, key_id=checkpoint.key_id)
-            yield _line({"type": "checkpoint", "body": body, "signature": checkpoint.signature})
+            yield _line(record_of(checkpoint))
         for older, newer in zip(checkpoints, checkpoints[1:], strict=False):
             proof = merkle.consistency_proof(leaves, older.tree_size, newer.tree_size)
             yield _line({"type": "consistency", "from": older.tree_size, "to": newer.tree_size,
@@ -56,17 +54,35 @@ def export_lines(chain_id: str) -> Iterator[str]:
         yield _line({"type": "end", "events": len(leaves), "head_hash": last_hash})
 
 
-def inclusion(chain_id: str, seq: int, tree_size: int) -> dict | None:
-    """An inclusion proof of event ``seq`` in the tree of the first ``tree_size`` events."""
+def _leaves(chain_id: str, tree_size: int) -> list[bytes] | None:
+    """The entry hashes of the first ``tree_size`` events, or None when the chain is shorter."""
     with transaction.atomic():
         enter_chain(chain_id)
         hashes = list(AuditEvent.objects.filter(chain_id=chain_id, seq__lte=tree_size).order_by("seq")
                       .values_list("hash", flat=True))
-    if not 1 <= seq <= tree_size or len(hashes) < tree_size:
+    return [bytes.fromhex(h) for h in hashes] if len(hashes) >= tree_size else None
+
+
+def inclusion(chain_id: str, seq: int, tree_size: int) -> dict | None:
+    """An inclusion proof of event ``seq`` in the tree of the first ``tree_size`` events."""
+    leaves = _leaves(chain_id, tree_size) if 1 <= seq <= tree_size else None
+    if leaves is None:
         return None
-    leaves = [bytes.fromhex(h) for h in hashes]
     return {
-        "seq": seq, "tree_size": tree_size, "leaf": hashes[seq - 1],
+        "seq": seq, "tree_size": tree_size, "leaf": leaves[seq - 1].hex(),
         "root_hash": merkle.root(leaves).hex(),
         "proof": [node.hex() for node in merkle.inclusion_proof(leaves, seq - 1, tree_size)],
+    }
+
+
+def consistency(chain_id: str, size1: int, size2: int) -> dict | None:
+    """An RFC 9162 consistency proof between the trees of the first ``size1`` and ``size2`` events,
+    with both roots; None when the chain has fewer than ``size2`` events."""
+    leaves = _leaves(chain_id, size2) if 0 <= size1 <= size2 else None
+    if leaves is None:
+        return None
+    return {
+        "from": size1, "to": size2,
+        "from_root_hash": merkle.root(leaves[:size1]).hex(), "to_root_hash": merkle.root(leaves).hex(),
+        "proof": [node.hex() for node in merkle.consistency_proof(leaves, size1, size2)],
     }

@@ -24,6 +24,11 @@ GENESIS_HASH = bytes(32)
 PLATFORM_CHAIN = "00000000-0000-0000-0000-000000000000"
 CHECKPOINT_FORMAT = "bastion-audit-checkpoint/1"
 EXPORT_FORMAT = "bastion-audit-export/1"
+# The versions this code reads. A change of format is a new version added beside these (with its own
+# body and canonical bytes, pinned by new vectors in tests/audit/test_format.py), never an edit of
+# them: chains and exports written under each version keep verifying.
+EVENT_FORMATS = frozenset({FORMAT})
+CHECKPOINT_FORMATS = frozenset({CHECKPOINT_FORMAT})
 
 
 def format_time(moment: datetime.datetime) -> str:

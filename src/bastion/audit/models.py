@@ -48,6 +48,7 @@ class ChainHead(models.Model):
     hash = models.CharField(max_length=64, default=GENESIS_HASH.hex())
     frontier = models.JSONField(default=list)
     checkpointed_size = models.PositiveBigIntegerField(default=0)
+    anchored_size = models.PositiveBigIntegerField(default=0)  # checkpoints up to here are in the anchor store
     updated_at = models.DateTimeField(auto_now=True)
 
 

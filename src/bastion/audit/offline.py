@@ -49,6 +49,7 @@ class Result:
     first_bad_seq: int | None
     chain: str | None = None
     covered: int = 0  # events covered by the last signed checkpoint
+    extends: int | None = None  # the tree_size of the trusted checkpoint this log was proved to extend
 
 
 @dataclass
@@ -75,6 +76,8 @@ class _Verifier:
     proved: set[tuple[int, int]] = field(default_factory=set)
     ended: bool = False
     problems: list[_Problem] = field(default_factory=list)
+    trusted_checkpoint: dict[str, Any] | None = None  # a checkpoint record the customer saved earlier
+    extends: int | None = None  # the trusted checkpoint's tree_size, once the log is proved to extend it
 
     def problem(self, message: str, seq: int | None = None) -> None:
         self.problems.append(_Problem(message, seq))
@@ -132,7 +135,7 @@ class _Verifier:
             return f"expected {seq}, found {found} (event duplicated or out of order)"
         if body.get("chain") != self.chain:
             return f"belongs to chain {body.get('chain')!r}, not {_show(self.chain)} (event moved between chains)"
-        if body.get("format") != format.FORMAT:
+        if body.get("format") not in format.EVENT_FORMATS:
             return f"unknown event format {body.get('format')!r}"
         if prev_hash != self.head.hex():
             if seq == 1:
@@ -155,7 +158,7 @@ class _Verifier:
         self.checkpoints += 1
         size = body.get("tree_size")
         label = f"checkpoint at tree_size {size}" if type(size) is int else f"checkpoint {self.checkpoints}"
-        if body.get("format") != format.CHECKPOINT_FORMAT:
+        if body.get("format") not in format.CHECKPOINT_FORMATS:
             self.problem(f"{label}: unknown checkpoint format {body.get('format')!r}")
         if body.get("chain") != self.chain:
             self.problem(f"{label}: signed for chain {body.get('chain')!r}, not {_show(self.chain)}")
@@ -231,6 +234,8 @@ class _Verifier:
                 self.problem(f"no consistency proof from tree_size {size1} to {size2}")
         if not self.ended:
             self.problem("the export has no end line (file truncated?)")
+        if self.trusted_checkpoint is not None:
+            self._check_trusted(self.trusted_checkpoint)
         problems = sorted(self.problems, key=lambda p: (p.seq is None, p.seq or 0))
         seqs = [p.seq for p in problems if p.seq is not None]
         return Result(
@@ -241,7 +246,40 @@ class _Verifier:
             first_bad_seq=seqs[0] if seqs else None,
             chain=self.chain,
             covered=sizes[-1] if sizes else 0,
+            extends=self.extends,
         )
+
+    def _check_trusted(self, record: dict[str, Any]) -> None:
+        """Prove, with an RFC 9162 consistency proof, that this log extends the checkpoint saved earlier."""
+        body, signature = record["body"], record["signature"]
+        size1, root1 = body["tree_size"], bytes.fromhex(body["root_hash"])
+        label = f"trusted checkpoint at tree_size {size1}"
+        if body.get("chain") != self.chain:
+            self.problem(f"{label}: it is for chain {_show(body.get('chain'))}, not {_show(self.chain)}")
+            return
+        key = self.trusted.get(body.get("key_id"))
+        if key is None or not _signature_valid(key, signature, body):
+            self.problem(f"{label}: its signature does not verify with a trusted key (not a checkpoint of this platform)")
+            return
+        if size1 > self.events:
+            self.problem(f"{label}: the export holds only {self.events} events (events removed: the log has forked "
+                         "from the one you saved)", self.events + 1)
+            return
+        available = len(self.leaves) // 32
+        if size1 > available:
+            self.problem(f"{label}: cannot be proved, the chain is broken before sequence {size1}")
+            return
+        # The newest signed checkpoint that matches the events, else the export's own head.
+        size2 = self.matched if self.matched >= size1 else available
+        leaves = [bytes(self.leaves[32 * i : 32 * i + 32]) for i in range(size2)]
+        root2 = merkle.root(leaves)
+        proof = merkle.consistency_proof(leaves, size1, size2)
+        if not merkle.verify_consistency(size1, size2, root1, root2, proof):
+            self.problem(f"{label}: the log has forked: its first {size1} events are not the ones you saved the "
+                         f"checkpoint of (consistency proof to tree_size {size2} fails: events up to sequence "
+                         f"{size1} were rewritten)")
+            return
+        self.extends = size1
 
 
 def _base64(text: Any) -> bytes | None:
@@ -286,27 +324,46 @@ def _parse(number: int, line: str) -> dict[str, Any]:
     return record
 
 
-def verify_lines(lines: Iterable[str], public_key: bytes | None = None) -> Result:
-    """Verify an export given as lines; ``public_key`` (raw 32 bytes) becomes the only trusted key.
+def load_trusted_checkpoint(text: str) -> dict[str, Any]:
+    """A checkpoint the customer saved (as the export, the anchor store or the API give it:
+    ``{"body": …, "signature": …}``); ``MalformedExport`` with a one-line reason when it is not one."""
+    try:
+        record = json.loads(text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise MalformedExport(f"not valid JSON ({error})")
+    body = record.get("body") if isinstance(record, dict) else None
+    if not isinstance(body, dict) or not isinstance(record.get("signature"), str):
+        raise MalformedExport("a checkpoint needs body (object) and signature (string)")
+    if type(body.get("tree_size")) is not int or body["tree_size"] < 0 or _hex32(body.get("root_hash")) is None:
+        raise MalformedExport("the checkpoint's tree_size or root_hash is malformed")
+    if body.get("format") not in format.CHECKPOINT_FORMATS:
+        raise MalformedExport(f"unknown checkpoint format {body.get('format')!r}")
+    return {"body": body, "signature": record["signature"]}
+
+
+def verify_lines(lines: Iterable[str], public_key: bytes | None = None,
+                 trusted_checkpoint: dict[str, Any] | None = None) -> Result:
+    """Verify an export given as lines; ``public_key`` (raw 32 bytes) becomes the only trusted key;
+    ``trusted_checkpoint`` (from ``load_trusted_checkpoint``) must be extended by the log.
 
     Raises ``MalformedExport`` when the input is not a readable export.
     """
-    verifier = _Verifier(pinned_key=public_key)
+    verifier = _Verifier(pinned_key=public_key, trusted_checkpoint=trusted_checkpoint)
     for number, line in enumerate(lines, 1):
         if line.strip():
             verifier.feed(number, _parse(number, line))
     return verifier.finish()
 
 
-def _run(path: str, public_key: bytes | None) -> Result:
+def _run(path: str, public_key: bytes | None, trusted_checkpoint: dict[str, Any] | None = None) -> Result:
     if path == "-":
         stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
         try:
-            return verify_lines(stdin, public_key)
+            return verify_lines(stdin, public_key, trusted_checkpoint)
         finally:
             stdin.detach()
     with open(path, encoding="utf-8") as export:
-        return verify_lines(export, public_key)
+        return verify_lines(export, public_key, trusted_checkpoint)
 
 
 def _show(text: str | None) -> str:
@@ -321,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
         "--public-key", metavar="BASE64", help="the platform's Ed25519 public key (raw 32 bytes, base64); "
         "when given it is the only key trusted, whatever the export's header lists"
     )
+    parser.add_argument(
+        "--trusted-checkpoint", metavar="FILE", help="a checkpoint you saved earlier (JSON: body and signature, as "
+        "the export, the API or your witness received it); the log must provably extend it (RFC 9162 consistency)"
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing when the export is intact")
     try:
         args = parser.parse_args(argv)
@@ -332,8 +393,19 @@ def main(argv: list[str] | None = None) -> int:
         if public_key is None or len(public_key) != 32:
             print("bastion-verify: --public-key must be 32 bytes in standard base64", file=sys.stderr)
             return 2
+    trusted_checkpoint = None
+    if args.trusted_checkpoint is not None:
+        try:
+            with open(args.trusted_checkpoint, encoding="utf-8") as saved:
+                trusted_checkpoint = load_trusted_checkpoint(saved.read())
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"bastion-verify: cannot read {args.trusted_checkpoint}: {error}", file=sys.stderr)
+            return 2
+        except MalformedExport as error:
+            print(f"bastion-verify: --trusted-checkpoint {args.trusted_checkpoint}: {error}", file=sys.stderr)
+            return 2
     try:
-        result = _run(args.export, public_key)
+        result = _run(args.export, public_key, trusted_checkpoint)
     except MalformedExport as error:
         print(f"bastion-verify: malformed export: {error}", file=sys.stderr)
         return 2
@@ -353,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = f"OK: chain {_show(result.chain)}, {result.events} events, {result.checkpoints} checkpoints verified"
         if result.covered < result.events:
             summary += f" (events after sequence {result.covered} are not yet covered by a signed checkpoint)"
+        if result.extends is not None:
+            summary += f"; it extends your trusted checkpoint at tree_size {result.extends}"
         print(summary)
     return 0
 

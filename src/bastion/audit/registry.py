@@ -27,4 +27,5 @@ register({
     "audit.verification.passed": "The daily or on-demand verification found the chain intact",
     "audit.verification.failed": "Verification found the chain broken",
     "audit.exported": "The organisation's audit log was exported",
+    "audit.signing_key.rotated": "A new key signs checkpoints; the old public key stays published to verify older ones",
 })

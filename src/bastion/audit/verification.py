@@ -2,25 +2,35 @@
 
 Streams events in sequence order (server-side cursor on PostgreSQL), so memory stays constant
 whatever the length of the chain: only the running hash and the Merkle frontier are kept.
+
+Besides the hashes, a chain must be *covered*: every event older than twice
+``BASTION_AUDIT_CHECKPOINT_SECONDS`` lies under a valid signed checkpoint, the checkpoints grow
+(never backwards, never more than ``BASTION_AUDIT_CHECKPOINT_EVERY`` events apart), the head agrees
+with them, and the anchor store (``bastion.audit.anchoring``) agrees with the database: a checkpoint
+anchored but missing from the database, or different there, or a checkpoint left unanchored longer
+than that window, is a failure naming the tree size.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime
 import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from bastion.audit import anchoring, signing
 from bastion.audit import chain as audit_chain
-from bastion.audit.chain import enter_chain
-from bastion.audit import signing
-from bastion.audit.format import GENESIS_HASH, PLATFORM_CHAIN, canonical, checkpoint_body, entry_hash
+from bastion.audit.checkpoints import Clock, body_of_checkpoint, enter_chain
+from bastion.audit.format import GENESIS_HASH, PLATFORM_CHAIN, canonical, entry_hash
 from bastion.audit.merkle import Frontier
 from bastion.audit.models import AuditEvent, ChainHead, Checkpoint, VerificationResult
 from bastion.db.rls import set_setting
@@ -38,70 +48,165 @@ class ChainReport:
     message: str = ""
 
     def fail(self, seq: int | None, message: str) -> None:
-        if self.ok:
+        """Keep the failure at the smallest sequence number (the first one found when none has one)."""
+        earlier = seq is not None and (self.first_bad_seq is None or seq < self.first_bad_seq)
+        if self.ok or earlier:
             self.ok, self.first_bad_seq, self.message = False, seq, message
 
 
+@dataclass
+class _Signed:
+    """A checkpoint to check against the events: from the database, or the anchor store's record."""
+
+    tree_size: int
+    body: dict[str, Any]
+    signature: str
+    source: str  # "" (the database) or " (anchored)"
+
+
 def signature_problem(body: dict, signature: str, keys: dict[str, bytes]) -> str | None:
-    key = keys.get(body["key_id"])
+    key = keys.get(body.get("key_id"))
     if key is None:
-        return f"signed with unknown key {body['key_id']}"
+        return f"signed with unknown key {body.get('key_id')}"
     try:
         Ed25519PublicKey.from_public_bytes(key).verify(base64.b64decode(signature), canonical(body))
-    except (InvalidSignature, ValueError):
+    except (InvalidSignature, ValueError, TypeError):
         return "signature does not verify"
     return None
 
 
-def verify_chain(chain_id: str, *, progress: Callable[[int], None] | None = None) -> ChainReport:
+def _age(moment: str, now: datetime.datetime) -> datetime.timedelta:
+    try:
+        return now - datetime.datetime.fromisoformat(moment)
+    except (TypeError, ValueError):
+        return datetime.timedelta(0)
+
+
+def _check_sequence(report: ChainReport, stored: list[Checkpoint], head: ChainHead | None) -> None:
+    """Checkpoints in the order they were made grow by at most the cadence; the head agrees with them."""
+    every, previous = settings.BASTION_AUDIT_CHECKPOINT_EVERY, 0
+    for checkpoint in stored:
+        size = checkpoint.tree_size
+        if size <= previous:
+            report.fail(size, f"checkpoint at tree size {size} was made after one at tree size {previous} "
+                              "(tree sizes go backwards)")
+        elif size - previous > every:
+            report.fail(previous + every, f"sequence {previous + every}: no checkpoint covers it, the checkpoints at "
+                                          f"tree sizes {previous} and {size} are more than {every} events apart "
+                                          "(a checkpoint is missing)")
+        previous = max(previous, size)
+    if head is not None and head.checkpointed_size != previous:
+        report.fail(min(previous, head.checkpointed_size) + 1,
+                    f"the head records a checkpoint at tree size {head.checkpointed_size}, the checkpoints end at "
+                    f"tree size {previous}")
+
+
+def _cross_check(report: ChainReport, stored: list[Checkpoint], anchored: anchoring.Anchored | None,
+                 keys: dict[str, bytes], now: datetime.datetime, description: str) -> list[_Signed]:
+    """Compare the database's checkpoints with the anchored ones; what to check against the events."""
+    window = datetime.timedelta(seconds=2 * settings.BASTION_AUDIT_CHECKPOINT_SECONDS)
+    signed = {c.tree_size: _Signed(c.tree_size, body_of_checkpoint(c), c.signature, "") for c in stored}
+    if anchored is None:
+        return sorted(signed.values(), key=lambda c: c.tree_size)
+    for size in sorted(anchored.conflicts):
+        report.fail(size if size > 0 else None,
+                    f"the anchor store holds {anchored.conflicts[size]} later record(s) differing from its checkpoint "
+                    f"at tree size {size} (an overwrite was attempted)")
+    for size, record in sorted(anchored.records.items()):
+        body, signature = record.get("body"), record.get("signature")
+        if not isinstance(body, dict) or not isinstance(signature, str) or body.get("chain") != report.chain_id:
+            report.fail(size, f"the anchor store's checkpoint at tree size {size} is malformed")
+            continue
+        if problem := signature_problem(body, signature, keys):
+            report.fail(size, f"the anchor store's checkpoint at tree size {size}: {problem}")
+            continue
+        mine = signed.get(size)
+        if mine is None:
+            report.fail(size, f"checkpoint at tree size {size} is in the anchor store but missing from the database "
+                              "(checkpoint deleted)")
+        elif mine.body != body or mine.signature != signature:
+            report.fail(size, f"checkpoint at tree size {size} differs from the anchored one "
+                              f"(database root {mine.body['root_hash'][:16]}…, anchored {str(body.get('root_hash'))[:16]}…)")
+        signed[size] = _Signed(size, body, signature, " (anchored)")
+    for checkpoint in stored:
+        if checkpoint.tree_size not in anchored.records and _age(checkpoint.time, now) > window:
+            report.fail(checkpoint.tree_size,
+                        f"checkpoint at tree size {checkpoint.tree_size} was signed at {checkpoint.time} and is still "
+                        f"not in the anchor store ({description})")
+    return sorted(signed.values(), key=lambda c: c.tree_size)
+
+
+def verify_chain(chain_id: str, *, progress: Callable[[int], None] | None = None,
+                 clock: Clock = timezone.now, store: anchoring.AnchorStore | None = None) -> ChainReport:
     report = ChainReport(chain_id=chain_id)
     keys = signing.public_keys()
+    now = clock()
+    window = datetime.timedelta(seconds=2 * settings.BASTION_AUDIT_CHECKPOINT_SECONDS)
+    anchored = None
+    try:
+        store = store or anchoring.store()
+        anchored = store.read(chain_id)
+    except anchoring.AnchorError as exc:
+        report.fail(None, f"cannot read the anchor store: {exc}")
     with transaction.atomic():
         enter_chain(chain_id)
         head = ChainHead.objects.filter(chain_id=chain_id).first()
-        pending = list(Checkpoint.objects.filter(chain_id=chain_id).order_by("tree_size"))
-        report.checkpoints = len(pending)
-        frontier, prev, expected = Frontier(), GENESIS_HASH, 1
+        stored = list(Checkpoint.objects.filter(chain_id=chain_id).order_by("id"))
+        report.checkpoints = len(stored)
+        pending = _cross_check(report, stored, anchored, keys, now, store.description if store else "")
+        _check_sequence(report, stored, head)
+        covered = pending[-1].tree_size if pending else 0
+        first_unsigned_at = None
+        frontier, prev, expected, intact = Frontier(), GENESIS_HASH, 1, True
         events = AuditEvent.objects.filter(chain_id=chain_id).order_by("seq").iterator(chunk_size=2000)
         for event in events:
             if event.seq != expected:
                 gap = "missing" if event.seq > expected else "duplicated or out of order"
                 report.fail(expected, f"sequence {expected}: expected {expected}, found {event.seq} (events {gap})")
+                intact = False
                 break
             if event.prev_hash != prev.hex():
                 report.fail(event.seq, f"sequence {event.seq}: does not follow the previous entry's hash")
+                intact = False
                 break
             digest = entry_hash(prev, audit_chain.body_of(event))
             if digest.hex() != event.hash:
                 report.fail(event.seq, f"sequence {event.seq}: content does not match its hash (event altered)")
+                intact = False
                 break
             frontier.append(digest)
             prev, expected = digest, expected + 1
             report.events += 1
+            if event.seq == covered + 1:
+                first_unsigned_at = event.occurred_at
             while pending and pending[0].tree_size == event.seq:
                 _check_checkpoint(report, pending.pop(0), frontier, keys)
             if progress and report.events % 1000 == 0:
                 progress(report.events)
-        if report.ok:
+        if intact:
             last = expected - 1
             if pending:
-                report.fail(last + 1, f"checkpoint at tree size {pending[0].tree_size} is beyond the last event {last}")
+                report.fail(last + 1, f"checkpoint at tree size {pending[0].tree_size}{pending[0].source} is beyond "
+                                      f"the last event {last} (events missing)")
             elif head is None and last:
                 report.fail(None, "the chain has events but no head")
             elif head is not None and (head.seq != last or head.hash != prev.hex()):
                 report.fail(last + 1, f"sequence {last + 1}: the head records {head.seq} events, found {last} (events missing)")
+            if first_unsigned_at is not None and now - first_unsigned_at > window:
+                report.fail(covered + 1, f"sequence {covered + 1}: written {int((now - first_unsigned_at).total_seconds())}"
+                                         f" s ago and not covered by a signed checkpoint (at most "
+                                         f"{int(window.total_seconds())} s allowed)")
     if progress:
         progress(report.events)
     return report
 
 
-def _check_checkpoint(report: ChainReport, checkpoint: Checkpoint, frontier: Frontier, keys) -> None:
-    body = checkpoint_body(chain=str(checkpoint.chain_id), tree_size=checkpoint.tree_size,
-                           root_hash=checkpoint.root_hash, time=checkpoint.time, key_id=checkpoint.key_id)
-    if frontier.root().hex() != checkpoint.root_hash:
-        report.fail(checkpoint.tree_size, f"checkpoint at tree size {checkpoint.tree_size}: root does not match the events")
-    elif problem := signature_problem(body, checkpoint.signature, keys):
-        report.fail(checkpoint.tree_size, f"checkpoint at tree size {checkpoint.tree_size}: {problem}")
+def _check_checkpoint(report: ChainReport, checkpoint: _Signed, frontier: Frontier, keys) -> None:
+    label = f"checkpoint at tree size {checkpoint.tree_size}{checkpoint.source}"
+    if frontier.root().hex() != checkpoint.body.get("root_hash"):
+        report.fail(checkpoint.tree_size, f"{label}: root does not match the events")
+    elif problem := signature_problem(checkpoint.body, checkpoint.signature, keys):
+        report.fail(checkpoint.tree_size, f"{label}: {problem}")
 
 
 def known_chains(organisation_ids: Iterable[uuid.UUID | str]) -> list[str]:

@@ -9,12 +9,28 @@ from typing import TextIO
 from django.db import transaction
 
 from bastion.audit import chain as audit
+from bastion.audit import signing
 from bastion.commands.audit import CommandError, organisation_slugs
 from bastion.crypto import rotation
 from bastion.tenancy import context
 
 
 BAR_WIDTH = 30
+
+
+def rotate_audit_signing(*, out: TextIO | None = None) -> int:
+    """A new Ed25519 key signs checkpoints from now on; audited in the platform's chain."""
+    out = out or sys.stdout
+    try:
+        with transaction.atomic():
+            old, new = signing.rotate()
+            audit.record("audit.signing_key.rotated", resource_type="audit_signing_key", resource_id=new,
+                         changes={"retired_key_id": old, "key_id": new})
+    except signing.RotationRefused as exc:
+        raise CommandError(str(exc)) from exc
+    out.write(f"rotated the audit signing key: {new} signs from now on; {old} stays published and keeps "
+              "verifying older checkpoints\n")
+    return 0
 
 
 def rotate(slug: str | None = None, *, batch_size: int = 500, only_older_than_days: int | None = None,

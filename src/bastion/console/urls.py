@@ -56,6 +56,7 @@ organisation_urls = [
     path("roles/<uuid:role_id>/edit/", roles.role_edit, name="role_edit"),
     path("roles/<uuid:role_id>/delete/", roles.role_delete, name="role_delete"),
     path("audit/", audit.audit, name="audit"),
+    path("audit/checkpoint/", audit.checkpoint, name="audit_checkpoint"),
     path("security/", security.security, name="security"),
     path("security/mfa/", security.mfa_policy, name="security_mfa"),
     path("security/sso/", security.sso_connection, name="security_sso"),

@@ -10,20 +10,30 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
 from bastion.audit import alerts
-from bastion.audit.chain import checkpoint_due
+from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
 from bastion.commands import audit as audit_commands
 from bastion.commands import keys as key_commands
-from bastion.tenancy import artifacts
+from bastion.tenancy import artifacts, witnesses
 
 logger = logging.getLogger("bastion.operations")
 
 
-@db_periodic_task(crontab(minute=f"*/{settings.BASTION_AUDIT_CHECKPOINT_MINUTES}"))
+@db_periodic_task(crontab(minute="*"))
 @lock_task("audit-checkpoints")
 def audit_checkpoints() -> int:
-    """Sign a checkpoint for every chain with events since its last one (besides every N events)."""
-    return len(checkpoint_due())
+    """Each minute: sign a checkpoint for every chain with events due one (besides every N events),
+    anchor every signed checkpoint the anchor store does not have yet (a store that is down is
+    retried next minute; the failure is logged and alerted), then push new checkpoints to witnesses."""
+    signed = checkpoint_due()
+    run = anchor_pending()
+    if run.failed:
+        alerts.anchoring_failed(run.failed)
+    else:
+        alerts.anchoring_succeeded()
+    with acting_as(SYSTEM):
+        witnesses.deliver_due()  # customers' witnesses: each failure is audited and retried with backoff
+    return len(signed)
 
 
 @db_periodic_task(crontab(hour=str(settings.BASTION_AUDIT_VERIFY_HOUR), minute="17"))

@@ -28,4 +28,8 @@ register({
     "artifact.expired": "An ephemeral file was deleted, unused, when it expired",
     "keys.rotation_started": "New key versions were made; re-encryption under them began",
     "keys.rotated": "The organisation's encryption keys were rotated and its data re-encrypted",
+    "audit.witness.added": "A witness (webhook or email) was registered to receive every signed checkpoint",
+    "audit.witness.removed": "A witness of the audit log was removed",
+    "audit.witness.delivered": "A signed checkpoint was delivered to an organisation's witness (platform chain)",
+    "audit.witness.delivery_failed": "A checkpoint could not be delivered to a witness; retried later (platform chain)",
 })

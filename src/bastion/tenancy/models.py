@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from bastion.crypto.fields import EncryptedTextField
 from bastion.tenancy.context import current_organisation_id
 from bastion.tenancy.permissions import BUILTIN_ROLE_NAMES, BUILTIN_ROLES
 
@@ -178,3 +179,29 @@ class Membership(TenantModel):
         if self.workspace_id:
             return "workspace"
         return "organisation"
+
+
+class AuditWitness(TenantModel):
+    """Someone outside the platform who receives every new signed checkpoint of the organisation's
+    audit chain: an HTTPS webhook (the body signed with an HMAC secret, shown once) or an email
+    address. ``delivered_size`` is the tree size of the last checkpoint delivered; a failed delivery
+    is retried with exponential backoff from ``next_attempt_at`` (see ``bastion.tenancy.witnesses``)."""
+
+    KINDS = [("webhook", "HTTPS webhook"), ("email", "Email")]
+
+    kind = models.CharField(max_length=10, choices=KINDS)
+    url = models.URLField(max_length=500, blank=True)
+    email = models.EmailField(blank=True)
+    secret = EncryptedTextField(max_length=200, blank=True, default="")
+    delivered_size = models.PositiveBigIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_by_label = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} witness {self.url or self.email}"

@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, str] = {
     "evidence.upload": "Upload and delete evidence files",
     "audit.view": "Browse the organisation's audit log and its verification results",
     "audit.export": "Download the audit log with its signed checkpoints and proofs",
+    "audit.checkpoints": "See the latest signed checkpoint of the audit log and consistency proofs, to keep as a witness",
+    "audit.witnesses": "Register and remove the audit log's witnesses (webhooks, email addresses)",
     "apikeys.manage": "Create, list and revoke the organisation's API keys",
     "credentials.manage": "Store, list, rotate and delete the organisation's third-party credentials",
 }
@@ -38,6 +40,7 @@ _VIEW = {
     "records.view",
     "suppliers.view",
     "evidence.view",
+    "audit.checkpoints",
 }
 _EDIT = _VIEW | {"records.edit", "records.import", "suppliers.edit", "evidence.upload"}
 _ADMIN = _EDIT | {
@@ -48,6 +51,7 @@ _ADMIN = _EDIT | {
     "projects.manage",
     "audit.view",
     "audit.export",
+    "audit.witnesses",
     "apikeys.manage",
     "credentials.manage",
 }
@@ -65,7 +69,7 @@ BUILTIN_ROLE_NAMES = {"owner": "Owner", "admin": "Admin", "editor": "Editor", "v
 # workspace or project) never carries them.
 ORGANISATION_ONLY = frozenset(
     {"organisation.manage", "organisation.delete", "members.manage", "roles.manage", "audit.view", "audit.export",
-     "apikeys.manage", "credentials.manage"}
+     "audit.checkpoints", "audit.witnesses", "apikeys.manage", "credentials.manage"}
 )
 
 
@@ -73,7 +77,7 @@ ORGANISATION_ONLY = frozenset(
 # who may do what, or reads the whole organisation out at once (``audit.export``): holding any of
 # them requires a second factor (``requires_mfa``). A test walks ``PERMISSIONS`` so that a new
 # permission is classified here, not forgotten.
-ORGANISATION_READ_ONLY = frozenset({"audit.view"})
+ORGANISATION_READ_ONLY = frozenset({"audit.view", "audit.checkpoints"})
 ADMIN_GRADE = ORGANISATION_ONLY - ORGANISATION_READ_ONLY
 
 

@@ -11,6 +11,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from bastion.audit import queries
+from bastion.audit.checkpoints import record_of
+from bastion.audit.models import Checkpoint
 from bastion.audit.registry import ACTIONS
 from bastion.console.forms import DATE_WIDGET
 from bastion.tenancy.access import requires
@@ -89,3 +91,11 @@ def audit(request, org):
     return render(request, "console/audit.html", {
         "filters": filters, "page": page, "integrity": queries.status(organisation.id),
     })
+
+
+@requires("audit.checkpoints")
+def checkpoint(request, org):
+    """Every member: the latest signed checkpoint, to keep and later hold the log to."""
+    latest = Checkpoint.objects.filter(chain_id=request.access.organisation.id).order_by("-tree_size").first()
+    record = json.dumps(record_of(latest), indent=2, sort_keys=True) if latest else None
+    return render(request, "console/audit_checkpoint.html", {"checkpoint": latest, "record": record})
