@@ -58,14 +58,11 @@ def require(request) -> None:
 
 def require_for_role(request, organisation, role: str) -> None:
     """Step-up when ``role`` (a role key) is admin-grade; unknown roles are left to the action."""
-    if role in BUILTIN_ROLES:
-        permissions = BUILTIN_ROLES[role]
-    else:
-        try:
-            _builtin, custom = parse_role(organisation, role)
-        except ValidationError:
-            return  # the action itself answers an unknown role
-        permissions = frozenset(custom.permissions) if custom is not None else frozenset()
+    try:
+        builtin, custom = parse_role(organisation, role)
+    except ValidationError:
+        return  # the action itself answers an unknown role
+    permissions = frozenset(custom.permissions) if custom is not None else BUILTIN_ROLES[builtin]
     if requires_mfa(permissions):
         require(request)
 
