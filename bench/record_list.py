@@ -31,11 +31,14 @@ def main() -> None:
     from django.test import Client, override_settings
     from django.urls import include, path
 
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
     from bastion.records.models import EmissionRecord
     from bastion.tenancy import actions, context
 
     user = get_user_model().objects.create_user(email="bench@acme.example", password="x" * 20)
     organisation = actions.create_organisation(name="Acme", slug="acme", owner=user)
+    TOTP.activate(user, generate_totp_secret())  # an owner has a second factor, or every request is refused
     with context.tenant_context(organisation.id):
         workspace = actions.create_workspace(organisation, name="UK")
         project = actions.create_project(workspace, name="FY2025")
