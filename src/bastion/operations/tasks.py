@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 
 from django.conf import settings
@@ -12,9 +11,7 @@ from huey.contrib.djhuey import db_periodic_task, lock_task
 from bastion.audit import alerts
 from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
-from bastion.commands import audit as audit_commands
-from bastion.commands import keys as key_commands
-from bastion.tenancy import artifacts, witnesses
+from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 
 logger = logging.getLogger("bastion.operations")
 
@@ -40,15 +37,16 @@ def audit_checkpoints() -> int:
 @lock_task("audit-verify-daily")
 def audit_verify_daily() -> int:
     """Re-compute every chain; results become events, and a broken chain raises the alarm."""
-    out, err = io.StringIO(), io.StringIO()
     with acting_as(SYSTEM):
-        code = audit_commands.verify(record=True, out=out, err=err)
-    if code == 0:
+        run = audit_verification.verify(record=True)
+    if run.ok:
         alerts.verification_passed()
-        logger.info("daily audit verification: all chains intact\n%s", out.getvalue())
-    else:
-        logger.error("daily audit verification found broken chains:\n%s", out.getvalue())
-    return code
+        logger.info("daily audit verification: all %d chains intact", len(run.results))
+        return 0
+    for result in run.broken:
+        logger.error("daily audit verification: %s broken at sequence number %s: %s", result.name,
+                     result.report.first_bad_seq, result.report.message)
+    return 1
 
 
 @db_periodic_task(crontab(minute="23"))
@@ -66,9 +64,9 @@ def purge_expired_artifacts() -> int:
 @lock_task("keys-rotate-due")
 def rotate_old_keys() -> int:
     """Rotate every organisation whose newest data key is older than BASTION_KEY_MAX_AGE_DAYS."""
-    out, err = io.StringIO(), io.StringIO()
     with acting_as(SYSTEM):
-        key_commands.rotate(only_older_than_days=settings.BASTION_KEY_MAX_AGE_DAYS, out=out, err=err)
-    if out.getvalue():
-        logger.info("scheduled key rotation:\n%s", out.getvalue())
-    return out.getvalue().count("rotated ")
+        run = key_rotation.rotate(only_older_than_days=settings.BASTION_KEY_MAX_AGE_DAYS)
+    for done in run.rotated:
+        logger.info("scheduled key rotation of %s: data key v%s, %d rows re-encrypted", done.slug,
+                    done.data_key_version, done.rows_reencrypted)
+    return len(run.rotated)
