@@ -254,7 +254,9 @@ if SESSION_COOKIE_SAMESITE not in {"Lax", "Strict"}:
 CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
 SESSION_COOKIE_SECURE = env_bool("BASTION_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-CSRF_TRUSTED_ORIGINS = env_list("BASTION_TRUSTED_ORIGINS", [])
+if env("BASTION_TRUSTED_ORIGINS"):  # the old name: never silently ignored
+    raise ConfigError("BASTION_TRUSTED_ORIGINS is replaced by BASTION_ALLOWED_ORIGINS (the same list serves "
+                      "Django's CSRF check and the Origin check): rename it")
 SESSION_COOKIE_AGE = env_int("BASTION_SESSION_AGE_SECONDS", 8 * 3600, minimum=300)  # absolute timeout
 BASTION_SESSION_IDLE_SECONDS = env_int("BASTION_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
 X_FRAME_OPTIONS = "DENY"
@@ -267,7 +269,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 # Origins besides this site's own that may send state-changing requests with the session cookie.
 BASTION_ALLOWED_ORIGINS = env_list("BASTION_ALLOWED_ORIGINS", [])
-CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, *BASTION_ALLOWED_ORIGINS]
+CSRF_TRUSTED_ORIGINS = list(BASTION_ALLOWED_ORIGINS)
 
 # A strict, nonce-based Content-Security-Policy (django-csp): no inline script or style, nothing
 # framed, no plugins, no <base>; violations reported to /csp-report/ and kept (hardening.models).
