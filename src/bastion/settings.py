@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "bastion.hardening.headers.SecurityHeadersMiddleware",
     "bastion.hardening.content_security_policy.NonceEverywhereCSPMiddleware",
-    "bastion.identity.session_cookies.SecureCookiesOverTLSMiddleware",
+    "bastion.identity.sessions.cookies.SecureCookiesOverTLSMiddleware",
     "bastion.hardening.uploads.RequestSizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -94,13 +94,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "bastion.hardening.rate_limits.RateLimitMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "bastion.identity.session_timeouts.SessionTimeoutMiddleware",
-    "bastion.identity.sign_in_devices.SuspiciousSessionMiddleware",
-    "bastion.identity.session_activity.SessionActivityMiddleware",
+    "bastion.identity.sessions.timeouts.SessionTimeoutMiddleware",
+    "bastion.identity.sessions.devices.SuspiciousSessionMiddleware",
+    "bastion.identity.sessions.activity.SessionActivityMiddleware",
     "bastion.audit.middleware.AuditContextMiddleware",
     "bastion.console.middleware.AccessDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "bastion.identity.mfa_policy.MFAEnrolmentMiddleware",
+    "bastion.identity.mfa.policy.MFAEnrolmentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "bastion.tenancy.middleware.TenantContextMiddleware",
 ]
@@ -201,9 +201,9 @@ BASTION_INVITATION_DAYS = env_int("BASTION_INVITATION_DAYS", 7, minimum=1)  # in
 DEFAULT_FROM_EMAIL = env("BASTION_EMAIL_FROM", "Bastion <no-reply@localhost>")
 
 # MFA (django-allauth): TOTP, recovery codes, WebAuthn security keys and passkeys.
-MFA_ADAPTER = "bastion.identity.mfa_adapter.BastionMFAAdapter"
+MFA_ADAPTER = "bastion.identity.mfa.adapter.BastionMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
-MFA_FORMS = {"authenticate": "bastion.identity.mfa_forms.LockoutAwareAuthenticateForm"}
+MFA_FORMS = {"authenticate": "bastion.identity.mfa.forms.LockoutAwareAuthenticateForm"}
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = env("BASTION_TOTP_ISSUER", "Bastion")
 MFA_TOTP_TOLERANCE = 1  # one step either side for clock drift; a used code is refused for the whole window
@@ -217,7 +217,7 @@ BASTION_MFA_REQUIRED_ROLES = env_list("BASTION_MFA_REQUIRED_ROLES", ["owner", "a
 BASTION_STEP_UP_SECONDS = env_int("BASTION_STEP_UP_SECONDS", 300, minimum=30)
 
 # SSO per organisation (allauth's OpenID Connect and SAML providers, connections in our own table).
-SOCIALACCOUNT_ADAPTER = "bastion.identity.social_adapter.BastionSocialAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "bastion.identity.sso.social_adapter.BastionSocialAccountAdapter"
 SOCIALACCOUNT_STORE_TOKENS = False  # an IdP's tokens are used once, at sign-in, and never kept
 SOCIALACCOUNT_LOGIN_ON_GET = False  # starting a sign-in is a POST (no login CSRF)
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # linking to an existing account is decided by our adapter
@@ -230,7 +230,7 @@ BASTION_DNS_NAMESERVERS = env_list("BASTION_DNS_NAMESERVERS", [])
 
 # Sessions listed to their user (device, address, last seen), each revocable.
 USERSESSIONS_TRACK_ACTIVITY = True
-USERSESSIONS_ADAPTER = "bastion.identity.session_adapter.BastionUserSessionsAdapter"
+USERSESSIONS_ADAPTER = "bastion.identity.sessions.adapter.BastionUserSessionsAdapter"
 # A session whose network and user agent both change is ended; a sign-in from a new network on a
 # new device is told to the user by email.
 BASTION_SESSION_END_ON_CLIENT_CHANGE = env_bool("BASTION_SESSION_END_ON_CLIENT_CHANGE", True)

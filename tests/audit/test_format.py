@@ -68,7 +68,7 @@ def test_the_format_versions():
     assert format.CHECKPOINT_FORMAT == "bastion-audit-checkpoint/1"
     assert format.EXPORT_FORMAT == "bastion-audit-export/1"
     assert format.GENESIS_HASH == bytes(32)
-    assert format.PLATFORM_CHAIN == "00000000-0000-0000-0000-000000000000"
+    assert format.PLATFORM_ID == "00000000-0000-0000-0000-000000000000"
 
 
 def test_an_event_has_exact_canonical_bytes_and_hash():

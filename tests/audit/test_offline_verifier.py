@@ -252,7 +252,7 @@ def test_swapping_two_events_names_the_lower_sequence():
 
 def test_an_event_from_another_chain_is_reported():
     records = make_export()
-    records[4] = make_events(4, chain=format.PLATFORM_CHAIN)[3]
+    records[4] = make_events(4, chain=format.PLATFORM_ID)[3]
     assert verify(records).problems[0].startswith("sequence 4: belongs to chain")
 
 

@@ -40,6 +40,7 @@ from bastion.audit.context import current_actor
 from bastion.audit.models import Checkpoint
 from bastion.tenancy import context
 from bastion.tenancy.models import AuditWitness, Organisation
+from bastion.tenancy.audit_actions import AUDIT_WITNESS_ADDED, AUDIT_WITNESS_DELIVERED, AUDIT_WITNESS_DELIVERY_FAILED, AUDIT_WITNESS_REMOVED
 
 logger = logging.getLogger("bastion.tenancy")
 
@@ -77,7 +78,7 @@ def add(organisation: Organisation, *, kind: str, url: str = "", email: str = ""
             # A new witness starts from the chain's latest checkpoint, not from the first one.
             delivered_size=max(0, _latest_size(organisation.id) - 1),
         )
-        audit.record("audit.witness.added", organisation_id=organisation.id, resource_type="audit_witness",
+        audit.record(AUDIT_WITNESS_ADDED, organisation_id=organisation.id, resource_type="audit_witness",
                      resource_id=witness.id, changes=_summary(witness))
     return witness, secret
 
@@ -85,7 +86,7 @@ def add(organisation: Organisation, *, kind: str, url: str = "", email: str = ""
 def remove(witness: AuditWitness) -> None:
     with transaction.atomic():
         witness.delete()
-        audit.record("audit.witness.removed", organisation_id=witness.organisation_id, resource_type="audit_witness",
+        audit.record(AUDIT_WITNESS_REMOVED, organisation_id=witness.organisation_id, resource_type="audit_witness",
                      resource_id=witness.id, changes=_summary(witness))
 
 
@@ -162,7 +163,7 @@ def _deliver_one(witness: AuditWitness, organisation: Organisation, checkpoint: 
             witness.next_attempt_at = now + backoff(witness.attempts)
             witness.last_error = str(exc)[:300]
             witness.save(update_fields=["attempts", "next_attempt_at", "last_error"])
-            _record_platform("audit.witness.delivery_failed", witness,
+            _record_platform(AUDIT_WITNESS_DELIVERY_FAILED, witness,
                              {"tree_size": checkpoint.tree_size, "attempt": witness.attempts, "error": str(exc),
                               "next_attempt_at": witness.next_attempt_at})
         logger.warning("audit witness %s of organisation %s: checkpoint %s not delivered (attempt %s): %s",
@@ -174,7 +175,7 @@ def _deliver_one(witness: AuditWitness, organisation: Organisation, checkpoint: 
         witness.delivered_size, witness.attempts, witness.next_attempt_at, witness.last_error = (
             checkpoint.tree_size, 0, None, "")
         witness.save(update_fields=["delivered_size", "attempts", "next_attempt_at", "last_error"])
-        _record_platform("audit.witness.delivered", witness,
+        _record_platform(AUDIT_WITNESS_DELIVERED, witness,
                          {"tree_size": checkpoint.tree_size, "attempt": attempt, "outcome": outcome})
     run.delivered.append((str(witness.id), checkpoint.tree_size))
     return True
