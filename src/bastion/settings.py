@@ -51,6 +51,14 @@ for _proxy in BASTION_TRUSTED_PROXIES:
         ipaddress.ip_network(_proxy, strict=True)
     except ValueError as exc:
         raise ConfigError(f"BASTION_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network ({exc})") from None
+# Networks besides the public internet that customers' URLs (witness webhooks, OIDC issuers) may reach
+# (bastion.tenancy.outbound); none by default, so a customer cannot make the platform call its own network.
+BASTION_OUTBOUND_ALLOWED_NETWORKS = env_list("BASTION_OUTBOUND_ALLOWED_NETWORKS", [])
+for _network in BASTION_OUTBOUND_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=True)
+    except ValueError as exc:
+        raise ConfigError(f"BASTION_OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not an IP network ({exc})") from None
 
 INSTALLED_APPS = [
     "django.contrib.auth",
