@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "bastion.hardening.rate_limits.RateLimitMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "bastion.identity.sso.unreachable_provider.UnreachableProviderMiddleware",
     "bastion.identity.sessions.timeouts.SessionTimeoutMiddleware",
     "bastion.identity.sessions.devices.SuspiciousSessionMiddleware",
     "bastion.identity.sessions.activity.SessionActivityMiddleware",

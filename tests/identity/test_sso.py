@@ -52,6 +52,7 @@ CLIENT = {"client_id": "bastion-acme", "client_secret": "a client secret of at l
 @pytest.fixture(autouse=True)
 def plain_http_idps(settings):
     settings.BASTION_SSO_ALLOW_HTTP = True  # the test IdPs run on http://localhost
+    settings.BASTION_OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]  # … on this machine
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, HOST]
 
 
@@ -130,6 +131,36 @@ def test_the_sso_button_and_an_existing_account_are_linked(world, oidc):
     assert _finish_oidc(client, sign_in_at_oidc_provider(authorize, viewer.email, CALLBACK)).status_code == 302
     assert client.session["_auth_user_id"] == str(viewer.pk)
     assert _member(world, viewer.email).builtin_role == "viewer"  # unchanged, not duplicated
+
+
+def test_an_issuer_in_the_platforms_own_network_is_not_called(world, oidc, settings):
+    """Server-side request forgery through an issuer URL: once the platform's own network is not allowed
+    (the default), the token request to the IdP on this machine is never made and the sign-in fails."""
+    client = _browser()
+    back = sign_in_at_oidc_provider(_start(client, "ida@acme-corp.example"), "ida@acme-corp.example", CALLBACK)
+    settings.BASTION_OUTBOUND_ALLOWED_NETWORKS = []
+    refused = _finish_oidc(client, back)
+    assert refused.status_code == 502 and b"Third-Party Login Failure" in refused.content
+    assert "not public" in _events(world.acme.organisation, "auth.sso.failed")[-1].changes["detail"]
+    assert "_auth_user_id" not in client.session
+    assert not type(world.acme.users["owner"]).objects.filter(email="ida@acme-corp.example").exists()
+
+    admin = _browser()
+    signed_in_with_second_factor(admin, world.acme.users["owner"])
+    refused = admin.put("/api/v1/orgs/acme/sso", {"protocol": "oidc", "issuer": oidc, "client_id": "x",
+                                                  "client_secret": "y"}, content_type="application/json")
+    assert refused.status_code == 422
+    assert refused.json()["error"]["fields"]["issuer"][0]["code"] == "private_address"
+
+
+def test_an_idp_that_cannot_be_reached_ends_the_sign_in_with_a_failure_not_an_error(world, oidc):
+    client = _browser()
+    back = sign_in_at_oidc_provider(_start(client, "ida@acme-corp.example"), "ida@acme-corp.example", CALLBACK)
+    with context.tenant_context(world.acme.organisation.id):
+        SSOConnection.objects.filter(slug="acme").update(issuer="http://localhost:9")  # nothing listens there
+    failed = _finish_oidc(client, back)
+    assert failed.status_code == 502 and "_auth_user_id" not in client.session
+    assert _events(world.acme.organisation, "auth.sso.failed")
 
 
 def test_sso_is_the_way_back_in_for_a_locked_out_account(world, oidc):

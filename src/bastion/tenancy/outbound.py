@@ -53,12 +53,20 @@ def public_address(host: str, port: int) -> IPAddress:
     return addresses[0]
 
 
-def check_url(url: str) -> None:
-    """Refuse (``RefusedDestination``) a URL whose host leads to a private, loopback or link-local address."""
+def check_url(url: str, *, unresolvable_ok: bool = False) -> None:
+    """Refuse (``RefusedDestination``) a URL whose host leads to a private, loopback or link-local address.
+
+    ``unresolvable_ok``: a host that does not resolve (yet) passes; each request checks again anyway."""
     parts = urlsplit(url)
     if not parts.hostname:
         raise RefusedDestination("the URL names no host")
-    public_address(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if unresolvable_ok:
+        try:
+            socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError):
+            return
+    public_address(parts.hostname, port)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):

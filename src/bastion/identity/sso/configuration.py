@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit
 from bastion.identity.sso.models import SSOConnection, VerifiedDomain
+from bastion.tenancy import outbound
 from bastion.tenancy.actions import check_grantor
 from bastion.tenancy.models import Organisation
 from bastion.tenancy.permissions import BUILTIN_ROLES
@@ -38,9 +39,16 @@ def _audit(action: str, instance, changes: dict) -> None:
                  resource_id=instance.pk, changes=changes)
 
 
-def _check_url(field: str, url: str, errors: dict) -> None:
+def _check_url(field: str, url: str, errors: dict, *, fetched_by_the_platform: bool = False) -> None:
     if url and urlsplit(url).scheme != "https" and not settings.BASTION_SSO_ALLOW_HTTP:
         errors[field] = ValidationError("An identity provider is reached over HTTPS.", code="https_required")
+    elif url and fetched_by_the_platform:
+        # The platform's servers fetch an OIDC issuer's discovery document, keys and tokens: an address in
+        # the platform's own network is refused here, and again at every request (sso/guarded_requests.py).
+        try:
+            outbound.check_url(url, unresolvable_ok=True)
+        except outbound.RefusedDestination as exc:
+            errors[field] = ValidationError(f"Not a public address: {exc}.", code="private_address")
 
 
 def configure(organisation: Organisation, *, configured_by=None, grantor_grants: list | None = None,
@@ -60,7 +68,7 @@ def configure(organisation: Organisation, *, configured_by=None, grantor_grants:
         errors["protocol"] = ValidationError("Either oidc or saml.", code="invalid_choice")
     if connection.default_role not in BUILTIN_ROLES or connection.default_role == "owner":
         errors["default_role"] = ValidationError("A built-in role below owner.", code="invalid_role")
-    _check_url("issuer", connection.issuer, errors)
+    _check_url("issuer", connection.issuer, errors, fetched_by_the_platform=connection.protocol == SSOConnection.OIDC)
     _check_url("idp_sso_url", connection.idp_sso_url, errors)
     if errors:
         raise ValidationError(errors)

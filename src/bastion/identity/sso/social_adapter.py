@@ -19,7 +19,7 @@ from django.db import transaction
 from django.shortcuts import render
 
 from bastion.audit import chain as audit
-from bastion.identity.sso import saml_replay
+from bastion.identity.sso import guarded_requests, saml_replay
 from bastion.identity.sso import discovery as sso_discovery
 from bastion.identity.sso import configuration as sso_configuration
 from bastion.identity.sso.models import SSOConnection
@@ -97,6 +97,11 @@ class BastionSocialAccountAdapter(DefaultSocialAccountAdapter):
         if provider not in (app.provider, app.provider_id) or (client_id and client_id != app.client_id):
             return []
         return [app]
+
+    def get_requests_session(self):
+        from allauth.socialaccount import app_settings
+
+        return guarded_requests.session(timeout=app_settings.REQUESTS_TIMEOUT)
 
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return True  # only identities of the organisation's verified domains get this far
