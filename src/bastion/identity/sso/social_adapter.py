@@ -56,17 +56,24 @@ def _is_member(connection: SSOConnection, user) -> bool:
         return Membership.objects.filter(user_id=user.pk, workspace=None, project=None).exists()
 
 
+def _configurer_grants(connection: SSOConnection) -> list[Membership] | None:
+    """The organisation-wide grants of whoever configured the connection; None when that is unknown."""
+    if connection.configured_by_id is None:
+        return None
+    return list(Membership.objects.filter(user_id=connection.configured_by_id, workspace=None, project=None)
+                .select_related("custom_role"))
+
+
 def provisioning_refusal(connection: SSOConnection) -> str | None:
     """Why the connection may not provision anyone now, or None. Its default role is granted on
     behalf of whoever configured it, within what they may grant *today*: one who has since lost the
     right (or left) no longer vouches for anyone. A connection whose grantor is unknown (configured
     before grantors were recorded, or by a since deleted account) provisions viewers only."""
     with context.tenant_context(connection.organisation_id):
-        organisation = Organisation.objects.get(id=connection.organisation_id)
-        if connection.configured_by_id is None:
+        grants = _configurer_grants(connection)
+        if grants is None:
             return None if connection.default_role == "viewer" else "default_role_without_grantor"
-        grants = list(Membership.objects.filter(user_id=connection.configured_by_id, workspace=None, project=None)
-                      .select_related("custom_role"))
+        organisation = Organisation.objects.get(id=connection.organisation_id)
         try:
             actions.check_grantor(grants, connection.default_role, organisation, also=sso_configuration.PROVISIONING)
         except ValidationError:
@@ -78,13 +85,14 @@ def provision(connection: SSOConnection, user) -> None:
     """Make ``user`` a member of the connection's organisation (just-in-time), if not already,
     with the grantor rule applied for the member who configured the connection."""
     with context.tenant_context(connection.organisation_id):
-        if not Membership.objects.filter(user_id=user.pk, workspace=None, project=None).exists():
-            organisation = Organisation.objects.get(id=connection.organisation_id)
-            grantor = None
-            if connection.configured_by_id is not None:
-                grantor = list(Membership.objects.filter(user_id=connection.configured_by_id, workspace=None,
-                                                         project=None).select_related("custom_role"))
-            actions.add_membership(organisation, user=user, role=connection.default_role, grantor_grants=grantor)
+        if Membership.objects.filter(user_id=user.pk, workspace=None, project=None).exists():
+            return
+        grants = _configurer_grants(connection)
+        if grants is None and connection.default_role != "viewer":
+            # pre_social_login refuses this first; a grant on nobody's behalf is never above viewer.
+            raise ValidationError("No grantor vouches for this default role.", code="default_role_without_grantor")
+        organisation = Organisation.objects.get(id=connection.organisation_id)
+        actions.add_membership(organisation, user=user, role=connection.default_role, grantor_grants=grants)
 
 
 class BastionSocialAccountAdapter(DefaultSocialAccountAdapter):
