@@ -6,6 +6,7 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from bastion.audit import checks  # noqa: F401  (registers the deployment checks)
         from bastion.db.grants import APPEND_ONLY_TABLES
 
         APPEND_ONLY_TABLES.update({"audit_auditevent", "audit_checkpoint", "audit_verificationresult"})

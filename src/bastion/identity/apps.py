@@ -13,6 +13,7 @@ class IdentityConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from bastion.identity import audit_actions  # noqa: F401  (registers the actions)
+        from bastion.identity import checks  # noqa: F401  (registers the deployment checks)
         from bastion.identity import account_events, recovery_codes, session_timeouts, signin_events
 
         user_logged_in.connect(signin_events.on_login, dispatch_uid="bastion.identity.login")
