@@ -307,3 +307,29 @@ def test_redis_with_noeviction_passes(tmp_path, data_dir):
 def test_unreachable_redis_is_an_error(tmp_path, data_dir):
     code, findings, output = check(data_dir, REDIS_URL=f"redis://127.0.0.1:{_free_port()}/15")
     assert code == 1 and findings.get("bastion.E504") == "error", output
+
+
+@pytest.mark.parametrize(("variable", "value", "check_id", "said"), [
+    ("BASTION_ALERT_EMAILS", "ops@example.com, nobody", "bastion.E001", "'nobody' is not an email address"),
+    ("BASTION_EMAIL_FROM", "Bastion", "bastion.E001", "BASTION_EMAIL_FROM: 'Bastion' is not an email address"),
+    ("BASTION_SECURITY_CONTACTS", "security team", "bastion.E004", "BASTION_SECURITY_CONTACTS='security team'"),
+    ("BASTION_DNS_NAMESERVERS", "ns1.example.com", "bastion.E001", "'ns1.example.com' is not an IPv4 address"),
+    ("BASTION_AWS_REGION", "Europe", "bastion.E001", "BASTION_AWS_REGION='Europe' is not an AWS region"),
+    ("BASTION_TOTP_ISSUER", "Acme: Bastion", "bastion.E001", "BASTION_TOTP_ISSUER='Acme: Bastion' contains a colon"),
+    ("BASTION_LOG_LEVEL", "LOUD", "bastion.E003", "BASTION_LOG_LEVEL='LOUD' is not one of"),
+    ("BASTION_MFA_REQUIRED_ROLES", "owner,boss", "bastion.E003", "'boss' is not a built-in role"),
+    ("BASTION_EMAIL_BACKEND", "mail.Sender", "bastion.E003", "BASTION_EMAIL_BACKEND='mail.Sender' is not an email"),
+    ("BASTION_TRUSTED_PROXIES", "proxy.internal", "bastion.E001", "'proxy.internal' is not an IP address"),
+    ("BASTION_ALLOWED_ORIGINS", "app.example.com", "bastion.E004", "BASTION_ALLOWED_ORIGINS='app.example.com'"),
+    ("REDIS_URL", "localhost:6379", "bastion.E004", "REDIS_URL='localhost:6379' is not a redis://"),
+    ("DATABASE_URL", "mysql://db.example.com/bastion", "bastion.E004", "DATABASE_URL must be a postgres:// URL"),
+    ("BASTION_AUDIT_ANCHOR_URL", "witness", "bastion.E004", "a directory must be an absolute path"),
+    ("BASTION_AUDIT_PUBLIC_KEYS", "bm90IGEga2V5", "bastion.E303", "is not the base64 of a 32-byte Ed25519 public"),
+    ("BASTION_SESSION_SAMESITE", "None", "bastion.E003", "BASTION_SESSION_SAMESITE='None' is not one of Lax, Strict"),
+    ("BASTION_SMTP_SSL", "true", "bastion.E007", "BASTION_SMTP_SSL and BASTION_SMTP_STARTTLS are both on"),
+])
+def test_each_setting_is_checked(data_dir, variable, value, check_id, said):
+    extra = {"BASTION_SMTP_STARTTLS": "true"} if variable == "BASTION_SMTP_SSL" else {}
+    code, findings, output = check(data_dir, **{variable: value}, **extra)
+    assert code == 1 and findings.get(check_id) == "error", output
+    assert said in output, output

@@ -98,6 +98,11 @@ def report(error: ConfigError, fallback: T = None) -> T:
     return fallback
 
 
+def has_problem(name: str) -> bool:
+    """Whether a problem naming ``name`` was noted while the settings are read."""
+    return any(str(problem).startswith(name) for problem in _problems or [])
+
+
 @contextlib.contextmanager
 def reported() -> Iterator[None]:
     """Run a check that raises ``ConfigError`` (in settings), noting its error instead."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import email.utils
 import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from bastion.audit.anchoring import check_url as check_anchor_url
 from bastion.config import (
     BAD_URL,
     CONFLICT,
+    MALFORMED,
     OUT_OF_RANGE,
     UNKNOWN_VALUE,
     ConfigError,
@@ -88,6 +91,20 @@ def _valid_network(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email_addresses(name: str, values: list[str]) -> list[str]:
+    """Those of ``values`` that are addresses (``Name <a@b.c>`` or ``a@b.c``); the others noted."""
+    good = []
+    for value in values:
+        if EMAIL_ADDRESS.match(email.utils.parseaddr(value)[1]):
+            good.append(value)
+        else:
+            report(ConfigError(f"{name}: {value!r} is not an email address", check_id=MALFORMED))
+    return good
 
 
 # Reverse proxies (IP addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are
@@ -253,13 +270,18 @@ ACCOUNT_SIGNUP_ENABLED = env_bool("BASTION_SIGNUP_ENABLED", True)
 PASSWORD_RESET_TIMEOUT = env_int("BASTION_PASSWORD_RESET_SECONDS", 3600, minimum=300)  # reset links expire
 BASTION_INVITATION_DAYS = env_int("BASTION_INVITATION_DAYS", 7, minimum=1)  # invitation links expire
 DEFAULT_FROM_EMAIL = env("BASTION_EMAIL_FROM", "Bastion <no-reply@localhost>")
+if env("BASTION_EMAIL_FROM"):
+    DEFAULT_FROM_EMAIL = (_email_addresses("BASTION_EMAIL_FROM", [DEFAULT_FROM_EMAIL])
+                          or ["Bastion <no-reply@localhost>"])[0]
 
 # MFA (django-allauth): TOTP, recovery codes, WebAuthn security keys and passkeys.
 MFA_ADAPTER = "bastion.identity.mfa_adapter.BastionMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_FORMS = {"authenticate": "bastion.identity.mfa_forms.LockoutAwareAuthenticateForm"}
 MFA_PASSKEY_LOGIN_ENABLED = True
-MFA_TOTP_ISSUER = env("BASTION_TOTP_ISSUER", "Bastion")
+MFA_TOTP_ISSUER = env("BASTION_TOTP_ISSUER", "Bastion") or "Bastion"
+if ":" in MFA_TOTP_ISSUER:  # the otpauth:// label is "issuer:account": a colon in the issuer breaks it
+    MFA_TOTP_ISSUER = report(ConfigError(f"BASTION_TOTP_ISSUER={MFA_TOTP_ISSUER!r} contains a colon"), "Bastion")
 MFA_TOTP_TOLERANCE = 1  # one step either side for clock drift; a used code is refused for the whole window
 MFA_RECOVERY_CODES_SHOW_ONCE = True  # shown once at generation; stored only as hashes
 # WebAuthn needs a secure origin; plain-HTTP localhost is allowed only where it cannot be exposed.
@@ -284,6 +306,12 @@ BASTION_SSO_CLOCK_SKEW_SECONDS = env_int("BASTION_SSO_CLOCK_SKEW_SECONDS", 120, 
 BASTION_SSO_ALLOW_HTTP = env_bool("BASTION_SSO_ALLOW_HTTP", False)
 # DNS servers that domain verification asks (host or host:port, comma-separated); empty: the system's.
 BASTION_DNS_NAMESERVERS = env_list("BASTION_DNS_NAMESERVERS", [])
+for _server in BASTION_DNS_NAMESERVERS:  # identity.sso_admin reads host[:port] with IPv4 hosts
+    _host, _, _port = _server.partition(":")
+    if not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", _host) or not _valid_network(_host) or (
+            _port and not (_port.isdigit() and 0 < int(_port) < 65536)):
+        report(ConfigError(f"BASTION_DNS_NAMESERVERS: {_server!r} is not an IPv4 address with an optional :port"))
+BASTION_DNS_NAMESERVERS = [] if config.has_problem("BASTION_DNS_NAMESERVERS") else BASTION_DNS_NAMESERVERS
 
 # Sessions listed to their user (device, address, last seen), each revocable.
 USERSESSIONS_TRACK_ACTIVITY = True
@@ -357,7 +385,9 @@ BASTION_RATE_LIMITS = {name.removeprefix("BASTION_RATE_LIMIT_"): value.strip()
 RATELIMIT_USE_CACHE = "default"
 
 # /.well-known/security.txt (RFC 9116)
-BASTION_SECURITY_CONTACTS = env_list("BASTION_SECURITY_CONTACTS", [])
+BASTION_SECURITY_CONTACTS = [contact for contact in env_list("BASTION_SECURITY_CONTACTS", [])
+                             if contact.startswith("mailto:") and EMAIL_ADDRESS.match(contact.removeprefix("mailto:"))
+                             or check_url("BASTION_SECURITY_CONTACTS", contact)]
 BASTION_SECURITY_POLICY_URL = env("BASTION_SECURITY_POLICY_URL", "") or ""
 if BASTION_SECURITY_POLICY_URL:
     BASTION_SECURITY_POLICY_URL = check_url("BASTION_SECURITY_POLICY_URL", BASTION_SECURITY_POLICY_URL)
@@ -429,6 +459,9 @@ if BASTION_AWS_KMS_ENDPOINT_URL:
     BASTION_AWS_KMS_ENDPOINT_URL = check_url("BASTION_AWS_KMS_ENDPOINT_URL", BASTION_AWS_KMS_ENDPOINT_URL,
                                              ("https", "http"))  # empty: AWS's own endpoint for the region
 BASTION_AWS_REGION = env("BASTION_AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1"
+if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", BASTION_AWS_REGION):
+    BASTION_AWS_REGION = report(ConfigError(f"BASTION_AWS_REGION={BASTION_AWS_REGION!r} is not an AWS region "
+                                            "(e.g. eu-west-1)"), "us-east-1")
 BASTION_KEY_MAX_AGE_DAYS = env_int("BASTION_KEY_MAX_AGE_DAYS", 365, minimum=1)
 BASTION_DATA_KEY_CACHE_SECONDS = env_int("BASTION_DATA_KEY_CACHE_SECONDS", 300, minimum=0)
 
@@ -445,7 +478,7 @@ HUEY = {
 }
 
 # Who hears of a broken audit chain (and, later, of other platform alarms).
-BASTION_ALERT_EMAILS = env_list("BASTION_ALERT_EMAILS", [])
+BASTION_ALERT_EMAILS = _email_addresses("BASTION_ALERT_EMAILS", env_list("BASTION_ALERT_EMAILS", []))
 BASTION_ALERT_WEBHOOK = env("BASTION_ALERT_WEBHOOK", "") or ""
 if BASTION_ALERT_WEBHOOK:
     BASTION_ALERT_WEBHOOK = check_url("BASTION_ALERT_WEBHOOK", BASTION_ALERT_WEBHOOK, ("https", "http"))
@@ -464,6 +497,10 @@ EMAIL_HOST_USER = env("BASTION_SMTP_USER", "") or ""
 EMAIL_HOST_PASSWORD = env("BASTION_SMTP_PASSWORD", "") or ""  # or BASTION_SMTP_PASSWORD_FILE
 EMAIL_USE_SSL = env_bool("BASTION_SMTP_SSL", False)  # implicit TLS (port 465)
 EMAIL_USE_TLS = env_bool("BASTION_SMTP_STARTTLS", not EMAIL_USE_SSL)
+if EMAIL_USE_SSL and EMAIL_USE_TLS:  # Django refuses to send with both
+    report(ConfigError("BASTION_SMTP_SSL and BASTION_SMTP_STARTTLS are both on: choose one (SSL for port 465)",
+                       check_id=CONFLICT))
+    EMAIL_USE_TLS = False
 EMAIL_TIMEOUT = 10
 EMAIL_BACKEND = env("BASTION_EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")

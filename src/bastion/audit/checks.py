@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 from bastion.checks import expectation, production
-from bastion.config import ConfigError, env, is_set
+from bastion.config import ConfigError, env, env_list, is_set
 
 
 @register(Tags.security, deploy=True)
@@ -37,17 +37,26 @@ def check_anchoring(app_configs=None, **kwargs):
 def check_signing_key(app_configs=None, **kwargs):
     try:
         configured = env("BASTION_AUDIT_SIGNING_KEY")
-    except ConfigError as exc:  # BASTION_AUDIT_SIGNING_KEY_FILE cannot be read
+        published = env_list("BASTION_AUDIT_PUBLIC_KEYS")
+    except ConfigError as exc:  # a _FILE that cannot be read
         return [Error(str(exc), hint=exc.hint, id=exc.check_id)]
-    if not configured:
-        return []
+    problems = []
+    if configured and len(_decoded(configured)) != 32:
+        problems.append(Error(
+            "BASTION_AUDIT_SIGNING_KEY is not the base64 of a 32-byte Ed25519 seed",
+            hint="Give base64 of 32 random bytes (python3 -c 'import base64, secrets; "
+                 "print(base64.b64encode(secrets.token_bytes(32)).decode())'), or unset it for a key file "
+                 "in the data dir.", id="bastion.E303"))
+    for key in published:
+        if len(_decoded(key)) != 32:
+            problems.append(Error(f"BASTION_AUDIT_PUBLIC_KEYS: {key!r} is not the base64 of a 32-byte Ed25519 "
+                                  "public key", hint="Give the keys as `bastion audit` publishes them, "
+                                  "comma-separated.", id="bastion.E303"))
+    return problems
+
+
+def _decoded(text: str) -> bytes:
     try:
-        seed = base64.b64decode(configured, validate=True)
+        return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        seed = b""
-    if len(seed) == 32:
-        return []
-    return [Error("BASTION_AUDIT_SIGNING_KEY is not the base64 of a 32-byte Ed25519 seed",
-                  hint="Give base64 of 32 random bytes (python3 -c 'import base64, secrets; "
-                       "print(base64.b64encode(secrets.token_bytes(32)).decode())'), or unset it for a key file "
-                       "in the data dir.", id="bastion.E303")]
+        return b""

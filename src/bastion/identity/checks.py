@@ -4,9 +4,11 @@ the development-only relaxations of WebAuthn and SSO are off."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Tags, register
+from django.core.checks import Error, Tags, register
+from django.utils.module_loading import import_string
 
 from bastion.checks import expectation
+from bastion.config import UNKNOWN_VALUE
 
 NOT_SENDING = {
     "django.core.mail.backends.console.EmailBackend": "printed to the console",
@@ -18,6 +20,12 @@ NOT_SENDING = {
 
 @register(Tags.security, deploy=True)
 def check_email(app_configs=None, **kwargs):
+    try:
+        import_string(settings.EMAIL_BACKEND)
+    except ImportError:
+        return [Error(f"BASTION_EMAIL_BACKEND={settings.EMAIL_BACKEND!r} is not an email backend that can be imported",
+                      hint="Unset it (SMTP when BASTION_SMTP_HOST is set), or give a dotted path such as "
+                           "django.core.mail.backends.smtp.EmailBackend.", id=UNKNOWN_VALUE)]
     fate = NOT_SENDING.get(settings.EMAIL_BACKEND)
     if not fate:
         return []
