@@ -333,3 +333,29 @@ def test_each_setting_is_checked(data_dir, variable, value, check_id, said):
     code, findings, output = check(data_dir, **{variable: value}, **extra)
     assert code == 1 and findings.get(check_id) == "error", output
     assert said in output, output
+
+
+def test_a_data_dir_that_cannot_be_made(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = _run(blocker / "data", "config", "check")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().startswith("bastion: configuration error: BASTION_DATA_DIR="), result.stderr
+    assert "cannot be made" in result.stderr
+
+
+def test_the_report_is_a_result_object(settings):
+    """What `config check` prints and `serve` refuses on is the service's result: findings, errors first."""
+    from bastion.operations import deployment_checks
+
+    settings.BASTION_PRODUCTION = False
+    settings.BASTION_TRUSTED_PROXIES = []
+    relaxed = deployment_checks.run()
+    assert relaxed.errors == [] and "bastion.W101" in {finding.id for finding in relaxed.warnings}
+    settings.BASTION_PRODUCTION = True
+    strict = deployment_checks.run()
+    assert "bastion.E101" in {finding.id for finding in strict.errors}
+    assert all(finding.hint for finding in strict.findings if finding.id.startswith("bastion."))
+    assert strict.findings == strict.errors + strict.warnings  # errors first
+    settings.BASTION_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    assert "bastion.E101" not in {finding.id for finding in deployment_checks.run().errors}

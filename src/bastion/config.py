@@ -208,7 +208,11 @@ def private_data_dir(directory: Path, create: tuple[str, ...] = ()) -> Path:
     """Make the data directory (0700) and its database files (0600) before anything opens them, and
     refuse to go on while any of them is open to group or others. SQLite gives its ``-wal`` and ``-shm``
     files the mode of the database file, so making that one 0600 covers them."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:  # nothing can go on without it: refused at once, even by `bastion config check`
+        raise ConfigError(f"BASTION_DATA_DIR={str(directory)!r} cannot be made: {exc.strerror}",
+                          check_id=UNREADABLE_FILE) from None
     for name in create:
         try:
             os.close(os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
