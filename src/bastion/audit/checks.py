@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from bastion.checks import expectation, production
 from bastion.config import ConfigError, env, env_list, is_set
 
 
 @register(Tags.security, deploy=True)
-def check_anchoring(app_configs=None, **kwargs):
+def check_anchoring(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     problems = []
     if not is_set("BASTION_AUDIT_ANCHOR_URL"):
         problems.append(expectation(
@@ -34,7 +35,7 @@ def check_anchoring(app_configs=None, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def check_signing_key(app_configs=None, **kwargs):
+def check_signing_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     try:
         configured = env("BASTION_AUDIT_SIGNING_KEY")
         published = env_list("BASTION_AUDIT_PUBLIC_KEYS")

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, register
 
 from bastion.config import ConfigError, check_private_file
 from bastion.crypto.keyfiles import key_directory
 
 
 @register(Tags.security, deploy=True)
-def check_key_files(app_configs=None, **kwargs):
+def check_key_files(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     problems = []
     data_dir = Path(settings.DATA_DIR)
     mode = stat.S_IMODE(data_dir.stat().st_mode)

@@ -4,9 +4,10 @@ host names it answers, where its secret key comes from, and the rate-limit overr
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, register
 
 from bastion.checks import expectation
 from bastion.config import MALFORMED, UNKNOWN_VALUE, is_set
@@ -17,7 +18,7 @@ RATE = re.compile(r"^[1-9][0-9]*/[smhd]$")
 
 
 @register(Tags.security, deploy=True)
-def check_transport(app_configs=None, **kwargs):
+def check_transport(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if settings.BASTION_SERVES_TLS or settings.BASTION_TRUSTED_PROXIES:
         return []
     return [expectation(
@@ -28,7 +29,7 @@ def check_transport(app_configs=None, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def check_hosts(app_configs=None, **kwargs):
+def check_hosts(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if "*" in settings.ALLOWED_HOSTS:
         return [expectation(
             102, "BASTION_ALLOWED_HOSTS contains '*': any Host header is believed (password-reset links, "
@@ -42,7 +43,7 @@ def check_hosts(app_configs=None, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def check_secret_key_source(app_configs=None, **kwargs):
+def check_secret_key_source(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if is_set("BASTION_SECRET_KEY"):
         return []
     return [expectation(
@@ -53,7 +54,7 @@ def check_secret_key_source(app_configs=None, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def check_rate_limits(app_configs=None, **kwargs):
+def check_rate_limits(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     known = {f"{rule.name}_{key}".upper() for rule in RULES for key, _ in rule.limits}
     problems = []
     for name, value in sorted(settings.BASTION_RATE_LIMITS.items()):

@@ -3,8 +3,10 @@ the development-only relaxations of WebAuthn and SSO are off."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, register
 from django.utils.module_loading import import_string
 
 from bastion.checks import expectation
@@ -19,7 +21,7 @@ NOT_SENDING = {
 
 
 @register(Tags.security, deploy=True)
-def check_email(app_configs=None, **kwargs):
+def check_email(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     try:
         import_string(settings.EMAIL_BACKEND)
     except ImportError:
@@ -36,7 +38,7 @@ def check_email(app_configs=None, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def check_development_relaxations(app_configs=None, **kwargs):
+def check_development_relaxations(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     problems = []
     if settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN:
         problems.append(expectation(

@@ -4,19 +4,21 @@ PostgreSQL, and Redis for the job queue and the cache, whose keys must never be 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from bastion.config import collected_problems
 
 
 @register(Tags.security, deploy=True)
-def check_configuration_values(app_configs=None, **kwargs):
+def check_configuration_values(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     return [Error(str(problem), hint=problem.hint, id=problem.check_id) for problem in collected_problems()]
 
 
 @register(Tags.security, deploy=True)
-def check_shared_state(app_configs=None, **kwargs):
+def check_shared_state(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if settings.BASTION_SERVERS <= 1:
         return []
     problems = []
@@ -35,7 +37,7 @@ def check_shared_state(app_configs=None, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def check_redis_eviction(app_configs=None, **kwargs):
+def check_redis_eviction(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """The shared cache holds used TOTP codes and accepted SAML assertion ids: an evicted key would let
     one be replayed, so Redis must refuse writes when full rather than evict."""
     if not settings.REDIS_URL:
