@@ -85,6 +85,8 @@ if DEBUG and BASTION_PRODUCTION:
 # How many machines run `bastion serve` or `bastion worker` against this database: more than one
 # needs REDIS_URL (the job queue and its locks must be shared), and PostgreSQL.
 BASTION_SERVERS = env_int("BASTION_SERVERS", 1, minimum=1)
+
+
 def _valid_network(value: str) -> bool:
     try:
         ipaddress.ip_network(value, strict=True)
