@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from bastion.crypto import api_keys
 from bastion.identity.models import Invitation
-from bastion.identity.sso_models import VerifiedDomain
+from bastion.identity.sso.models import VerifiedDomain
 from bastion.records.evidence import store_evidence
 from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
 from bastion.tenancy import actions, context

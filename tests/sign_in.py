@@ -60,7 +60,7 @@ def signed_in_with_second_factor(client, user):
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
-    from bastion.identity import mfa_policy
+    from bastion.identity.mfa import policy as mfa_policy
 
     client.force_login(user)
     factor = Authenticator.objects.filter(user_id=user.pk).exclude(type=Authenticator.Type.RECOVERY_CODES).first()

@@ -320,6 +320,7 @@ def test_unreachable_redis_is_an_error(tmp_path, data_dir):
     ("BASTION_MFA_REQUIRED_ROLES", "owner,boss", "bastion.E003", "'boss' is not a built-in role"),
     ("BASTION_EMAIL_BACKEND", "mail.Sender", "bastion.E003", "BASTION_EMAIL_BACKEND='mail.Sender' is not an email"),
     ("BASTION_TRUSTED_PROXIES", "proxy.internal", "bastion.E001", "'proxy.internal' is not an IP address"),
+    ("BASTION_OUTBOUND_ALLOWED_NETWORKS", "intranet", "bastion.E001", "'intranet' is not an IP network"),
     ("BASTION_ALLOWED_ORIGINS", "app.example.com", "bastion.E004", "BASTION_ALLOWED_ORIGINS='app.example.com'"),
     ("REDIS_URL", "localhost:6379", "bastion.E004", "REDIS_URL='localhost:6379' is not a redis://"),
     ("DATABASE_URL", "mysql://db.example.com/bastion", "bastion.E004", "DATABASE_URL must be a postgres:// URL"),

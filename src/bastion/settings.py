@@ -118,6 +118,16 @@ for _proxy in BASTION_TRUSTED_PROXIES:
     except ValueError as exc:
         report(ConfigError(f"BASTION_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network ({exc})"))
 BASTION_TRUSTED_PROXIES = [proxy for proxy in BASTION_TRUSTED_PROXIES if _valid_network(proxy)]
+# Networks besides the public internet that customers' URLs (witness webhooks, OIDC issuers) may reach
+# (bastion.tenancy.outbound); none by default, so a customer cannot make the platform call its own network.
+BASTION_OUTBOUND_ALLOWED_NETWORKS = env_list("BASTION_OUTBOUND_ALLOWED_NETWORKS", [])
+for _network in BASTION_OUTBOUND_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=True)
+    except ValueError as exc:
+        report(ConfigError(f"BASTION_OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not an IP network ({exc})"))
+BASTION_OUTBOUND_ALLOWED_NETWORKS = [network for network in BASTION_OUTBOUND_ALLOWED_NETWORKS
+                                     if _valid_network(network)]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -151,7 +161,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "bastion.hardening.headers.SecurityHeadersMiddleware",
     "bastion.hardening.content_security_policy.NonceEverywhereCSPMiddleware",
-    "bastion.identity.session_cookies.SecureCookiesOverTLSMiddleware",
+    "bastion.identity.sessions.cookies.SecureCookiesOverTLSMiddleware",
     "bastion.hardening.uploads.RequestSizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -161,13 +171,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "bastion.hardening.rate_limits.RateLimitMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "bastion.identity.session_timeouts.SessionTimeoutMiddleware",
-    "bastion.identity.sign_in_devices.SuspiciousSessionMiddleware",
-    "bastion.identity.session_activity.SessionActivityMiddleware",
+    "bastion.identity.sessions.timeouts.SessionTimeoutMiddleware",
+    "bastion.identity.sessions.devices.SuspiciousSessionMiddleware",
+    "bastion.identity.sessions.activity.SessionActivityMiddleware",
     "bastion.audit.middleware.AuditContextMiddleware",
     "bastion.console.middleware.AccessDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "bastion.identity.mfa_policy.MFAEnrolmentMiddleware",
+    "bastion.identity.mfa.policy.MFAEnrolmentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "bastion.tenancy.middleware.TenantContextMiddleware",
 ]
@@ -277,9 +287,9 @@ if env("BASTION_EMAIL_FROM"):
                           or ["Bastion <no-reply@localhost>"])[0]
 
 # MFA (django-allauth): TOTP, recovery codes, WebAuthn security keys and passkeys.
-MFA_ADAPTER = "bastion.identity.mfa_adapter.BastionMFAAdapter"
+MFA_ADAPTER = "bastion.identity.mfa.adapter.BastionMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
-MFA_FORMS = {"authenticate": "bastion.identity.mfa_forms.LockoutAwareAuthenticateForm"}
+MFA_FORMS = {"authenticate": "bastion.identity.mfa.forms.LockoutAwareAuthenticateForm"}
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = env("BASTION_TOTP_ISSUER", "Bastion") or "Bastion"
 if ":" in MFA_TOTP_ISSUER:  # the otpauth:// label is "issuer:account": a colon in the issuer breaks it
@@ -298,7 +308,7 @@ for _role in set(BASTION_MFA_REQUIRED_ROLES) - {"owner", "admin", "editor", "vie
 BASTION_STEP_UP_SECONDS = env_int("BASTION_STEP_UP_SECONDS", 300, minimum=30)
 
 # SSO per organisation (allauth's OpenID Connect and SAML providers, connections in our own table).
-SOCIALACCOUNT_ADAPTER = "bastion.identity.social_adapter.BastionSocialAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "bastion.identity.sso.social_adapter.BastionSocialAccountAdapter"
 SOCIALACCOUNT_STORE_TOKENS = False  # an IdP's tokens are used once, at sign-in, and never kept
 SOCIALACCOUNT_LOGIN_ON_GET = False  # starting a sign-in is a POST (no login CSRF)
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # linking to an existing account is decided by our adapter
@@ -308,7 +318,7 @@ BASTION_SSO_CLOCK_SKEW_SECONDS = env_int("BASTION_SSO_CLOCK_SKEW_SECONDS", 120, 
 BASTION_SSO_ALLOW_HTTP = env_bool("BASTION_SSO_ALLOW_HTTP", False)
 # DNS servers that domain verification asks (host or host:port, comma-separated); empty: the system's.
 BASTION_DNS_NAMESERVERS = env_list("BASTION_DNS_NAMESERVERS", [])
-for _server in BASTION_DNS_NAMESERVERS:  # identity.sso_admin reads host[:port] with IPv4 hosts
+for _server in BASTION_DNS_NAMESERVERS:  # identity.sso.configuration reads host[:port] with IPv4 hosts
     _host, _, _port = _server.partition(":")
     if not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", _host) or not _valid_network(_host) or (
             _port and not (_port.isdigit() and 0 < int(_port) < 65536)):
@@ -317,7 +327,7 @@ BASTION_DNS_NAMESERVERS = [] if config.has_problem("BASTION_DNS_NAMESERVERS") el
 
 # Sessions listed to their user (device, address, last seen), each revocable.
 USERSESSIONS_TRACK_ACTIVITY = True
-USERSESSIONS_ADAPTER = "bastion.identity.session_adapter.BastionUserSessionsAdapter"
+USERSESSIONS_ADAPTER = "bastion.identity.sessions.adapter.BastionUserSessionsAdapter"
 # A session whose network and user agent both change is ended; a sign-in from a new network on a
 # new device is told to the user by email.
 BASTION_SESSION_END_ON_CLIENT_CHANGE = env_bool("BASTION_SESSION_END_ON_CLIENT_CHANGE", True)
@@ -354,7 +364,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 # Django's deployment checks that Bastion answers its own way: HTTPS is served by `bastion serve
 # --certfile` with no plain-HTTP port at all (or by a proxy that redirects), and the session and CSRF
-# cookies are marked Secure on every request that came over TLS (identity.session_cookies). Whether
+# cookies are marked Secure on every request that came over TLS (identity.sessions.cookies). Whether
 # TLS is served at all is bastion.E101.
 SILENCED_SYSTEM_CHECKS = ["security.W008", "security.W012", "security.W016"]
 # Origins besides this site's own that may send state-changing requests with the session cookie.

@@ -106,16 +106,16 @@ def test_unknown_actions_are_refused(db):
 
 
 def test_platform_events_have_their_own_chain(db):
-    from bastion.audit.format import PLATFORM_CHAIN
+    from bastion.db.platform import PLATFORM_ID
     from bastion.db.rls import set_setting
 
     with transaction.atomic():
         first = audit.record("audit.exported", resource_type="test")
         second = audit.record("audit.exported", resource_type="test")
-    assert str(first.chain_id) == PLATFORM_CHAIN and second.seq == first.seq + 1
+    assert str(first.chain_id) == PLATFORM_ID and second.seq == first.seq + 1
     with transaction.atomic():
         set_setting("bastion.scope", "platform")
-        assert verify_chain(PLATFORM_CHAIN).ok
+        assert verify_chain(PLATFORM_ID).ok
 
 
 def test_the_event_table_is_append_only(world):

@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from bastion.audit import format, merkle
+from bastion.db.platform import PLATFORM_ID  # the platform chain's id is part of the wire format
 
 CHAIN = "3f2b8c1e-6d4a-4e8b-9c2f-1a7e5d9b0c44"
 # A fixed test key: the Ed25519 seed 00 01 02 … 1f. Ed25519 signatures are deterministic.
@@ -68,7 +69,7 @@ def test_the_format_versions():
     assert format.CHECKPOINT_FORMAT == "bastion-audit-checkpoint/1"
     assert format.EXPORT_FORMAT == "bastion-audit-export/1"
     assert format.GENESIS_HASH == bytes(32)
-    assert format.PLATFORM_CHAIN == "00000000-0000-0000-0000-000000000000"
+    assert PLATFORM_ID == "00000000-0000-0000-0000-000000000000"
 
 
 def test_an_event_has_exact_canonical_bytes_and_hash():

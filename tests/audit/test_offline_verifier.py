@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bastion.audit import format, merkle, offline
+from bastion.db.platform import PLATFORM_ID  # the platform chain's id is part of the wire format
 
 CHAIN = "3f2b8c1e-6d4a-4e8b-9c2f-1a7e5d9b0c44"
 KEY = Ed25519PrivateKey.generate()
@@ -252,7 +253,7 @@ def test_swapping_two_events_names_the_lower_sequence():
 
 def test_an_event_from_another_chain_is_reported():
     records = make_export()
-    records[4] = make_events(4, chain=format.PLATFORM_CHAIN)[3]
+    records[4] = make_events(4, chain=PLATFORM_ID)[3]
     assert verify(records).problems[0].startswith("sequence 4: belongs to chain")
 
 

@@ -45,6 +45,7 @@ class Receiver(BaseHTTPRequestHandler):
 @pytest.fixture
 def receiver(settings):
     settings.BASTION_AUDIT_WITNESS_ALLOW_HTTP = True
+    settings.BASTION_OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]  # the receiver runs on this machine
     Receiver.received, Receiver.failures = [], 0
     server = HTTPServer(("127.0.0.1", 0), Receiver)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -191,3 +192,40 @@ def test_members_get_the_latest_checkpoint_and_consistency_proofs(world, client_
     assert viewer.get("/api/v1/orgs/acme/audit/consistency?from=1&to=999999").status_code == 422
     assert viewer.get("/api/v1/orgs/acme/audit/consistency?from=-1").status_code == 422
     assert client_for(world.globex.users["owner"]).get("/api/v1/orgs/acme/audit/checkpoint").status_code == 404
+
+
+@pytest.mark.parametrize("url", [
+    "https://127.0.0.1/hook",  # this machine
+    "https://localhost:8443/hook",
+    "https://169.254.169.254/latest/meta-data/",  # a cloud's metadata service
+    "https://10.1.2.3/hook",  # the platform's private network
+    "https://[::1]/hook",
+    "https://[fd00::1]/hook",
+    "https://0.0.0.0/hook",
+])
+def test_a_webhook_into_the_platforms_own_network_is_refused(world, client_for, url):
+    """Server-side request forgery: an admin's URL may not make the platform call its own network."""
+    admin = client_for(world.acme.users["admin"])
+    response = _post(admin, "/api/v1/orgs/acme/audit/witnesses", {"kind": "webhook", "url": url})
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"]["url"][0]["code"] == "private_address"
+    assert [w["kind"] for w in admin.get("/api/v1/orgs/acme/audit/witnesses").json()] == ["email"]
+
+
+def test_a_webhook_that_later_leads_into_the_platforms_network_is_not_called(world, client_for, receiver, settings):
+    """The address is checked again at each delivery, against the address the connection uses: a host
+    that changed where it points (DNS rebinding), or a network no longer allowed, gets nothing."""
+    admin = client_for(world.acme.users["admin"])
+    witness = _post(admin, "/api/v1/orgs/acme/audit/witnesses", {"kind": "webhook", "url": receiver}).json()
+    settings.BASTION_OUTBOUND_ALLOWED_NETWORKS = []
+    _new_checkpoint(world)
+    run = deliver_due()
+    assert Receiver.received == []
+    [(failed_id, _, error)] = [f for f in run.failed if f[0] == witness["id"]]
+    assert "not called" in error and "127.0.0.1" in error
+    [event] = _platform_events("audit.witness.delivery_failed")
+    assert event.changes["error"] == error
+
+    settings.BASTION_OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]  # the operator allows it again
+    assert _to(deliver_due(clock=later(61)), witness["id"])
+    assert len(Receiver.received) == 1

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from bastion.audit.models import AuditEvent
-from bastion.identity.sso_models import SSOConnection, VerifiedDomain
+from bastion.identity.sso.models import SSOConnection, VerifiedDomain
 from bastion.tenancy import context
 from tests.peers.identity_providers import dns_server
 from tests.sign_in import signed_in_with_second_factor

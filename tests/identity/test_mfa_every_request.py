@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from bastion.crypto.models import ApiKey
-from bastion.identity import mfa_policy
+from bastion.identity.mfa import policy as mfa_policy
 from bastion.identity.models import ScimToken
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Membership, Organisation

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from bastion.audit.models import AuditEvent
-from bastion.identity import session_timeouts
+from bastion.identity.sessions import timeouts as session_timeouts
 from bastion.tenancy import context
 
 

@@ -127,7 +127,7 @@ def test_session_activity_is_recorded_at_most_once_a_minute(world, monkeypatch):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from bastion.identity import session_activity
+    from bastion.identity.sessions import activity as session_activity
 
     moment = [1_900_000_000]
     monkeypatch.setattr(session_activity, "now", lambda: moment[0])

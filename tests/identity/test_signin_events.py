@@ -33,13 +33,13 @@ def test_success_and_failure_are_recorded_with_ip_agent_and_username(world):
 def test_an_unknown_account_goes_to_the_platform_chain(world):
     from django.db import transaction
 
-    from bastion.audit.format import PLATFORM_CHAIN
+    from bastion.db.platform import PLATFORM_ID
     from bastion.db.rls import set_setting
 
     _sign_in("nobody@nowhere.example", "whatever it is")
     with transaction.atomic():
         set_setting("bastion.scope", "platform")
-        [event] = AuditEvent.objects.filter(chain_id=PLATFORM_CHAIN, action="auth.login.failed")
+        [event] = AuditEvent.objects.filter(chain_id=PLATFORM_ID, action="auth.login.failed")
     assert event.changes == {"username": "nobody@nowhere.example"}
 
 

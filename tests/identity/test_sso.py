@@ -23,8 +23,10 @@ from django.utils import timezone
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
 from bastion.audit.models import AuditEvent
-from bastion.identity import lockout, sso, sso_admin
-from bastion.identity.sso_models import SSOConnection, VerifiedDomain
+from bastion.identity import lockout
+from bastion.identity.sso import discovery as sso_discovery
+from bastion.identity.sso import configuration as sso_configuration
+from bastion.identity.sso.models import SSOConnection, VerifiedDomain
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership
 from tests.conftest import PASSWORD
@@ -203,7 +205,7 @@ def test_an_id_token_for_another_audience_is_refused(world, oidc, swap):
     try:
         with context.tenant_context(world.acme.organisation.id):
             connection = SSOConnection.objects.get()
-        original = sso.social_app
+        original = sso_discovery.social_app
 
         def through_proxy(conn):
             app = original(conn)
@@ -211,7 +213,7 @@ def test_an_id_token_for_another_audience_is_refused(world, oidc, swap):
                 "token_endpoint": f"http://127.0.0.1:{server.server_port}/token"}
             return app
 
-        sso.social_app = through_proxy
+        sso_discovery.social_app = through_proxy
         client = _browser()
         authorize = _start(client, "ida@acme-corp.example")
         nonce = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize).query).get("nonce", [""])[0]
@@ -224,7 +226,7 @@ def test_an_id_token_for_another_audience_is_refused(world, oidc, swap):
         else:
             assert result.status_code == 302 and "_auth_user_id" in client.session
     finally:
-        sso.social_app = original
+        sso_discovery.social_app = original
         _TokenSwap.foreign_id_token = ""
         server.shutdown()
 
@@ -375,7 +377,7 @@ def test_a_domain_verified_by_one_organisation_cannot_be_taken_by_another(world,
     with dns_server({DOMAIN: ["bastion-domain-verification=x"]}) as nameserver:
         settings.BASTION_DNS_NAMESERVERS = [nameserver]
         with context.tenant_context(world.globex.organisation.id), pytest.raises(ValidationError) as refused:
-            sso_admin.verify_domain(claim)
+            sso_configuration.verify_domain(claim)
     assert refused.value.error_dict["domain"][0].code == "domain_taken"
 
 

@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from bastion.audit.models import AuditEvent
-from bastion.identity import social_adapter
-from bastion.identity.sso_models import SSOConnection
+from bastion.identity.sso import social_adapter
+from bastion.identity.sso.models import SSOConnection
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Membership
 from tests.conftest import PASSWORD

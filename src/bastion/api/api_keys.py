@@ -10,7 +10,7 @@ from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import PageQuery, Text, page_of
 from bastion.crypto.models import ApiKey
-from bastion.identity import step_up
+from bastion.identity.mfa import step_up
 from bastion.tenancy import api_keys
 from bastion.tenancy.access import Forbidden, requires
 

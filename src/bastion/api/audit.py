@@ -21,6 +21,7 @@ from bastion.audit.models import AuditEvent, Checkpoint
 from bastion.tenancy import artifacts, witnesses
 from bastion.tenancy.models import AuditWitness
 from bastion.tenancy.access import NotFound, public, requires
+from bastion.audit.audit_actions import AUDIT_EXPORTED
 
 router = AuthorizingRouter(tags=["audit"])
 public_router = Router(tags=["audit"])
@@ -108,7 +109,7 @@ def inclusion_proof(request, org: str, q: Query[ProofQuery]):
 def export_log(request, org: str):
     organisation = request.access.organisation
     with transaction.atomic():
-        audit_chain.record("audit.exported", organisation_id=organisation.id, resource_type="audit_chain",
+        audit_chain.record(AUDIT_EXPORTED, organisation_id=organisation.id, resource_type="audit_chain",
                            resource_id=organisation.id)
     # The lines are produced after this view's transaction: the export opens its own.
     response = StreamingHttpResponse(export.export_lines(str(organisation.id)), content_type="application/x-ndjson")
@@ -130,7 +131,7 @@ def create_export(request, org: str):
     """Prepare the export as an encrypted file, for one download within BASTION_EPHEMERAL_ARTIFACT_DAYS."""
     organisation = request.access.organisation
     lines = (line.encode() for line in export.export_lines(str(organisation.id)))
-    artifact = artifacts.create(organisation, lines, purpose="export", action="audit.exported")
+    artifact = artifacts.create(organisation, lines, purpose="export", action=AUDIT_EXPORTED)
     return Status(201, {"id": artifact.id, "size": artifact.size, "sha256": artifact.sha256,
                         "expires_at": artifact.expires_at,
                         "download": f"/api/v1/orgs/{organisation.slug}/audit/exports/{artifact.id}"})

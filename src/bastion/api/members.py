@@ -9,7 +9,8 @@ from ninja import Query, Status
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import InvitationOut, MemberIn, MemberInvited, MemberOut, MemberPatch, PageQuery, PermissionOut, RoleIn, RoleOut, RolePatch, page_of
-from bastion.identity import invitations, step_up
+from bastion.identity import invitations
+from bastion.identity.mfa import step_up
 from bastion.identity.models import Invitation
 from bastion.tenancy import actions
 from bastion.tenancy.access import requires

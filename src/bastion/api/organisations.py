@@ -22,7 +22,7 @@ from bastion.api.schemas import (
     WorkspacePatch,
     page_of,
 )
-from bastion.identity import step_up
+from bastion.identity.mfa import step_up
 from bastion.tenancy import actions
 from bastion.tenancy.access import Forbidden, authenticated, organisations_of, requires
 

@@ -17,7 +17,7 @@ from bastion.audit.context import Actor, client_address
 from bastion.crypto import api_key_auth
 from bastion.crypto.models import ApiKey, Artifact, Credential
 from bastion.identity.models import Invitation
-from bastion.identity.sso_models import VerifiedDomain
+from bastion.identity.sso.models import VerifiedDomain
 from bastion.tenancy.access import NotFound, as_uuid, authorize
 from bastion.tenancy.models import AuditWitness, Membership, Role
 

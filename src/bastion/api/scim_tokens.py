@@ -6,7 +6,7 @@ import datetime
 from ninja import Field, Schema, Status
 
 from bastion.api.routing import AuthorizingRouter
-from bastion.identity import step_up
+from bastion.identity.mfa import step_up
 from bastion.identity.scim import tokens
 from bastion.tenancy.access import Forbidden, NotFound, requires
 

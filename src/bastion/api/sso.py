@@ -8,9 +8,9 @@ from ninja import Field, Schema, Status
 
 from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import Text
-from bastion.identity import sso_admin
-from bastion.identity.sso_models import SSOConnection, VerifiedDomain
-from bastion.identity.step_up import step_up_required
+from bastion.identity.sso import configuration as sso_configuration
+from bastion.identity.sso.models import SSOConnection, VerifiedDomain
+from bastion.identity.mfa.step_up import step_up_required
 from bastion.tenancy.access import NotFound, requires
 
 router = AuthorizingRouter(tags=["single sign-on"])
@@ -64,7 +64,7 @@ def _connection_out(connection: SSOConnection) -> dict:
 
 def _domain_out(record: VerifiedDomain) -> dict:
     return {"id": record.id, "domain": record.domain, "verified_at": record.verified_at,
-            "txt_record": f"{sso_admin.TXT_PREFIX}{record.token}"}
+            "txt_record": f"{sso_configuration.TXT_PREFIX}{record.token}"}
 
 
 def _connection(request) -> SSOConnection:
@@ -84,7 +84,7 @@ def get_sso(request, org: str):
 @requires("organisation.manage")
 @step_up_required
 def configure_sso(request, org: str, payload: SSOConnectionIn):
-    return _connection_out(sso_admin.configure(request.access.organisation, configured_by=request.user,
+    return _connection_out(sso_configuration.configure(request.access.organisation, configured_by=request.user,
                                                 grantor_grants=request.access.grants, **payload.dict()))
 
 
@@ -92,7 +92,7 @@ def configure_sso(request, org: str, payload: SSOConnectionIn):
 @requires("organisation.manage")
 @step_up_required
 def remove_sso(request, org: str):
-    sso_admin.remove(_connection(request))
+    sso_configuration.remove(_connection(request))
     return Status(204, None)
 
 
@@ -106,18 +106,18 @@ def list_domains(request, org: str):
 @requires("organisation.manage")
 @step_up_required
 def add_domain(request, org: str, payload: DomainIn):
-    return Status(201, _domain_out(sso_admin.add_domain(request.access.organisation, payload.domain)))
+    return Status(201, _domain_out(sso_configuration.add_domain(request.access.organisation, payload.domain)))
 
 
 @router.post("/orgs/{org}/sso/domains/{domain_id}/verify", response=DomainOut)
 @requires("organisation.manage")
 def verify_domain(request, org: str, domain_id: uuid.UUID):
-    return _domain_out(sso_admin.verify_domain(request.path_objects["domain_id"]))
+    return _domain_out(sso_configuration.verify_domain(request.path_objects["domain_id"]))
 
 
 @router.delete("/orgs/{org}/sso/domains/{domain_id}", response={204: None})
 @requires("organisation.manage")
 @step_up_required
 def remove_domain(request, org: str, domain_id: uuid.UUID):
-    sso_admin.remove_domain(request.path_objects["domain_id"])
+    sso_configuration.remove_domain(request.path_objects["domain_id"])
     return Status(204, None)

@@ -10,6 +10,7 @@ import urllib.request
 from django.conf import settings
 from django.core.mail import send_mail
 from prometheus_client import Counter, Gauge
+from bastion.audit.audit_actions import AUDIT_VERIFICATION_FAILED
 
 logger = logging.getLogger("bastion.audit")
 
@@ -44,7 +45,7 @@ def verification_failed(broken: int, *, chains: int) -> None:
     BROKEN_CHAINS.set(broken)
     _notify(f"[Bastion] audit verification: {broken} of {chains} chain(s) broken",
             "Run `bastion audit verify` on the platform for the sequence numbers and the chains concerned.",
-            {"event": "audit.verification.failed", "broken_chains": broken, "chains": chains})
+            {"event": AUDIT_VERIFICATION_FAILED, "broken_chains": broken, "chains": chains})
 
 
 def verification_passed() -> None:

@@ -6,6 +6,7 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from bastion.audit import audit_actions  # noqa: F401  (declares the actions)
         from bastion.audit import checks  # noqa: F401  (registers the deployment checks)
         from bastion.db.grants import APPEND_ONLY_TABLES
 

@@ -19,7 +19,8 @@ from django.utils import timezone
 from bastion.audit import checkpoints, registry
 from bastion.audit.checkpoints import enter_chain
 from bastion.audit.context import Actor, current_actor, request_metadata
-from bastion.audit.format import PLATFORM_CHAIN, entry_hash, event_body, format_time
+from bastion.audit.format import entry_hash, event_body, format_time
+from bastion.db.platform import PLATFORM_ID
 from bastion.audit.merkle import Frontier
 from bastion.audit.models import AuditEvent, ChainHead
 from bastion.db import rls
@@ -61,7 +62,7 @@ def diff(before: dict[str, Any], after: dict[str, Any], *, sensitive: frozenset[
 
 
 def chain_of(organisation_id) -> str:
-    return str(organisation_id) if organisation_id else PLATFORM_CHAIN
+    return str(organisation_id) if organisation_id else PLATFORM_ID
 
 
 def _locked_head(chain: str) -> ChainHead:
@@ -83,7 +84,7 @@ def record(
     if not connection.in_atomic_block:
         raise NotInTransaction("audit events are appended inside the transaction of the change they record")
     chain = chain_of(organisation_id)
-    if chain == PLATFORM_CHAIN:
+    if chain == PLATFORM_ID:
         # Platform events are readable only in platform scope, and INSERT … RETURNING reads the row.
         with rls.setting("bastion.scope", "platform"):
             return _append(chain, action, resource_type, resource_id, changes, actor or current_actor())

@@ -23,7 +23,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from bastion.audit import anchoring, signing
-from bastion.audit.format import PLATFORM_CHAIN, canonical, checkpoint_body, format_time
+from bastion.audit.format import canonical, checkpoint_body, format_time
+from bastion.db.platform import PLATFORM_ID
 from bastion.audit.merkle import Frontier
 from bastion.audit.models import AuditEvent, ChainHead, Checkpoint
 from bastion.db import rls
@@ -36,7 +37,7 @@ RETRY_DELAYS = (0.2, 1.0)  # seconds between the attempts of one anchoring pass
 
 def enter_chain(chain_id: str) -> None:
     """Let this transaction read and write the chain: as its organisation, or in platform scope."""
-    if chain_id == PLATFORM_CHAIN:
+    if chain_id == PLATFORM_ID:
         rls.set_setting("bastion.scope", "platform")
     else:
         rls.set_setting("bastion.org_id", chain_id)

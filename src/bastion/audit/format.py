@@ -19,9 +19,9 @@ from typing import Any
 
 import rfc8785
 
+
 FORMAT = "bastion-audit/1"
 GENESIS_HASH = bytes(32)
-PLATFORM_CHAIN = "00000000-0000-0000-0000-000000000000"
 CHECKPOINT_FORMAT = "bastion-audit-checkpoint/1"
 EXPORT_FORMAT = "bastion-audit-export/1"
 # The versions this code reads. A change of format is a new version added beside these (with its own

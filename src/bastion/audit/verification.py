@@ -30,10 +30,12 @@ from django.utils import timezone
 from bastion.audit import anchoring, signing
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import Clock, body_of_checkpoint, enter_chain
-from bastion.audit.format import GENESIS_HASH, PLATFORM_CHAIN, canonical, entry_hash
+from bastion.audit.format import GENESIS_HASH, canonical, entry_hash
+from bastion.db.platform import PLATFORM_ID
 from bastion.audit.merkle import Frontier
 from bastion.audit.models import AuditEvent, ChainHead, Checkpoint, VerificationResult
 from bastion.db.rls import set_setting
+from bastion.audit.audit_actions import AUDIT_VERIFICATION_FAILED, AUDIT_VERIFICATION_PASSED
 
 logger = logging.getLogger("bastion.audit")
 
@@ -214,7 +216,7 @@ def known_chains(organisation_ids: Iterable[uuid.UUID | str]) -> list[str]:
     with transaction.atomic():
         set_setting("bastion.scope", "platform")
         heads = {str(c) for c in ChainHead.objects.values_list("chain_id", flat=True)}
-    return [PLATFORM_CHAIN] + sorted((heads | {str(o) for o in organisation_ids}) - {PLATFORM_CHAIN})
+    return [PLATFORM_ID] + sorted((heads | {str(o) for o in organisation_ids}) - {PLATFORM_ID})
 
 
 def record_result(report: ChainReport, run_id: uuid.UUID, started_at) -> None:
@@ -227,8 +229,8 @@ def record_result(report: ChainReport, run_id: uuid.UUID, started_at) -> None:
             events=report.events, checkpoints=report.checkpoints, first_bad_seq=report.first_bad_seq,
             message=report.message[:500],
         )
-        organisation_id = None if report.chain_id == PLATFORM_CHAIN else report.chain_id
-        action = "audit.verification.passed" if report.ok else "audit.verification.failed"
+        organisation_id = None if report.chain_id == PLATFORM_ID else report.chain_id
+        action = AUDIT_VERIFICATION_PASSED if report.ok else AUDIT_VERIFICATION_FAILED
         audit_chain.record(action, organisation_id=organisation_id, resource_type="audit_chain",
                            resource_id=report.chain_id,
                            changes={"events": report.events, "checkpoints": report.checkpoints,

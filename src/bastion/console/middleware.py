@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from bastion.crypto.artifacts import ArtifactUnreadable
-from bastion.identity import mfa_policy
-from bastion.identity.step_up import REAUTHENTICATE_URL, StepUpRequired
+from bastion.identity.mfa import policy as mfa_policy
+from bastion.identity.mfa.step_up import REAUTHENTICATE_URL, StepUpRequired
 from bastion.tenancy.access import AccessDenied, NotFound, Unauthenticated
 
 logger = logging.getLogger("bastion.console")

@@ -14,20 +14,21 @@ from django.db import transaction
 
 from bastion.crypto import envelope, keyfiles
 from bastion.db import rls
+from bastion.db.platform import PLATFORM_ID
 
 
 def _ad(purpose: str) -> bytes:
-    return envelope.associated_data(rls.PLATFORM_ID, "platform", purpose, "")
+    return envelope.associated_data(PLATFORM_ID, "platform", purpose, "")
 
 
 def seal(text: str, *, purpose: str) -> str:
-    with transaction.atomic(), rls.setting("bastion.org_id", rls.PLATFORM_ID):
-        return envelope.encrypt(text.encode(), organisation_id=rls.PLATFORM_ID, ad=_ad(purpose))
+    with transaction.atomic(), rls.setting("bastion.org_id", PLATFORM_ID):
+        return envelope.encrypt(text.encode(), organisation_id=PLATFORM_ID, ad=_ad(purpose))
 
 
 def open_sealed(token: str, *, purpose: str) -> str:
-    with transaction.atomic(), rls.setting("bastion.org_id", rls.PLATFORM_ID):
-        return envelope.decrypt(token, organisation_id=rls.PLATFORM_ID, ad=_ad(purpose)).decode()
+    with transaction.atomic(), rls.setting("bastion.org_id", PLATFORM_ID):
+        return envelope.decrypt(token, organisation_id=PLATFORM_ID, ad=_ad(purpose)).decode()
 
 
 def keyed_digest(value: str, *, purpose: str) -> str:

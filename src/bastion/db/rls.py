@@ -14,9 +14,6 @@ from collections.abc import Iterator
 
 from django.db import connection, migrations
 
-# The chain of platform-level audit events, and any other platform-owned row, uses this id.
-PLATFORM_ID = "00000000-0000-0000-0000-000000000000"
-
 
 def set_setting(name: str, value: str) -> None:
     """``set_config(name, value, true)``: the function form of ``SET LOCAL``, for this transaction only."""

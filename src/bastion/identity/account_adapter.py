@@ -11,7 +11,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from bastion.audit.context import client_address
-from bastion.identity import invitations, lockout, mfa_policy, sign_in_devices, signin_events
+from bastion.identity import invitations, lockout, signin_events
+from bastion.identity.mfa import policy as mfa_policy
+from bastion.identity.sessions import devices as sign_in_devices
 
 
 class BastionAccountAdapter(DefaultAccountAdapter):

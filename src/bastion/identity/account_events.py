@@ -17,6 +17,7 @@ from allauth.usersessions.models import UserSession
 
 from bastion.audit.context import client_address
 from bastion.identity import lockout, signin_events
+from bastion.identity.audit_actions import AUTH_EMAIL_CONFIRMED, AUTH_MFA_ADDED, AUTH_MFA_FAILED, AUTH_MFA_REMOVED, AUTH_PASSWORD_CHANGED, AUTH_PASSWORD_RESET, AUTH_SIGNUP
 
 
 def _end_sessions(user, *, keep=None) -> int:
@@ -36,13 +37,13 @@ def _current_session_key(request):
 
 def on_password_changed(sender, request, user, **kwargs) -> None:
     ended = _end_sessions(user, keep=_current_session_key(request))
-    signin_events.record_for_user("auth.password.changed", user, sessions_ended=ended)
+    signin_events.record_for_user(AUTH_PASSWORD_CHANGED, user, sessions_ended=ended)
 
 
 def on_password_reset(sender, request, user, **kwargs) -> None:
     ended = _end_sessions(user)
     lockout.record_success(user.get_username())
-    signin_events.record_for_user("auth.password.reset", user, sessions_ended=ended)
+    signin_events.record_for_user(AUTH_PASSWORD_RESET, user, sessions_ended=ended)
 
 
 def _authenticator_summary(authenticator) -> dict:
@@ -55,26 +56,26 @@ def _authenticator_summary(authenticator) -> dict:
 
 def on_authenticator_saved(sender, instance, created, **kwargs) -> None:
     if created:
-        signin_events.record_for_user("auth.mfa.added", instance.user, **_authenticator_summary(instance))
+        signin_events.record_for_user(AUTH_MFA_ADDED, instance.user, **_authenticator_summary(instance))
 
 
 def on_authenticator_deleted(sender, instance, **kwargs) -> None:
     ended = _end_sessions(instance.user, keep=_current_session_key(allauth_context.request))
-    signin_events.record_for_user("auth.mfa.removed", instance.user, sessions_ended=ended,
+    signin_events.record_for_user(AUTH_MFA_REMOVED, instance.user, sessions_ended=ended,
                                   **_authenticator_summary(instance))
 
 
 def on_mfa_failed(sender, request, user, authenticator=None, **kwargs) -> None:
     username = user.get_username()
     details = _authenticator_summary(authenticator) if authenticator is not None else {}
-    signin_events.record_for_user("auth.mfa.failed", user, **details)
+    signin_events.record_for_user(AUTH_MFA_FAILED, user, **details)
     if locked := lockout.record_failure(username, client_address(request) if request else None):
         signin_events.on_lockout(username, locked)
 
 
 def on_signed_up(sender, request, user, **kwargs) -> None:
-    signin_events.record_for_user("auth.signup", user)
+    signin_events.record_for_user(AUTH_SIGNUP, user)
 
 
 def on_email_confirmed(sender, request, email_address, **kwargs) -> None:
-    signin_events.record_for_user("auth.email.confirmed", email_address.user, email=email_address.email)
+    signin_events.record_for_user(AUTH_EMAIL_CONFIRMED, email_address.user, email=email_address.email)

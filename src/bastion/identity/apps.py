@@ -12,9 +12,12 @@ class IdentityConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
         from django.db.models.signals import post_delete, post_save
 
-        from bastion.identity import audit_actions  # noqa: F401  (registers the actions)
+        from bastion.identity import audit_actions  # noqa: F401  (declares the actions)
         from bastion.identity import checks  # noqa: F401  (registers the deployment checks)
-        from bastion.identity import account_events, recovery_codes, session_timeouts, signin_events
+        from bastion.identity.scim import audit_actions as scim_audit_actions  # noqa: F401
+        from bastion.identity import account_events, signin_events
+        from bastion.identity.mfa import recovery_codes
+        from bastion.identity.sessions import timeouts as session_timeouts
 
         user_logged_in.connect(signin_events.on_login, dispatch_uid="bastion.identity.login")
         user_logged_in.connect(session_timeouts.on_login, dispatch_uid="bastion.identity.session_started")
@@ -34,7 +37,7 @@ class IdentityConfig(AppConfig):
         post_delete.connect(account_events.on_authenticator_deleted, sender=Authenticator,
                             dispatch_uid="bastion.identity.authenticator_deleted")
 
-        from bastion.identity import mfa_policy
+        from bastion.identity.mfa import policy as mfa_policy
         from bastion.tenancy.signals import access_changed
 
         access_changed.connect(mfa_policy.access_changed, dispatch_uid="bastion.identity.access_changed")

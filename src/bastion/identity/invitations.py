@@ -36,10 +36,11 @@ from django.utils import timezone
 from bastion.audit import chain as audit
 from bastion.crypto import api_keys
 from bastion.identity.models import Invitation, User
-from bastion.identity.sso_models import VerifiedDomain
+from bastion.identity.sso.models import VerifiedDomain
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Membership, Organisation, Project, Workspace
 from bastion.tenancy.permissions import BUILTIN_ROLE_NAMES
+from bastion.identity.audit_actions import INVITATION_ACCEPTED, INVITATION_CREATED, INVITATION_REVOKED
 
 MANAGE = "members.manage"
 VISIBLE_BY = "bastion.invitation_id"
@@ -93,7 +94,7 @@ def _create(organisation: Organisation, *, email: str, role: str, workspace, pro
         invited_by_id=invited_by_id, public_id=new.public_id, secret_hash=new.secret_hash,
         expires_at=timezone.now() + datetime.timedelta(days=settings.BASTION_INVITATION_DAYS),
     )
-    _audit("invitation.created", invitation, {**_summary(invitation), "reason": reason})
+    _audit(INVITATION_CREATED, invitation, {**_summary(invitation), "reason": reason})
     return invitation, new.token
 
 
@@ -205,7 +206,7 @@ def accept(invitation: Invitation, user) -> Membership:
             current.accepted_at = timezone.now()
             current.accepted_by = user
             current.save(update_fields=["accepted_at", "accepted_by"])
-            _audit("invitation.accepted", current, {**_summary(current), "user": user.get_username()})
+            _audit(INVITATION_ACCEPTED, current, {**_summary(current), "user": user.get_username()})
     return membership
 
 
@@ -221,7 +222,7 @@ def revoke(invitation: Invitation) -> None:
     with transaction.atomic():
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
-        _audit("invitation.revoked", invitation, _summary(invitation))
+        _audit(INVITATION_REVOKED, invitation, _summary(invitation))
 
 
 def is_unclaimed(user) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
-from bastion.identity.sso_models import SSOConnection, VerifiedDomain  # noqa: F401  (models of this app)
+from bastion.identity.sso.models import SSOConnection, VerifiedDomain  # noqa: F401  (models of this app)
 
 
 class BastionUserManager(UserManager):
@@ -202,5 +202,3 @@ class Invitation(TenantModel):
     def scope(self) -> str:
         return "project" if self.project_id else "workspace" if self.workspace_id else "organisation"
 
-
-from bastion.identity.scim import audit_actions as _scim_audit_actions  # noqa: E402, F401  (registers them at start-up)

@@ -14,6 +14,7 @@ from bastion.audit import chain as audit
 from bastion.audit.context import Actor
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership
+from bastion.identity.audit_actions import AUTH_LOCKOUT_STARTED, AUTH_LOGIN_FAILED, AUTH_LOGIN_REFUSED, AUTH_LOGIN_SUCCEEDED, AUTH_LOGOUT
 
 
 def _organisations_of(user) -> list:
@@ -44,12 +45,12 @@ def record_for_user(action: str, user, **details) -> None:
 
 
 def on_login(sender, request, user, **kwargs) -> None:
-    _record("auth.login.succeeded", user, user.get_username(), _user_actor(user))
+    _record(AUTH_LOGIN_SUCCEEDED, user, user.get_username(), _user_actor(user))
 
 
 def on_logout(sender, request, user, **kwargs) -> None:
     if user is not None:
-        _record("auth.logout", user, user.get_username(), _user_actor(user))
+        _record(AUTH_LOGOUT, user, user.get_username(), _user_actor(user))
 
 
 def _tried(username: str) -> tuple[str, object]:
@@ -59,16 +60,16 @@ def _tried(username: str) -> tuple[str, object]:
 
 def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     username, user = _tried(credentials.get("username") or credentials.get("email"))
-    _record("auth.login.failed", user, username, Actor("anonymous", "", username))
+    _record(AUTH_LOGIN_FAILED, user, username, Actor("anonymous", "", username))
 
 
 def on_login_refused(username: str, locked_for_seconds: int) -> None:
     """An attempt refused without checking the password, because the account or address is locked."""
     username, user = _tried(username)
-    _record("auth.login.refused", user, username, Actor("anonymous", "", username),
+    _record(AUTH_LOGIN_REFUSED, user, username, Actor("anonymous", "", username),
             reason="locked", locked_for_seconds=locked_for_seconds)
 
 
 def on_lockout(username: str, locked: list[str]) -> None:
     username, user = _tried(username)
-    _record("auth.lockout.started", user, username, Actor("anonymous", "", username), locked=locked)
+    _record(AUTH_LOCKOUT_STARTED, user, username, Actor("anonymous", "", username), locked=locked)

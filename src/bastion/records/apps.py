@@ -8,7 +8,7 @@ class RecordsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete
 
-        from bastion.records import audit_actions  # noqa: F401  (registers the actions)
+        from bastion.records import audit_actions  # noqa: F401  (declares the actions)
         from bastion.records.models import EvidenceFile
         from bastion.records.signals import delete_evidence_artifact
 

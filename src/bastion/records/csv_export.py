@@ -11,6 +11,7 @@ from bastion.audit import chain as audit
 from bastion.records.csv_import import COLUMNS
 from bastion.records.models import EmissionRecord, EnergyRecord
 from bastion.tenancy.models import Project
+from bastion.records.audit_actions import RECORDS_EXPORTED
 
 
 def _value(record, name: str):
@@ -29,6 +30,6 @@ def export_records(project: Project, kind: str) -> bytes:
         records = records.select_related("supplier")
     rows = [[_value(record, name) for name in header] for record in records]
     with transaction.atomic():
-        audit.record("records.exported", organisation_id=project.organisation_id, resource_type="project",
+        audit.record(RECORDS_EXPORTED, organisation_id=project.organisation_id, resource_type="project",
                      resource_id=project.id, changes={"kind": kind, "rows": len(rows)})
     return spreadsheets.csv_bytes(header, rows)

@@ -16,6 +16,7 @@ from bastion.audit import chain as audit
 from bastion.records.editing import validation_fields
 from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
 from bastion.tenancy.models import Project
+from bastion.records.audit_actions import RECORDS_IMPORTED
 
 COLUMNS = {
     "emissions": {
@@ -153,7 +154,7 @@ def import_records(project: Project, kind: str, data: bytes, *, user=None) -> Im
         return report
     with transaction.atomic():
         model.objects.bulk_create(instances, batch_size=500)
-        audit.record("records.imported", organisation_id=project.organisation_id, resource_type="project",
+        audit.record(RECORDS_IMPORTED, organisation_id=project.organisation_id, resource_type="project",
                      resource_id=project.id, changes={"kind": kind, "rows": len(instances)})
     report.created = len(instances)
     return report

@@ -8,12 +8,24 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
 from bastion.audit import chain as audit
+from bastion.records import audit_actions as actions
 from bastion.records.models import EmissionRecord, EnergyRecord, ProjectRecord, Supplier
 from bastion.tenancy.models import Project
 
 R = TypeVar("R", bound=ProjectRecord)
 
 AUDIT_NAMES = {EmissionRecord: "emission_record", EnergyRecord: "energy_record", Supplier: "supplier"}
+CHANGE_ACTIONS = {
+    (EmissionRecord, "created"): actions.EMISSION_RECORD_CREATED,
+    (EmissionRecord, "updated"): actions.EMISSION_RECORD_UPDATED,
+    (EmissionRecord, "deleted"): actions.EMISSION_RECORD_DELETED,
+    (EnergyRecord, "created"): actions.ENERGY_RECORD_CREATED,
+    (EnergyRecord, "updated"): actions.ENERGY_RECORD_UPDATED,
+    (EnergyRecord, "deleted"): actions.ENERGY_RECORD_DELETED,
+    (Supplier, "created"): actions.SUPPLIER_CREATED,
+    (Supplier, "updated"): actions.SUPPLIER_UPDATED,
+    (Supplier, "deleted"): actions.SUPPLIER_DELETED,
+}
 # Personal data and commercial terms: the audit log says that they changed, never to what.
 SENSITIVE_FIELDS = frozenset({"contact_name", "contact_email", "contract_value"})
 
@@ -26,9 +38,9 @@ def audited_fields(instance: models.Model) -> dict:
     }
 
 
-def audit_record(action: str, instance: models.Model, changes: dict) -> None:
+def audit_record(change: str, instance: models.Model, changes: dict) -> None:
     audit.record(
-        f"{AUDIT_NAMES[type(instance)]}.{action}",
+        CHANGE_ACTIONS[(type(instance), change)],
         organisation_id=instance.organisation_id,
         resource_type=AUDIT_NAMES[type(instance)],
         resource_id=instance.pk,

@@ -15,6 +15,7 @@ from bastion.audit import chain as audit
 from bastion.crypto import artifacts
 from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile
 from bastion.tenancy.models import Project
+from bastion.records.audit_actions import EVIDENCE_DELETED, EVIDENCE_DOWNLOADED, EVIDENCE_UPLOADED
 
 ALLOWED_TYPES = {
     "application/pdf": "pdf",
@@ -99,7 +100,7 @@ def store_evidence(
         evidence.artifact = artifacts.put(project.organisation_id, upload.chunks(), purpose="evidence")
         evidence.sha256 = evidence.artifact.sha256
         evidence.save(force_insert=True)
-        _audit("evidence.uploaded", evidence)
+        _audit(EVIDENCE_UPLOADED, evidence)
     return evidence
 
 
@@ -114,7 +115,7 @@ def open_evidence(evidence: EvidenceFile):
     is access to data). Raises ``ArtifactUnreadable`` if the stored file was altered or lost."""
     plaintext = artifacts.read(evidence.artifact)
     with transaction.atomic():
-        _audit("evidence.downloaded", evidence)
+        _audit(EVIDENCE_DOWNLOADED, evidence)
     return plaintext
 
 
@@ -131,5 +132,5 @@ def download_response(evidence: EvidenceFile) -> FileResponse:
 def delete_evidence(evidence: EvidenceFile) -> None:
     """Delete the row; ``records.signals`` deletes its artifact and, once this commits, its bytes."""
     with transaction.atomic():
-        _audit("evidence.deleted", evidence)
+        _audit(EVIDENCE_DELETED, evidence)
         evidence.delete()

@@ -18,6 +18,7 @@ from bastion.tenancy import context
 from bastion.tenancy.signals import access_changed
 from bastion.tenancy.models import Membership, Organisation, Project, Role, Workspace
 from bastion.tenancy.permissions import BUILTIN_ROLES, PERMISSIONS, unknown_permissions
+from bastion.tenancy.audit_actions import MEMBER_ADDED, MEMBER_REMOVED, MEMBER_ROLE_CHANGED, ORGANISATION_CREATED, ORGANISATION_DELETED, ORGANISATION_UPDATED, PROJECT_CREATED, PROJECT_DELETED, PROJECT_UPDATED, ROLE_CREATED, ROLE_DELETED, ROLE_UPDATED, WORKSPACE_CREATED, WORKSPACE_DELETED, WORKSPACE_UPDATED
 
 
 def create_organisation(*, name: str, slug: str, owner) -> Organisation:
@@ -27,9 +28,9 @@ def create_organisation(*, name: str, slug: str, owner) -> Organisation:
         with context.tenant_context(organisation.id):
             organisation.save(force_insert=True)
             membership = Membership.objects.create(organisation=organisation, user=owner, builtin_role="owner")
-            _audit("organisation.created", organisation, {"name": organisation.name, "slug": organisation.slug},
+            _audit(ORGANISATION_CREATED, organisation, {"name": organisation.name, "slug": organisation.slug},
                    organisation_id=organisation.id)
-            _audit("member.added", membership, _membership_summary(membership))
+            _audit(MEMBER_ADDED, membership, _membership_summary(membership))
             _access_changed([owner.pk])
     except IntegrityError as exc:
         # Row-level security hides other organisations, so uniqueness is left to the database.
@@ -39,7 +40,7 @@ def create_organisation(*, name: str, slug: str, owner) -> Organisation:
 
 def update_organisation(organisation: Organisation, **changes) -> Organisation:
     with transaction.atomic():
-        updated = _update(organisation, changes, allowed={"name", "mfa_required"}, action="organisation.updated")
+        updated = _update(organisation, changes, allowed={"name", "mfa_required"}, action=ORGANISATION_UPDATED)
         if "mfa_required" in changes:
             _access_changed(Membership.objects.filter(organisation_id=organisation.id).values_list("user_id", flat=True))
     return updated
@@ -74,7 +75,7 @@ def create_workspace(organisation: Organisation, *, name: str, description: str 
     workspace.full_clean()
     with transaction.atomic():
         workspace.save()
-        _audit("workspace.created", workspace, {"name": workspace.name})
+        _audit(WORKSPACE_CREATED, workspace, {"name": workspace.name})
     return workspace
 
 
@@ -85,27 +86,27 @@ def create_project(workspace: Workspace, *, name: str, description: str = "") ->
     project.full_clean()
     with transaction.atomic():
         project.save()
-        _audit("project.created", project, {"name": project.name, "workspace": workspace.id})
+        _audit(PROJECT_CREATED, project, {"name": project.name, "workspace": workspace.id})
     return project
 
 
 def update_workspace(workspace: Workspace, **changes) -> Workspace:
-    return _update(workspace, changes, allowed={"name", "description"}, action="workspace.updated")
+    return _update(workspace, changes, allowed={"name", "description"}, action=WORKSPACE_UPDATED)
 
 
 def update_project(project: Project, **changes) -> Project:
-    return _update(project, changes, allowed={"name", "description"}, action="project.updated")
+    return _update(project, changes, allowed={"name", "description"}, action=PROJECT_UPDATED)
 
 
 def delete_workspace(workspace: Workspace) -> None:
     with transaction.atomic():
-        _audit("workspace.deleted", workspace, {"name": workspace.name})
+        _audit(WORKSPACE_DELETED, workspace, {"name": workspace.name})
         workspace.delete()
 
 
 def delete_project(project: Project) -> None:
     with transaction.atomic():
-        _audit("project.deleted", project, {"name": project.name})
+        _audit(PROJECT_DELETED, project, {"name": project.name})
         project.delete()
 
 
@@ -222,7 +223,7 @@ def add_membership(
     try:
         with transaction.atomic():
             membership.save()
-            _audit("member.added", membership, _membership_summary(membership))
+            _audit(MEMBER_ADDED, membership, _membership_summary(membership))
             _access_changed([membership.user_id])
     except IntegrityError as exc:
         raise ValidationError(
@@ -243,7 +244,7 @@ def change_membership_role(membership: Membership, *, role: str, grantor_grants:
             _keep_an_owner(membership)
         membership.builtin_role, membership.custom_role = builtin, custom
         membership.save(update_fields=["builtin_role", "custom_role"])
-        _audit("member.role_changed", membership,
+        _audit(MEMBER_ROLE_CHANGED, membership,
                {"user": membership.user.get_username(), "role": [before, membership.role_key]})
         _access_changed([membership.user_id])
     return membership
@@ -256,10 +257,10 @@ def remove_membership(membership: Membership, *, grantor_grants: list[Membership
             _keep_an_owner(membership)
             # Leaving the organisation ends every lower grant too.
             for grant in Membership.objects.filter(user_id=membership.user_id).select_related("user"):
-                _audit("member.removed", grant, _membership_summary(grant))
+                _audit(MEMBER_REMOVED, grant, _membership_summary(grant))
                 grant.delete()
         else:
-            _audit("member.removed", membership, _membership_summary(membership))
+            _audit(MEMBER_REMOVED, membership, _membership_summary(membership))
             membership.delete()
         _access_changed([membership.user_id])
 
@@ -294,7 +295,7 @@ def save_role(
     try:
         with transaction.atomic():
             role.save()
-            _audit("role.created" if created else "role.updated", role, after if created else audit.diff(before, after))
+            _audit(ROLE_CREATED if created else ROLE_UPDATED, role, after if created else audit.diff(before, after))
             if not created:
                 _access_changed(Membership.objects.filter(custom_role=role).values_list("user_id", flat=True))
     except IntegrityError as exc:
@@ -308,7 +309,7 @@ def delete_role(role: Role, *, grantor_grants: list[Membership] | None = None) -
     if Membership.objects.filter(custom_role=role).exists():
         raise ValidationError({"role": ValidationError("The role is still granted to members.", code="role_in_use")})
     with transaction.atomic():
-        _audit("role.deleted", role, {"name": role.name, "permissions": role.permissions})
+        _audit(ROLE_DELETED, role, {"name": role.name, "permissions": role.permissions})
         role.delete()
 
 
@@ -318,7 +319,7 @@ def delete_organisation(organisation: Organisation) -> None:
     chain stays (append-only, verifiable), with this deletion as its last event."""
     organisation_id = organisation.id
     with context.tenant_context(organisation_id):
-        _audit("organisation.deleted", organisation, {"name": organisation.name, "slug": organisation.slug},
+        _audit(ORGANISATION_DELETED, organisation, {"name": organisation.name, "slug": organisation.slug},
                organisation_id=organisation_id)
         ApiKey.objects.filter(organisation_id=organisation_id).delete()
         Credential.objects.filter(organisation_id=organisation_id).delete()

@@ -13,6 +13,7 @@ from bastion.crypto import api_keys
 from bastion.crypto.models import ApiKey
 from bastion.tenancy.models import Membership, Organisation
 from bastion.tenancy.permissions import unknown_permissions
+from bastion.tenancy.audit_actions import API_KEY_CREATED, API_KEY_REVOKED
 
 MAX_LIFETIME_DAYS = 366
 
@@ -42,7 +43,7 @@ def create(organisation: Organisation, *, name: str, scopes: list[str], expires_
             scopes=sorted(set(scopes)), created_by_id=creator.pk, created_by_label=creator.get_username(),
             expires_at=timezone.now() + datetime.timedelta(days=expires_in_days),
         )
-        audit.record("api_key.created", organisation_id=organisation.id, resource_type="api_key", resource_id=key.id,
+        audit.record(API_KEY_CREATED, organisation_id=organisation.id, resource_type="api_key", resource_id=key.id,
                      changes={"name": key.name, "preview": key.preview, "scopes": key.scopes,
                               "expires_at": key.expires_at})
     return key, new.token
@@ -53,6 +54,6 @@ def revoke(key: ApiKey) -> ApiKey:
         with transaction.atomic():
             key.revoked_at = timezone.now()
             key.save(update_fields=["revoked_at"])
-            audit.record("api_key.revoked", organisation_id=key.organisation_id, resource_type="api_key",
+            audit.record(API_KEY_REVOKED, organisation_id=key.organisation_id, resource_type="api_key",
                          resource_id=key.id, changes={"name": key.name, "preview": key.preview})
     return key

@@ -15,6 +15,7 @@ from bastion.crypto import artifacts
 from bastion.crypto.models import Artifact
 from bastion.tenancy import context
 from bastion.tenancy.models import Organisation
+from bastion.tenancy.audit_actions import ARTIFACT_CONSUMED, ARTIFACT_EXPIRED
 
 
 def _summary(artifact: Artifact) -> dict:
@@ -35,7 +36,7 @@ def consume(artifact: Artifact) -> SpooledTemporaryFile:
     """Its content, for the one use it was made for; it is deleted as it is handed over."""
     plaintext = artifacts.read(artifact)
     with transaction.atomic():
-        audit.record("artifact.consumed", organisation_id=artifact.organisation_id, resource_type="artifact",
+        audit.record(ARTIFACT_CONSUMED, organisation_id=artifact.organisation_id, resource_type="artifact",
                      resource_id=artifact.id, changes=_summary(artifact))
         artifact.delete()
     return plaintext
@@ -49,7 +50,7 @@ def purge_expired(now: datetime.datetime | None = None) -> int:
     for organisation_id in organisation_ids:
         with context.tenant_context(organisation_id):
             for artifact in artifacts.expired(now).filter(organisation_id=organisation_id):
-                audit.record("artifact.expired", organisation_id=organisation_id, resource_type="artifact",
+                audit.record(ARTIFACT_EXPIRED, organisation_id=organisation_id, resource_type="artifact",
                              resource_id=artifact.id, changes=_summary(artifact))
                 artifact.delete()
                 purged += 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from bastion.audit import alerts, verification
-from bastion.audit.format import PLATFORM_CHAIN
+from bastion.db.platform import PLATFORM_ID
 from bastion.tenancy.organisations import id_for, slugs_by_id
 
 # progress(chain's name, events verified so far)
@@ -39,7 +39,7 @@ class VerificationRun:
 
 
 def chain_name(chain: str, slugs: dict[str, str]) -> str:
-    return "platform" if chain == PLATFORM_CHAIN else f"organisation {slugs.get(chain, '(deleted)')} ({chain})"
+    return "platform" if chain == PLATFORM_ID else f"organisation {slugs.get(chain, '(deleted)')} ({chain})"
 
 
 def verify(slug: str | None = None, *, record: bool = True, progress: Progress | None = None) -> VerificationRun:

@@ -16,6 +16,7 @@ from bastion.audit import chain as audit
 from bastion.audit.context import current_actor
 from bastion.crypto.models import Credential
 from bastion.tenancy.models import Organisation
+from bastion.tenancy.audit_actions import CREDENTIAL_DELETED, CREDENTIAL_ROTATED, CREDENTIAL_STORED, CREDENTIAL_USED
 
 MIN_PREVIEWABLE = 20  # shorter secrets show no characters at all
 
@@ -60,7 +61,7 @@ def store(organisation: Organisation, *, name: str, service: str, kind: str, sec
     try:
         with transaction.atomic():
             credential.save(force_insert=True)
-            audit.record("credential.stored", organisation_id=organisation.id, resource_type="credential",
+            audit.record(CREDENTIAL_STORED, organisation_id=organisation.id, resource_type="credential",
                          resource_id=credential.id, changes=_summary(credential))
     except IntegrityError as exc:
         raise ValidationError({"name": ValidationError("A credential with this name exists.", code="duplicate")}) from exc
@@ -79,7 +80,7 @@ def rotate(credential: Credential, *, secret: str, refresh_token: str | None = N
         credential.rotated_at = timezone.now()
         credential.full_clean(validate_unique=False)
         credential.save()
-        audit.record("credential.rotated", organisation_id=credential.organisation_id, resource_type="credential",
+        audit.record(CREDENTIAL_ROTATED, organisation_id=credential.organisation_id, resource_type="credential",
                      resource_id=credential.id, changes=_summary(credential))
     return credential
 
@@ -93,7 +94,7 @@ def use(credential: Credential, *, purpose: str) -> Iterator[Credential]:
     with transaction.atomic():
         credential.last_used_at, credential.last_used_by = timezone.now(), current_actor().label
         credential.save(update_fields=["last_used_at", "last_used_by"])
-        audit.record("credential.used", organisation_id=credential.organisation_id, resource_type="credential",
+        audit.record(CREDENTIAL_USED, organisation_id=credential.organisation_id, resource_type="credential",
                      resource_id=credential.id,
                      changes={"name": credential.name, "service": credential.service, "purpose": purpose})
     yield credential
@@ -101,6 +102,6 @@ def use(credential: Credential, *, purpose: str) -> Iterator[Credential]:
 
 def delete(credential: Credential) -> None:
     with transaction.atomic():
-        audit.record("credential.deleted", organisation_id=credential.organisation_id, resource_type="credential",
+        audit.record(CREDENTIAL_DELETED, organisation_id=credential.organisation_id, resource_type="credential",
                      resource_id=credential.id, changes=_summary(credential))
         credential.delete()

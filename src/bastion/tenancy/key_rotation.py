@@ -15,6 +15,8 @@ from bastion.audit import signing
 from bastion.crypto import rotation
 from bastion.tenancy import context
 from bastion.tenancy.organisations import UnknownOrganisation, slugs_by_id
+from bastion.audit.audit_actions import AUDIT_SIGNING_KEY_ROTATED
+from bastion.tenancy.audit_actions import KEYS_ROTATED, KEYS_ROTATION_STARTED
 
 # progress(slug, rows re-encrypted so far, at most this many rows)
 Progress = Callable[[str, int, int], None]
@@ -58,13 +60,13 @@ def rotate(slug: str | None = None, *, batch_size: int = 500, only_older_than_da
             if only_older_than_days is not None and not rotation.due(organisation_id, only_older_than_days):
                 continue
             version = rotation.new_versions(organisation_id)
-            audit.record("keys.rotation_started", organisation_id=organisation_id, resource_type="organisation",
+            audit.record(KEYS_ROTATION_STARTED, organisation_id=organisation_id, resource_type="organisation",
                          resource_id=organisation_id, changes={"data_key_version": version})
         rewritten = _reencrypt(organisation_id, name, batch_size, progress)
         with context.tenant_context(uuid.UUID(organisation_id)):
             retired = rotation.retire_unused(organisation_id)
             with transaction.atomic():
-                audit.record("keys.rotated", organisation_id=organisation_id, resource_type="organisation",
+                audit.record(KEYS_ROTATED, organisation_id=organisation_id, resource_type="organisation",
                              resource_id=organisation_id,
                              changes={"data_key_version": version, "rows_reencrypted": rewritten,
                                       "versions_retired": retired})
@@ -79,7 +81,7 @@ def resume(slug: str | None = None, *, batch_size: int = 500, progress: Progress
         rewritten = _reencrypt(organisation_id, name, batch_size, progress)
         with context.tenant_context(uuid.UUID(organisation_id)):
             retired = rotation.retire_unused(organisation_id)
-            audit.record("keys.rotated", organisation_id=organisation_id, resource_type="organisation",
+            audit.record(KEYS_ROTATED, organisation_id=organisation_id, resource_type="organisation",
                          resource_id=organisation_id,
                          changes={"resumed": True, "rows_reencrypted": rewritten, "versions_retired": retired})
         run.rotated.append(OrganisationRotation(organisation_id, name, rewritten, retired))
@@ -91,7 +93,7 @@ def rotate_audit_signing() -> SigningKeyRotation:
     Raises ``signing.RotationRefused`` when the key is not the platform's to rotate."""
     with transaction.atomic():
         old, new = signing.rotate()
-        audit.record("audit.signing_key.rotated", resource_type="audit_signing_key", resource_id=new,
+        audit.record(AUDIT_SIGNING_KEY_ROTATED, resource_type="audit_signing_key", resource_id=new,
                      changes={"retired_key_id": old, "key_id": new})
     return SigningKeyRotation(retired_key_id=old, key_id=new)
 

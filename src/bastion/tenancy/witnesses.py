@@ -18,12 +18,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import secrets
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -38,8 +37,9 @@ from bastion.audit import chain as audit
 from bastion.audit.checkpoints import record_of
 from bastion.audit.context import current_actor
 from bastion.audit.models import Checkpoint
-from bastion.tenancy import context
+from bastion.tenancy import context, outbound
 from bastion.tenancy.models import AuditWitness, Organisation
+from bastion.tenancy.audit_actions import AUDIT_WITNESS_ADDED, AUDIT_WITNESS_DELIVERED, AUDIT_WITNESS_DELIVERY_FAILED, AUDIT_WITNESS_REMOVED
 
 logger = logging.getLogger("bastion.tenancy")
 
@@ -60,6 +60,11 @@ def add(organisation: Organisation, *, kind: str, url: str = "", email: str = ""
             URLValidator(schemes=schemes)(url)
         except ValidationError:
             errors["url"] = ValidationError(f"Give an {' or '.join(schemes).upper()} URL.", code="invalid_url")
+        else:
+            try:
+                outbound.check_url(url)
+            except outbound.RefusedDestination as exc:
+                errors["url"] = ValidationError(f"Not a public address: {exc}.", code="private_address")
     elif kind == "email":
         try:
             EmailValidator()(email)
@@ -77,7 +82,7 @@ def add(organisation: Organisation, *, kind: str, url: str = "", email: str = ""
             # A new witness starts from the chain's latest checkpoint, not from the first one.
             delivered_size=max(0, _latest_size(organisation.id) - 1),
         )
-        audit.record("audit.witness.added", organisation_id=organisation.id, resource_type="audit_witness",
+        audit.record(AUDIT_WITNESS_ADDED, organisation_id=organisation.id, resource_type="audit_witness",
                      resource_id=witness.id, changes=_summary(witness))
     return witness, secret
 
@@ -85,7 +90,7 @@ def add(organisation: Organisation, *, kind: str, url: str = "", email: str = ""
 def remove(witness: AuditWitness) -> None:
     with transaction.atomic():
         witness.delete()
-        audit.record("audit.witness.removed", organisation_id=witness.organisation_id, resource_type="audit_witness",
+        audit.record(AUDIT_WITNESS_REMOVED, organisation_id=witness.organisation_id, resource_type="audit_witness",
                      resource_id=witness.id, changes=_summary(witness))
 
 
@@ -102,26 +107,24 @@ class DeliveryError(Exception):
     """One line, without the secret: why the witness did not take the checkpoint."""
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        raise DeliveryError(f"the webhook answered {code} (redirects are not followed)")
-
-
 def _post(witness: AuditWitness, record: dict, now: datetime.datetime) -> str:
     body = json.dumps(record, separators=(",", ":"), sort_keys=True).encode()
     timestamp = str(int(now.timestamp()))
-    request = urllib.request.Request(witness.url, data=body, method="POST", headers={
+    headers = {
         "Content-Type": "application/json", "User-Agent": "Bastion audit witness",
         "X-Bastion-Timestamp": timestamp, "X-Bastion-Signature": signature(witness.secret, timestamp, body),
-    })
+    }
     try:
-        with urllib.request.build_opener(_NoRedirects).open(request, timeout=TIMEOUT_SECONDS) as response:
-            return f"HTTP {response.status}"
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"the webhook answered HTTP {exc.code}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DeliveryError(f"the webhook could not be reached ({reason})") from None
+        response = outbound.post(witness.url, body, headers, timeout=TIMEOUT_SECONDS)
+    except outbound.RefusedDestination as exc:
+        raise DeliveryError(f"the webhook was not called: {exc}") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise DeliveryError(f"the webhook could not be reached ({exc})") from None
+    if 300 <= response.status < 400:
+        raise DeliveryError(f"the webhook answered {response.status} (redirects are not followed)")
+    if not 200 <= response.status < 300:
+        raise DeliveryError(f"the webhook answered HTTP {response.status}")
+    return f"HTTP {response.status}"
 
 
 def _email(witness: AuditWitness, record: dict, organisation: Organisation) -> str:
@@ -162,7 +165,7 @@ def _deliver_one(witness: AuditWitness, organisation: Organisation, checkpoint: 
             witness.next_attempt_at = now + backoff(witness.attempts)
             witness.last_error = str(exc)[:300]
             witness.save(update_fields=["attempts", "next_attempt_at", "last_error"])
-            _record_platform("audit.witness.delivery_failed", witness,
+            _record_platform(AUDIT_WITNESS_DELIVERY_FAILED, witness,
                              {"tree_size": checkpoint.tree_size, "attempt": witness.attempts, "error": str(exc),
                               "next_attempt_at": witness.next_attempt_at})
         logger.warning("audit witness %s of organisation %s: checkpoint %s not delivered (attempt %s): %s",
@@ -174,7 +177,7 @@ def _deliver_one(witness: AuditWitness, organisation: Organisation, checkpoint: 
         witness.delivered_size, witness.attempts, witness.next_attempt_at, witness.last_error = (
             checkpoint.tree_size, 0, None, "")
         witness.save(update_fields=["delivered_size", "attempts", "next_attempt_at", "last_error"])
-        _record_platform("audit.witness.delivered", witness,
+        _record_platform(AUDIT_WITNESS_DELIVERED, witness,
                          {"tree_size": checkpoint.tree_size, "attempt": attempt, "outcome": outcome})
     run.delivered.append((str(witness.id), checkpoint.tree_size))
     return True

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_POST
 
 from bastion.console.forms import AddMemberForm, MembershipRoleForm, add_action_errors
 from bastion.console.views import flash_outcome
-from bastion.identity import invitations, step_up
+from bastion.identity import invitations
+from bastion.identity.mfa import step_up
 from bastion.identity.models import Invitation
 from bastion.tenancy import actions
 from bastion.tenancy.access import requires

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from bastion.console.forms import RoleForm, add_action_errors
 from bastion.console.views import flash_outcome
-from bastion.identity import step_up
+from bastion.identity.mfa import step_up
 from bastion.tenancy import actions
 from bastion.tenancy.access import requires
 from bastion.tenancy.models import Role

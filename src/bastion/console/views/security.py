@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from bastion.console.forms import DomainForm, MfaPolicyForm, SSOConnectionForm, add_action_errors
-from bastion.identity import sso_admin
-from bastion.identity.step_up import step_up_required
+from bastion.identity.sso import configuration as sso_configuration
+from bastion.identity.mfa.step_up import step_up_required
 from bastion.identity.models import ScimToken
 from bastion.identity.scim import tokens
-from bastion.identity.sso_models import SSOConnection, VerifiedDomain
+from bastion.identity.sso.models import SSOConnection, VerifiedDomain
 from bastion.tenancy import actions
 from bastion.tenancy.access import requires
 
@@ -29,7 +29,7 @@ def _page(request, **forms_and_extra):
         "domain_form": DomainForm(),
         "connection": connection,
         "domains": VerifiedDomain.objects.order_by("domain"),
-        "txt_prefix": sso_admin.TXT_PREFIX,
+        "txt_prefix": sso_configuration.TXT_PREFIX,
         "scim_token": ScimToken.objects.filter(revoked_at__isnull=True).first(),
         "scim_base_url": request.build_absolute_uri("/scim/v2/"),
         **forms_and_extra,
@@ -76,7 +76,7 @@ def mfa_policy(request, org):
 @step_up_required
 def sso_connection(request, org):
     def save(values):
-        sso_admin.configure(request.access.organisation, configured_by=request.user,
+        sso_configuration.configure(request.access.organisation, configured_by=request.user,
                             grantor_grants=request.access.grants,
                             **{**values, "client_secret": values["client_secret"] or None})
 
@@ -88,7 +88,7 @@ def sso_connection(request, org):
 @step_up_required
 def sso_remove(request, org):
     connection = get_object_or_404(SSOConnection.objects.all())
-    sso_admin.remove(connection)
+    sso_configuration.remove(connection)
     messages.success(request, "Single sign-on removed: its users sign in with a password again.")
     return _back(org)
 
@@ -98,7 +98,7 @@ def sso_remove(request, org):
 @step_up_required
 def domain_add(request, org):
     return _submit(request, org, "domain_form", DomainForm(request.POST),
-                   lambda values: sso_admin.add_domain(request.access.organisation, values["domain"]),
+                   lambda values: sso_configuration.add_domain(request.access.organisation, values["domain"]),
                    "Domain added: publish its TXT record, then verify it.")
 
 
@@ -106,7 +106,7 @@ def domain_add(request, org):
 @require_POST
 def domain_verify(request, org, domain_id):
     try:
-        record = sso_admin.verify_domain(get_object_or_404(VerifiedDomain.objects.all(), id=domain_id))
+        record = sso_configuration.verify_domain(get_object_or_404(VerifiedDomain.objects.all(), id=domain_id))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -118,7 +118,7 @@ def domain_verify(request, org, domain_id):
 @require_POST
 @step_up_required
 def domain_remove(request, org, domain_id):
-    sso_admin.remove_domain(get_object_or_404(VerifiedDomain.objects.all(), id=domain_id))
+    sso_configuration.remove_domain(get_object_or_404(VerifiedDomain.objects.all(), id=domain_id))
     messages.success(request, "Domain removed.")
     return _back(org)
 

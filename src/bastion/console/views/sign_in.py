@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from bastion.identity import sso
+from bastion.identity.sso import discovery as sso_discovery
 from bastion.tenancy.access import public
 
 
@@ -24,7 +24,7 @@ def _to_identity_provider(request, connection):
 @public
 def login(request):
     if request.method == "POST":
-        connection = sso.connection_for_email(request.POST.get("login") or "")
+        connection = sso_discovery.connection_for_email(request.POST.get("login") or "")
         if connection is not None:
             return _to_identity_provider(request, connection)
     return allauth_login(request)
@@ -33,7 +33,7 @@ def login(request):
 @public
 @require_POST
 def sso_login(request):
-    connection = sso.connection_for_email(request.POST.get("email") or "")
+    connection = sso_discovery.connection_for_email(request.POST.get("email") or "")
     if connection is None:
         messages.error(request, "Single sign-on is not set up for that email's domain: sign in with your password.")
         return redirect("account_login")

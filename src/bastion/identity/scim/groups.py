@@ -12,6 +12,7 @@ from bastion.identity.scim.http import ScimRequest, endpoint, no_content, not_fo
 from bastion.identity.scim.listing import equality, page_of, window
 from bastion.identity.scim.resources import Group, GroupMember
 from bastion.tenancy.access import NotFound, as_uuid
+from bastion.identity.scim.audit_actions import SCIM_GROUP_CREATED, SCIM_GROUP_DELETED, SCIM_GROUP_UPDATED
 
 MAX_NAME = 255
 
@@ -93,7 +94,7 @@ def _save(request: ScimRequest, group: ScimGroup, resource: Group) -> ScimGroup:
         if removed:
             changes["members_removed"] = removed
         if created or changes:
-            audit.record("scim.group.created" if created else "scim.group.updated",
+            audit.record(SCIM_GROUP_CREATED if created else SCIM_GROUP_UPDATED,
                          organisation_id=group.organisation_id, resource_type="scim_group", resource_id=group.id,
                          changes=changes)
     return _load(group.id)
@@ -170,7 +171,7 @@ def patch_group(request: ScimRequest, group_id: str):
 
 def delete_group(request: ScimRequest, group_id: str):
     group = _load(group_id)
-    audit.record("scim.group.deleted", organisation_id=group.organisation_id, resource_type="scim_group",
+    audit.record(SCIM_GROUP_DELETED, organisation_id=group.organisation_id, resource_type="scim_group",
                  resource_id=group.id, changes={"display_name": group.display_name,
                                                 "members": group.memberships.count()})
     group.delete()

@@ -34,10 +34,11 @@ from scim2_models import ForbiddenException, InvalidValueException, UniquenessEx
 from bastion.audit import chain as audit
 from bastion.crypto.models import ApiKey
 from bastion.identity.models import ScimGroupMember, ScimIdentity
-from bastion.identity.sso import organisation_owns_address
+from bastion.identity.sso.discovery import organisation_owns_address
 from bastion.identity.scim.tokens import ScimPrincipal
 from bastion.tenancy import actions, api_keys, context
 from bastion.tenancy.models import Membership, Organisation
+from bastion.identity.scim.audit_actions import SCIM_ACCOUNT_DISABLED, SCIM_ACCOUNT_ENABLED, SCIM_USER_CREATED, SCIM_USER_DEACTIVATED, SCIM_USER_DELETED, SCIM_USER_REACTIVATED, SCIM_USER_UPDATED
 
 DEFAULT_ROLE = "viewer"
 LIMITS = {"user_name": 254, "external_id": 255, "given_name": 150, "family_name": 150}
@@ -184,7 +185,7 @@ def create_user(principal: ScimPrincipal, data: UserData) -> ScimIdentity:
     identity = ScimIdentity(organisation=organisation, user=user, manages_account=created)
     _assign(identity, data)
     identity.save()
-    _record("scim.user.created", identity, {"email": email, "external_id": identity.external_id,
+    _record(SCIM_USER_CREATED, identity, {"email": email, "external_id": identity.external_id,
                                             "active": identity.active})
     is_member = _org_grant(user.pk) is not None
     if identity.active and not is_member:
@@ -207,7 +208,7 @@ def update_user(principal: ScimPrincipal, identity: ScimIdentity, data: UserData
     identity.save()
     changes = audit.diff(before, _summary(identity))
     if changes or account_changes:
-        _record("scim.user.updated", identity, {**changes, **{f"account.{k}": v for k, v in account_changes.items()}})
+        _record(SCIM_USER_UPDATED, identity, {**changes, **{f"account.{k}": v for k, v in account_changes.items()}})
     _apply_active(principal, identity, was_member=_org_grant(identity.user_id) is not None)
     return identity
 
@@ -258,12 +259,12 @@ def deactivate(principal: ScimPrincipal, identity: ScimIdentity) -> None:
         for session in UserSession.objects.filter(user_id=user.pk):
             session.end()
             ended += 1
-    _record("scim.user.deactivated", identity, {"memberships_removed": len(grants), "api_keys_revoked": revoked,
+    _record(SCIM_USER_DEACTIVATED, identity, {"memberships_removed": len(grants), "api_keys_revoked": revoked,
                                                 "sessions_ended": ended})
     if manages and user.is_active and not _belongs_elsewhere(user, organisation):
         user.is_active, user.disabled_by = False, _disabler(organisation)
         user.save(update_fields=["is_active", "disabled_by"])
-        _record_account("scim.account.disabled", user, organisation)
+        _record_account(SCIM_ACCOUNT_DISABLED, user, organisation)
 
 
 def _admit(principal: ScimPrincipal, identity: ScimIdentity) -> None:
@@ -276,7 +277,7 @@ def _admit(principal: ScimPrincipal, identity: ScimIdentity) -> None:
     if not user.is_active and user.disabled_by == _disabler(principal.organisation):
         user.is_active, user.disabled_by = True, ""
         user.save(update_fields=["is_active", "disabled_by"])
-        _record_account("scim.account.enabled", user, principal.organisation)
+        _record_account(SCIM_ACCOUNT_ENABLED, user, principal.organisation)
 
 
 def _disabler(organisation: Organisation) -> str:
@@ -285,7 +286,7 @@ def _disabler(organisation: Organisation) -> str:
 
 def reactivate(principal: ScimPrincipal, identity: ScimIdentity) -> None:
     _admit(principal, identity)
-    _record("scim.user.reactivated", identity, {"role": DEFAULT_ROLE})
+    _record(SCIM_USER_REACTIVATED, identity, {"role": DEFAULT_ROLE})
 
 
 def delete_user(principal: ScimPrincipal, identity: ScimIdentity) -> None:
@@ -293,5 +294,5 @@ def delete_user(principal: ScimPrincipal, identity: ScimIdentity) -> None:
     if _org_grant(identity.user_id) is not None:
         deactivate(principal, identity)
     ScimGroupMember.objects.filter(user_id=identity.user_id).delete()
-    _record("scim.user.deleted", identity, {"external_id": identity.external_id})
+    _record(SCIM_USER_DELETED, identity, {"external_id": identity.external_id})
     identity.delete()

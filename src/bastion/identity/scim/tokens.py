@@ -18,9 +18,9 @@ from django.utils import timezone
 from bastion.audit import chain as audit
 from bastion.crypto import api_keys
 from bastion.identity.models import ScimToken
-from bastion.identity.scim import audit_actions  # noqa: F401  (registers the actions)
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership, Organisation
+from bastion.identity.scim.audit_actions import SCIM_TOKEN_CREATED, SCIM_TOKEN_REVOKED
 
 TOUCH_INTERVAL_SECONDS = 60
 MANAGE = "members.manage"
@@ -43,7 +43,7 @@ def _preview(token: ScimToken) -> str:
 def _revoke(token: ScimToken) -> None:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    audit.record("scim.token.revoked", organisation_id=token.organisation_id, resource_type="scim_token",
+    audit.record(SCIM_TOKEN_REVOKED, organisation_id=token.organisation_id, resource_type="scim_token",
                  resource_id=token.id, changes={"preview": _preview(token)})
 
 
@@ -55,7 +55,7 @@ def create(organisation: Organisation, *, creator=None) -> tuple[ScimToken, str]
             _revoke(old)
         token = ScimToken.objects.create(organisation=organisation, public_id=new.public_id,
                                          secret_hash=new.secret_hash, created_by=creator)
-        audit.record("scim.token.created", organisation_id=organisation.id, resource_type="scim_token",
+        audit.record(SCIM_TOKEN_CREATED, organisation_id=organisation.id, resource_type="scim_token",
                      resource_id=token.id, changes={"preview": _preview(token),
                                                     "created_by": creator.get_username() if creator else "operator"})
     return token, new.token

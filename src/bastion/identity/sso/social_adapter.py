@@ -19,10 +19,13 @@ from django.db import transaction
 from django.shortcuts import render
 
 from bastion.audit import chain as audit
-from bastion.identity import saml_replay, sso, sso_admin
-from bastion.identity.sso_models import SSOConnection
+from bastion.identity.sso import saml_replay
+from bastion.identity.sso import discovery as sso_discovery
+from bastion.identity.sso import configuration as sso_configuration
+from bastion.identity.sso.models import SSOConnection
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Membership, Organisation
+from bastion.identity.audit_actions import AUTH_SSO_FAILED, AUTH_SSO_REFUSED
 
 
 def _connection_of(sociallogin_or_provider) -> SSOConnection | None:
@@ -30,7 +33,7 @@ def _connection_of(sociallogin_or_provider) -> SSOConnection | None:
     provider is the connection's slug)."""
     app = getattr(sociallogin_or_provider, "app", None)
     slug = (app.provider_id or app.client_id) if app is not None else sociallogin_or_provider.account.provider
-    return sso.connection_by_slug(slug)
+    return sso_discovery.connection_by_slug(slug)
 
 
 def _record(connection: SSOConnection, action: str, **changes) -> None:
@@ -42,7 +45,7 @@ def _record(connection: SSOConnection, action: str, **changes) -> None:
 def _refuse(request, connection: SSOConnection | None, email: str, reason: str):
     if connection is not None:
         with transaction.atomic():
-            _record(connection, "auth.sso.refused", email=email[:254], reason=reason)
+            _record(connection, AUTH_SSO_REFUSED, email=email[:254], reason=reason)
     raise ImmediateHttpResponse(render(request, "identity/sso_refused.html", {"reason": reason}, status=403))
 
 
@@ -65,7 +68,7 @@ def provisioning_refusal(connection: SSOConnection) -> str | None:
         grants = list(Membership.objects.filter(user_id=connection.configured_by_id, workspace=None, project=None)
                       .select_related("custom_role"))
         try:
-            actions.check_grantor(grants, connection.default_role, organisation, also=sso_admin.PROVISIONING)
+            actions.check_grantor(grants, connection.default_role, organisation, also=sso_configuration.PROVISIONING)
         except ValidationError:
             return "default_role_exceeds_grantor"
     return None
@@ -87,10 +90,10 @@ def provision(connection: SSOConnection, user) -> None:
 class BastionSocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(self, request, provider=None, client_id=None):
         slug = client_id if provider == "saml" else provider
-        connection = sso.connection_by_slug(slug) if slug else None
+        connection = sso_discovery.connection_by_slug(slug) if slug else None
         if connection is None:
             return []
-        app = sso.social_app(connection)
+        app = sso_discovery.social_app(connection)
         if provider not in (app.provider, app.provider_id) or (client_id and client_id != app.client_id):
             return []
         return [app]
@@ -103,14 +106,14 @@ class BastionSocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def is_email_verified(self, provider, email) -> bool:
         connection = _connection_of(provider)
-        return connection is not None and sso.domain_is_verified_for(connection, email)
+        return connection is not None and sso_discovery.domain_is_verified_for(connection, email)
 
     def pre_social_login(self, request, sociallogin) -> None:
         connection = _connection_of(sociallogin)
         email = (sociallogin.user.email or "").strip().lower()
-        if connection is None or not email or not sso.domain_is_verified_for(connection, email):
+        if connection is None or not email or not sso_discovery.domain_is_verified_for(connection, email):
             _refuse(request, connection, email, "domain_not_verified")
-        if not saml_replay.first_use(connection, sociallogin, sso.clock_skew_seconds()):
+        if not saml_replay.first_use(connection, sociallogin, sso_discovery.clock_skew_seconds()):
             _refuse(request, connection, email, "assertion_replayed")
         for address in sociallogin.email_addresses:
             address.verified = address.email.lower() == email
@@ -138,4 +141,4 @@ class BastionSocialAccountAdapter(DefaultSocialAccountAdapter):
             if exception is not None and exception.__cause__ is not None:  # e.g. the JWT check behind it
                 detail = f"{detail}: {exception.__cause__}"
             with transaction.atomic():
-                _record(connection, "auth.sso.failed", error=str(error or "unknown"), detail=detail[:300])
+                _record(connection, AUTH_SSO_FAILED, error=str(error or "unknown"), detail=detail[:300])

@@ -11,7 +11,7 @@ from allauth.socialaccount.providers.saml.provider import SAMLProvider
 from django.core.cache import cache
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
-from bastion.identity.sso_models import SSOConnection
+from bastion.identity.sso.models import SSOConnection
 
 # python3-saml accepts an assertion without a SubjectConfirmationData NotOnOrAfter: remember those
 # this long.

@@ -19,6 +19,7 @@ from django.db import transaction
 from bastion.audit.context import client_address
 from bastion.identity import signin_events
 from bastion.identity.models import KnownClient
+from bastion.identity.audit_actions import AUTH_SESSION_ENDED_SUSPICIOUS
 
 SESSION_CLIENT = "bastion_client"
 
@@ -69,6 +70,6 @@ class SuspiciousSessionMiddleware:
 
 def _end_session(request, network_before: str, network_now: str) -> None:
     with transaction.atomic():
-        signin_events.record_for_user("auth.session.ended_suspicious", request.user,
+        signin_events.record_for_user(AUTH_SESSION_ENDED_SUSPICIOUS, request.user,
                                       network_before=network_before, network_now=network_now)
         logout(request)  # audited as a sign-out too

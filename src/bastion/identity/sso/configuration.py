@@ -16,10 +16,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bastion.audit import chain as audit
-from bastion.identity.sso_models import SSOConnection, VerifiedDomain
+from bastion.identity.sso.models import SSOConnection, VerifiedDomain
 from bastion.tenancy.actions import check_grantor
 from bastion.tenancy.models import Organisation
 from bastion.tenancy.permissions import BUILTIN_ROLES
+from bastion.identity.audit_actions import SSO_CONFIGURED, SSO_DOMAIN_ADDED, SSO_DOMAIN_REMOVED, SSO_DOMAIN_VERIFIED, SSO_REMOVED
 
 TXT_PREFIX = "bastion-domain-verification="
 # What decides who gets in and with which role: changing any of these re-checks the default role
@@ -74,13 +75,13 @@ def configure(organisation: Organisation, *, configured_by=None, grantor_grants:
         changes["configured_by"] = configured_by.get_username() if configured_by else "operator"
     with transaction.atomic():
         connection.save()
-        _audit("sso.configured", connection, changes)
+        _audit(SSO_CONFIGURED, connection, changes)
     return connection
 
 
 def remove(connection: SSOConnection) -> None:
     with transaction.atomic():
-        _audit("sso.removed", connection, {"protocol": connection.protocol})
+        _audit(SSO_REMOVED, connection, {"protocol": connection.protocol})
         connection.delete()
 
 
@@ -97,7 +98,7 @@ def add_domain(organisation: Organisation, domain: str) -> VerifiedDomain:
     try:
         with transaction.atomic():
             record.save()
-            _audit("sso.domain.added", record, {"domain": domain})
+            _audit(SSO_DOMAIN_ADDED, record, {"domain": domain})
     except IntegrityError as exc:
         raise ValidationError({"domain": ValidationError("This domain is already claimed here.",
                                                          code="duplicate_domain")}) from exc
@@ -131,7 +132,7 @@ def verify_domain(record: VerifiedDomain) -> VerifiedDomain:
         with transaction.atomic():
             record.verified_at = timezone.now()
             record.save(update_fields=["verified_at"])
-            _audit("sso.domain.verified", record, {"domain": record.domain})
+            _audit(SSO_DOMAIN_VERIFIED, record, {"domain": record.domain})
     except IntegrityError as exc:
         raise ValidationError({"domain": ValidationError("Another organisation has verified this domain.",
                                                          code="domain_taken")}) from exc
@@ -140,5 +141,5 @@ def verify_domain(record: VerifiedDomain) -> VerifiedDomain:
 
 def remove_domain(record: VerifiedDomain) -> None:
     with transaction.atomic():
-        _audit("sso.domain.removed", record, {"domain": record.domain})
+        _audit(SSO_DOMAIN_REMOVED, record, {"domain": record.domain})
         record.delete()

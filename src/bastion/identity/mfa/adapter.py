@@ -7,7 +7,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 
 from bastion.crypto import platform_secrets
-from bastion.identity import mfa_policy
+from bastion.identity.mfa import policy as mfa_policy
 
 PURPOSE = "mfa_authenticator"
 
