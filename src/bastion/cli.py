@@ -151,13 +151,54 @@ def cmd_serve(args) -> None:
             tls_settings.check_groups(tls_settings.server_context(*tls))
         except (tls_settings.TLSConfigError, OSError) as exc:
             fail(f"bastion serve: {exc}")
-    _migrate_before_serving()
     _setup()
     from django.conf import settings
 
     if settings.DEBUG and args.host not in LOOPBACK:
         fail(f"bastion serve: BASTION_DEBUG is on, so it serves only on localhost, not {args.host}")
+    _refuse_to_serve_on_check_errors(production=args.host not in LOOPBACK, tls=tls is not None)
+    _migrate_before_serving()
     _serve(args.host, args.port, workers=args.workers, with_jobs=not args.no_jobs, tls=tls)
+
+
+def _refuse_to_serve_on_check_errors(*, production: bool, tls: bool) -> None:
+    """The deployment checks, as `bastion config check` runs them: warnings shown, errors refuse the start."""
+    from django.conf import settings
+
+    from bastion.commands import config
+    from bastion.operations import deployment_checks
+
+    settings.BASTION_PRODUCTION = settings.BASTION_PRODUCTION or production  # reachable by others: production
+    settings.BASTION_SERVES_TLS = tls
+    report = deployment_checks.run()
+    for finding in report.findings:
+        config.show(finding, sys.stderr)
+    if report.errors:
+        fail(f"bastion serve: refusing to start: {config.summary(report)} Fix the errors above "
+             "(`bastion config check` lists them again).")
+
+
+def cmd_config_check(args) -> None:
+    from bastion import config as configuration
+
+    configuration.collect_problems()  # every bad value reported below, not the first one refused
+    _setup()
+    from django.conf import settings
+
+    from bastion.commands import config
+    from bastion.operations import deployment_checks
+
+    if args.certfile or args.keyfile:
+        from bastion.hardening import tls as tls_settings
+
+        try:
+            tls_settings.check_files(args.certfile, args.keyfile)
+        except tls_settings.TLSConfigError as exc:
+            fail(f"bastion config check: {exc}")
+        settings.BASTION_SERVES_TLS = True
+    if args.production:
+        settings.BASTION_PRODUCTION = True
+    sys.exit(config.check(deployment_checks.run(), sys.stdout))
 
 
 def cmd_audit_verify(args) -> None:
@@ -261,6 +302,16 @@ def main(argv: list[str] | None = None) -> None:
     rotate.add_argument("--audit-signing", action="store_true",
                         help="instead: a new Ed25519 key signs audit checkpoints (the old public key stays published)")
     rotate.set_defaults(func=cmd_keys_rotate, by_operator=True)
+
+    configuration = sub.add_parser("config", help="the configuration").add_subparsers(dest="config_command",
+                                                                                      required=True)
+    config_check = configuration.add_parser(
+        "check", help="every configuration problem at once, each with its fix; exit 1 when any is an error")
+    config_check.add_argument("--production", action="store_true",
+                              help="check as production (as BASTION_PRODUCTION=true, or `serve` on a public address)")
+    config_check.add_argument("--certfile", metavar="FILE", help="as `bastion serve --certfile`: TLS is served")
+    config_check.add_argument("--keyfile", metavar="FILE", help="as `bastion serve --keyfile`")
+    config_check.set_defaults(func=cmd_config_check)
 
     worker = sub.add_parser("worker", help="run background and periodic jobs (audit verification, checkpoints)")
     worker.add_argument("--workers", type=int, default=2)

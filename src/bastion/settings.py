@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import email.utils
 import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE
 
+from bastion import config
 from bastion.audit.anchoring import check_url as check_anchor_url
-from bastion.config import ConfigError, data_dir, env, env_bool, env_int, env_list, object_storage, private_data_dir
+from bastion.config import (
+    BAD_URL,
+    CONFLICT,
+    MALFORMED,
+    OUT_OF_RANGE,
+    UNKNOWN_VALUE,
+    ConfigError,
+    check_url,
+    data_dir,
+    env,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    object_storage,
+    private_data_dir,
+    report,
+    reported,
+)
 
+# Every bad value below is noted and start-up refuses them all at once (config.finish_reading, at the end).
+config.begin_reading()
 BASE_DIR = Path(__file__).resolve().parent
 # 0700; the embedded databases made 0600 before SQLite opens them; refused while others can read them.
 DATA_DIR = private_data_dir(data_dir(), create=tuple(
@@ -25,6 +48,10 @@ def _secret_key() -> str:
     """SECRET_KEY from the environment, else a random one kept in the data dir (mode 0600)."""
     configured = env("BASTION_SECRET_KEY")
     if configured:
+        if len(configured) < 50 or len(set(configured)) < 5:  # Django's own bar (security.W009)
+            report(ConfigError("BASTION_SECRET_KEY is too short or too simple (at least 50 characters, 5 different)",
+                               check_id=OUT_OF_RANGE, hint="Generate one: python3 -c 'import secrets; "
+                                                           "print(secrets.token_urlsafe(64))'"))
         return configured
     path = DATA_DIR / "secret_key"
     try:
@@ -39,10 +66,49 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("BASTION_DEBUG", False)
+# Production: the deployment checks (bastion config check, and bastion serve at start) refuse what
+# only a laptop may do (a generated secret key, plain HTTP, emails printed to the console …); outside
+# it they warn. `bastion serve` on an address other than loopback is production whatever this says.
+BASTION_PRODUCTION = env_bool("BASTION_PRODUCTION", False)
+# Set by `bastion serve --certfile` (and `bastion config check --certfile`): this process serves HTTPS.
+BASTION_SERVES_TLS = False
 ALLOWED_HOSTS = env_list("BASTION_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 # DEBUG pages show settings, SQL and tracebacks: never for anything but this machine.
 if DEBUG and not set(ALLOWED_HOSTS) <= {"localhost", "127.0.0.1", "[::1]", "::1"}:
-    raise ConfigError("BASTION_DEBUG is on: BASTION_ALLOWED_HOSTS may then only name localhost")
+    report(ConfigError("BASTION_DEBUG is on: BASTION_ALLOWED_HOSTS may then only name localhost", check_id=CONFLICT,
+                       hint="Unset BASTION_DEBUG (development only), or list only localhost in BASTION_ALLOWED_HOSTS."))
+    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+if DEBUG and BASTION_PRODUCTION:
+    report(ConfigError("BASTION_DEBUG is on with BASTION_PRODUCTION: debug pages show settings and tracebacks",
+                       check_id=CONFLICT, hint="Unset BASTION_DEBUG in production."))
+    DEBUG = False
+# How many machines run `bastion serve` or `bastion worker` against this database: more than one
+# needs REDIS_URL (the job queue and its locks must be shared), and PostgreSQL.
+BASTION_SERVERS = env_int("BASTION_SERVERS", 1, minimum=1)
+
+
+def _valid_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return False
+    return True
+
+
+EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email_addresses(name: str, values: list[str]) -> list[str]:
+    """Those of ``values`` that are addresses (``Name <a@b.c>`` or ``a@b.c``); the others noted."""
+    good = []
+    for value in values:
+        if EMAIL_ADDRESS.match(email.utils.parseaddr(value)[1]):
+            good.append(value)
+        else:
+            report(ConfigError(f"{name}: {value!r} is not an email address", check_id=MALFORMED))
+    return good
+
+
 # Reverse proxies (IP addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are
 # believed (bastion.hardening.proxies); nobody's by default.
 BASTION_TRUSTED_PROXIES = env_list("BASTION_TRUSTED_PROXIES", [])
@@ -50,7 +116,8 @@ for _proxy in BASTION_TRUSTED_PROXIES:
     try:
         ipaddress.ip_network(_proxy, strict=True)
     except ValueError as exc:
-        raise ConfigError(f"BASTION_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network ({exc})") from None
+        report(ConfigError(f"BASTION_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network ({exc})"))
+BASTION_TRUSTED_PROXIES = [proxy for proxy in BASTION_TRUSTED_PROXIES if _valid_network(proxy)]
 # Networks besides the public internet that customers' URLs (witness webhooks, OIDC issuers) may reach
 # (bastion.tenancy.outbound); none by default, so a customer cannot make the platform call its own network.
 BASTION_OUTBOUND_ALLOWED_NETWORKS = env_list("BASTION_OUTBOUND_ALLOWED_NETWORKS", [])
@@ -58,7 +125,9 @@ for _network in BASTION_OUTBOUND_ALLOWED_NETWORKS:
     try:
         ipaddress.ip_network(_network, strict=True)
     except ValueError as exc:
-        raise ConfigError(f"BASTION_OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not an IP network ({exc})") from None
+        report(ConfigError(f"BASTION_OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not an IP network ({exc})"))
+BASTION_OUTBOUND_ALLOWED_NETWORKS = [network for network in BASTION_OUTBOUND_ALLOWED_NETWORKS
+                                     if _valid_network(network)]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -156,11 +225,11 @@ def _databases() -> dict:
             }
         }
     try:
-        default = dj_database_url.parse(url, conn_max_age=env_int("BASTION_DB_CONN_MAX_AGE", 60))
+        default = dj_database_url.parse(url, conn_max_age=env_int("BASTION_DB_CONN_MAX_AGE", 60, minimum=0))
     except ValueError as exc:
-        raise ConfigError(f"DATABASE_URL is not a database URL: {exc}") from exc
+        raise ConfigError(f"DATABASE_URL is not a database URL: {exc}", check_id=BAD_URL) from exc
     if default["ENGINE"] != "django.db.backends.postgresql":
-        raise ConfigError("DATABASE_URL must be a postgres:// URL (SQLite is the default without it)")
+        raise ConfigError("DATABASE_URL must be a postgres:// URL (SQLite is the default without it)", check_id=BAD_URL)
     default["CONN_HEALTH_CHECKS"] = True
     admin_url = env("DATABASE_ADMIN_URL")
     if admin_url and env_bool("BASTION_DB_AS_ADMIN", False):
@@ -169,13 +238,19 @@ def _databases() -> dict:
     return {"default": default}
 
 
-DATABASES = _databases()
-DATABASE_APP_ROLE = dj_database_url.parse(env("DATABASE_URL"))["USER"] if env("DATABASE_URL") else None
-DATABASE_ADMIN_CREDENTIALS = (
-    {k: dj_database_url.parse(env("DATABASE_ADMIN_URL"))[k] for k in ("USER", "PASSWORD")}
-    if env("DATABASE_ADMIN_URL")
-    else None
-)
+try:
+    DATABASES = _databases()
+    DATABASE_APP_ROLE = dj_database_url.parse(env("DATABASE_URL"))["USER"] if env("DATABASE_URL") else None
+    DATABASE_ADMIN_CREDENTIALS = (
+        {k: dj_database_url.parse(env("DATABASE_ADMIN_URL"))[k] for k in ("USER", "PASSWORD")}
+        if env("DATABASE_ADMIN_URL")
+        else None
+    )
+except (ConfigError, ValueError) as _exc:  # noted; the checks go on as if no database were configured
+    report(_exc if isinstance(_exc, ConfigError) else ConfigError(f"DATABASE_ADMIN_URL is not a database URL: {_exc}",
+                                                                   check_id=BAD_URL))
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "bastion.sqlite3"}}
+    DATABASE_APP_ROLE = DATABASE_ADMIN_CREDENTIALS = None
 # The tenant context is a per-transaction setting (SET LOCAL), so every request runs in one.
 for _db in DATABASES.values():
     _db["ATOMIC_REQUESTS"] = True
@@ -208,13 +283,18 @@ ACCOUNT_SIGNUP_ENABLED = env_bool("BASTION_SIGNUP_ENABLED", True)
 PASSWORD_RESET_TIMEOUT = env_int("BASTION_PASSWORD_RESET_SECONDS", 3600, minimum=300)  # reset links expire
 BASTION_INVITATION_DAYS = env_int("BASTION_INVITATION_DAYS", 7, minimum=1)  # invitation links expire
 DEFAULT_FROM_EMAIL = env("BASTION_EMAIL_FROM", "Bastion <no-reply@localhost>")
+if env("BASTION_EMAIL_FROM"):
+    DEFAULT_FROM_EMAIL = (_email_addresses("BASTION_EMAIL_FROM", [DEFAULT_FROM_EMAIL])
+                          or ["Bastion <no-reply@localhost>"])[0]
 
 # MFA (django-allauth): TOTP, recovery codes, WebAuthn security keys and passkeys.
 MFA_ADAPTER = "bastion.identity.mfa.adapter.BastionMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_FORMS = {"authenticate": "bastion.identity.mfa.forms.LockoutAwareAuthenticateForm"}
 MFA_PASSKEY_LOGIN_ENABLED = True
-MFA_TOTP_ISSUER = env("BASTION_TOTP_ISSUER", "Bastion")
+MFA_TOTP_ISSUER = env("BASTION_TOTP_ISSUER", "Bastion") or "Bastion"
+if ":" in MFA_TOTP_ISSUER:  # the otpauth:// label is "issuer:account": a colon in the issuer breaks it
+    MFA_TOTP_ISSUER = report(ConfigError(f"BASTION_TOTP_ISSUER={MFA_TOTP_ISSUER!r} contains a colon"), "Bastion")
 MFA_TOTP_TOLERANCE = 1  # one step either side for clock drift; a used code is refused for the whole window
 MFA_RECOVERY_CODES_SHOW_ONCE = True  # shown once at generation; stored only as hashes
 # WebAuthn needs a secure origin; plain-HTTP localhost is allowed only where it cannot be exposed.
@@ -222,6 +302,9 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("BASTION_WEBAUTHN_ALLOW_INSECURE_O
 MFA_WEBAUTHN_USER_VERIFICATION = "preferred"
 # An organisation may require MFA of all its members; owners and admins always need it.
 BASTION_MFA_REQUIRED_ROLES = env_list("BASTION_MFA_REQUIRED_ROLES", ["owner", "admin"])
+for _role in set(BASTION_MFA_REQUIRED_ROLES) - {"owner", "admin", "editor", "viewer"}:
+    report(ConfigError(f"BASTION_MFA_REQUIRED_ROLES: {_role!r} is not a built-in role (owner, admin, editor, viewer)",
+                       check_id=UNKNOWN_VALUE))
 # How recently a second factor must have been used for a step-up action (keys, tokens, SSO, MFA policy, admins).
 BASTION_STEP_UP_SECONDS = env_int("BASTION_STEP_UP_SECONDS", 300, minimum=30)
 
@@ -236,6 +319,12 @@ BASTION_SSO_CLOCK_SKEW_SECONDS = env_int("BASTION_SSO_CLOCK_SKEW_SECONDS", 120, 
 BASTION_SSO_ALLOW_HTTP = env_bool("BASTION_SSO_ALLOW_HTTP", False)
 # DNS servers that domain verification asks (host or host:port, comma-separated); empty: the system's.
 BASTION_DNS_NAMESERVERS = env_list("BASTION_DNS_NAMESERVERS", [])
+for _server in BASTION_DNS_NAMESERVERS:  # identity.sso.configuration reads host[:port] with IPv4 hosts
+    _host, _, _port = _server.partition(":")
+    if not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", _host) or not _valid_network(_host) or (
+            _port and not (_port.isdigit() and 0 < int(_port) < 65536)):
+        report(ConfigError(f"BASTION_DNS_NAMESERVERS: {_server!r} is not an IPv4 address with an optional :port"))
+BASTION_DNS_NAMESERVERS = [] if config.has_problem("BASTION_DNS_NAMESERVERS") else BASTION_DNS_NAMESERVERS
 
 # Sessions listed to their user (device, address, last seen), each revocable.
 USERSESSIONS_TRACK_ACTIVITY = True
@@ -257,15 +346,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = env("BASTION_SESSION_SAMESITE", "Lax")
-if SESSION_COOKIE_SAMESITE not in {"Lax", "Strict"}:
-    raise ConfigError("BASTION_SESSION_SAMESITE must be Lax or Strict")
+SESSION_COOKIE_SAMESITE = env_choice("BASTION_SESSION_SAMESITE", "Lax", ("Lax", "Strict"))
 CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
 SESSION_COOKIE_SECURE = env_bool("BASTION_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 if env("BASTION_TRUSTED_ORIGINS"):  # the old name: never silently ignored
-    raise ConfigError("BASTION_TRUSTED_ORIGINS is replaced by BASTION_ALLOWED_ORIGINS (the same list serves "
-                      "Django's CSRF check and the Origin check): rename it")
+    report(ConfigError("BASTION_TRUSTED_ORIGINS is replaced by BASTION_ALLOWED_ORIGINS (the same list serves "
+                      "Django's CSRF check and the Origin check): rename it", check_id=CONFLICT))
 SESSION_COOKIE_AGE = env_int("BASTION_SESSION_AGE_SECONDS", 8 * 3600, minimum=300)  # absolute timeout
 BASTION_SESSION_IDLE_SECONDS = env_int("BASTION_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
 X_FRAME_OPTIONS = "DENY"
@@ -276,8 +363,14 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_HSTS_SECONDS = env_int("BASTION_HSTS_SECONDS", 63072000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
+# Django's deployment checks that Bastion answers its own way: HTTPS is served by `bastion serve
+# --certfile` with no plain-HTTP port at all (or by a proxy that redirects), and the session and CSRF
+# cookies are marked Secure on every request that came over TLS (identity.sessions.cookies). Whether
+# TLS is served at all is bastion.E101.
+SILENCED_SYSTEM_CHECKS = ["security.W008", "security.W012", "security.W016"]
 # Origins besides this site's own that may send state-changing requests with the session cookie.
-BASTION_ALLOWED_ORIGINS = env_list("BASTION_ALLOWED_ORIGINS", [])
+BASTION_ALLOWED_ORIGINS = [origin for origin in env_list("BASTION_ALLOWED_ORIGINS", [])
+                           if check_url("BASTION_ALLOWED_ORIGINS", origin, ("https", "http"))]
 CSRF_TRUSTED_ORIGINS = list(BASTION_ALLOWED_ORIGINS)
 
 # A strict, nonce-based Content-Security-Policy (django-csp): no inline script or style, nothing
@@ -305,8 +398,12 @@ BASTION_RATE_LIMITS = {name.removeprefix("BASTION_RATE_LIMIT_"): value.strip()
 RATELIMIT_USE_CACHE = "default"
 
 # /.well-known/security.txt (RFC 9116)
-BASTION_SECURITY_CONTACTS = env_list("BASTION_SECURITY_CONTACTS", [])
+BASTION_SECURITY_CONTACTS = [contact for contact in env_list("BASTION_SECURITY_CONTACTS", [])
+                             if contact.startswith("mailto:") and EMAIL_ADDRESS.match(contact.removeprefix("mailto:"))
+                             or check_url("BASTION_SECURITY_CONTACTS", contact)]
 BASTION_SECURITY_POLICY_URL = env("BASTION_SECURITY_POLICY_URL", "") or ""
+if BASTION_SECURITY_POLICY_URL:
+    BASTION_SECURITY_POLICY_URL = check_url("BASTION_SECURITY_POLICY_URL", BASTION_SECURITY_POLICY_URL)
 BASTION_SECURITY_TXT_DAYS = env_int("BASTION_SECURITY_TXT_DAYS", 180, minimum=1)
 BASTION_SECURITY_TXT_EXPIRES = None
 
@@ -333,8 +430,12 @@ STATIC_ROOT.mkdir(exist_ok=True)
 # BASTION_STORAGE_URL=s3://bucket[/prefix][?endpoint_url=https://…&region=…] (credentials: the
 # standard AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an instance role).
 BASTION_STORAGE_URL = env("BASTION_STORAGE_URL", "")
+try:
+    _default_storage = object_storage(BASTION_STORAGE_URL, DATA_DIR / "objects")
+except ConfigError as _exc:
+    _default_storage = report(_exc, object_storage("", DATA_DIR / "objects"))
 STORAGES = {
-    "default": object_storage(BASTION_STORAGE_URL, DATA_DIR / "objects"),
+    "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Ephemeral artifacts (exports, temporary files) are deleted after use, or after this many days.
@@ -351,29 +452,36 @@ BASTION_SELF_SERVICE_ORGANISATIONS = env_bool("BASTION_SELF_SERVICE_ORGANISATION
 BASTION_AUDIT_CHECKPOINT_EVERY = env_int("BASTION_AUDIT_CHECKPOINT_EVERY", 1000, minimum=1)
 BASTION_AUDIT_CHECKPOINT_SECONDS = env_int("BASTION_AUDIT_CHECKPOINT_SECONDS", 60, minimum=60)
 if env("BASTION_AUDIT_CHECKPOINT_MINUTES"):  # the old setting: never silently ignored
-    raise ConfigError("BASTION_AUDIT_CHECKPOINT_MINUTES is replaced by BASTION_AUDIT_CHECKPOINT_SECONDS "
-                      "(default 60): unset it, and set that one if 60 seconds is not what you want")
+    report(ConfigError("BASTION_AUDIT_CHECKPOINT_MINUTES is replaced by BASTION_AUDIT_CHECKPOINT_SECONDS "
+                      "(default 60): unset it, and set that one if 60 seconds is not what you want", check_id=CONFLICT))
 # Where every signed checkpoint is also written, out of the database owner's reach: a local
 # append-only witness log (directory) or S3 with Object Lock in compliance mode.
 BASTION_AUDIT_ANCHOR_URL = env("BASTION_AUDIT_ANCHOR_URL", "") or str(DATA_DIR / "witness")
-check_anchor_url(BASTION_AUDIT_ANCHOR_URL)
+with reported():
+    check_anchor_url(BASTION_AUDIT_ANCHOR_URL)
 BASTION_AUDIT_ANCHOR_RETENTION_DAYS = env_int("BASTION_AUDIT_ANCHOR_RETENTION_DAYS", 2557, minimum=1)
 # Customers' witness webhooks must be HTTPS; plain HTTP only for local test receivers.
 BASTION_AUDIT_WITNESS_ALLOW_HTTP = env_bool("BASTION_AUDIT_WITNESS_ALLOW_HTTP", False)
 
-BASTION_AUDIT_VERIFY_HOUR = env_int("BASTION_AUDIT_VERIFY_HOUR", 3, minimum=0)
+BASTION_AUDIT_VERIFY_HOUR = env_int("BASTION_AUDIT_VERIFY_HOUR", 3, minimum=0, maximum=23)
 
 # Keys: the KMS holding key-encryption keys, and how long an unwrapped data key stays in memory.
-BASTION_KMS = env("BASTION_KMS", "local")
-if BASTION_KMS not in {"local", "aws-kms"}:
-    raise ConfigError(f"BASTION_KMS={BASTION_KMS!r} is not supported by this version (supported: local, aws-kms)")
-BASTION_AWS_KMS_ENDPOINT_URL = env("BASTION_AWS_KMS_ENDPOINT_URL", "")  # empty: AWS's own endpoint for the region
+BASTION_KMS = env_choice("BASTION_KMS", "local", ("local", "aws-kms"))
+BASTION_AWS_KMS_ENDPOINT_URL = env("BASTION_AWS_KMS_ENDPOINT_URL", "")
+if BASTION_AWS_KMS_ENDPOINT_URL:
+    BASTION_AWS_KMS_ENDPOINT_URL = check_url("BASTION_AWS_KMS_ENDPOINT_URL", BASTION_AWS_KMS_ENDPOINT_URL,
+                                             ("https", "http"))  # empty: AWS's own endpoint for the region
 BASTION_AWS_REGION = env("BASTION_AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1"
+if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", BASTION_AWS_REGION):
+    BASTION_AWS_REGION = report(ConfigError(f"BASTION_AWS_REGION={BASTION_AWS_REGION!r} is not an AWS region "
+                                            "(e.g. eu-west-1)"), "us-east-1")
 BASTION_KEY_MAX_AGE_DAYS = env_int("BASTION_KEY_MAX_AGE_DAYS", 365, minimum=1)
 BASTION_DATA_KEY_CACHE_SECONDS = env_int("BASTION_DATA_KEY_CACHE_SECONDS", 300, minimum=0)
 
 # Background and periodic jobs (Huey): SQLite in the data dir by default, Redis across machines.
 REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    REDIS_URL = check_url("REDIS_URL", REDIS_URL, ("redis", "rediss", "unix")) or None
 HUEY = {
     "name": "bastion",
     "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.SqliteHuey",
@@ -383,8 +491,10 @@ HUEY = {
 }
 
 # Who hears of a broken audit chain (and, later, of other platform alarms).
-BASTION_ALERT_EMAILS = env_list("BASTION_ALERT_EMAILS", [])
+BASTION_ALERT_EMAILS = _email_addresses("BASTION_ALERT_EMAILS", env_list("BASTION_ALERT_EMAILS", []))
 BASTION_ALERT_WEBHOOK = env("BASTION_ALERT_WEBHOOK", "") or ""
+if BASTION_ALERT_WEBHOOK:
+    BASTION_ALERT_WEBHOOK = check_url("BASTION_ALERT_WEBHOOK", BASTION_ALERT_WEBHOOK, ("https", "http"))
 
 # Uploads: evidence files are checked against this limit before they are stored.
 BASTION_EVIDENCE_MAX_BYTES = env_int("BASTION_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
@@ -395,11 +505,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Email: SMTP when BASTION_SMTP_HOST is set (production), else printed to the console (the demo).
 EMAIL_HOST = env("BASTION_SMTP_HOST", "") or ""
-EMAIL_PORT = env_int("BASTION_SMTP_PORT", 587, minimum=1)
+EMAIL_PORT = env_int("BASTION_SMTP_PORT", 587, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env("BASTION_SMTP_USER", "") or ""
 EMAIL_HOST_PASSWORD = env("BASTION_SMTP_PASSWORD", "") or ""  # or BASTION_SMTP_PASSWORD_FILE
 EMAIL_USE_SSL = env_bool("BASTION_SMTP_SSL", False)  # implicit TLS (port 465)
 EMAIL_USE_TLS = env_bool("BASTION_SMTP_STARTTLS", not EMAIL_USE_SSL)
+if EMAIL_USE_SSL and EMAIL_USE_TLS:  # Django refuses to send with both
+    report(ConfigError("BASTION_SMTP_SSL and BASTION_SMTP_STARTTLS are both on: choose one (SSL for port 465)",
+                       check_id=CONFLICT))
+    EMAIL_USE_TLS = False
 EMAIL_TIMEOUT = 10
 EMAIL_BACKEND = env("BASTION_EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")
@@ -408,7 +522,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("BASTION_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"],
+             "level": env_choice("BASTION_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
     # The job consumer adds a handler of its own to "huey": without this its lines came out twice.
     "loggers": {"django.db.backends": {"level": "INFO"}, "huey": {"propagate": False}},
 }
+
+config.finish_reading()

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from bastion.config import ConfigError
+from bastion.config import BAD_URL, ConfigError
 
 logger = logging.getLogger("bastion.audit")
 
@@ -206,17 +206,18 @@ def check_url(url: str) -> tuple[str, dict[str, Any]]:
     if parts.scheme in ("", "file"):
         path = parts.path if parts.scheme == "file" else url
         if not path or not os.path.isabs(path):
-            raise ConfigError(f"BASTION_AUDIT_ANCHOR_URL={url!r}: a directory must be an absolute path")
+            raise ConfigError(f"BASTION_AUDIT_ANCHOR_URL={url!r}: a directory must be an absolute path", check_id=BAD_URL)
         return "directory", {"path": path}
     if parts.scheme == "s3" and parts.netloc:
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         unknown = set(query) - {"endpoint_url", "region"}
         if unknown:
             raise ConfigError(f"BASTION_AUDIT_ANCHOR_URL: unknown option(s) {', '.join(sorted(unknown))} "
-                              "(known: endpoint_url, region)")
+                              "(known: endpoint_url, region)", check_id=BAD_URL)
         return "s3", {"bucket": parts.netloc, "prefix": parts.path, "endpoint_url": query.get("endpoint_url"),
                       "region": query.get("region")}
-    raise ConfigError(f"BASTION_AUDIT_ANCHOR_URL={url!r}: use a directory, file:///directory or s3://bucket[/prefix]")
+    raise ConfigError(f"BASTION_AUDIT_ANCHOR_URL={url!r}: use a directory, file:///directory or s3://bucket[/prefix]",
+                      check_id=BAD_URL)
 
 
 def parse_url(url: str, retention_days: int) -> AnchorStore:

@@ -7,6 +7,7 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from bastion.audit import audit_actions  # noqa: F401  (declares the actions)
+        from bastion.audit import checks  # noqa: F401  (registers the deployment checks)
         from bastion.db.grants import APPEND_ONLY_TABLES
 
         APPEND_ONLY_TABLES.update({"audit_auditevent", "audit_checkpoint", "audit_verificationresult"})

@@ -7,3 +7,6 @@ class HardeningConfig(AppConfig):
 
     name = "bastion.hardening"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from bastion.hardening import checks  # noqa: F401  (registers the deployment checks)

@@ -13,6 +13,7 @@ class IdentityConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from bastion.identity import audit_actions  # noqa: F401  (declares the actions)
+        from bastion.identity import checks  # noqa: F401  (registers the deployment checks)
         from bastion.identity.scim import audit_actions as scim_audit_actions  # noqa: F401
         from bastion.identity import account_events, signin_events
         from bastion.identity.mfa import recovery_codes

@@ -6,3 +6,6 @@ class OperationsConfig(AppConfig):
 
     name = "bastion.operations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from bastion.operations import checks  # noqa: F401  (registers the deployment checks)
