@@ -11,9 +11,10 @@ READ = re.compile(r"""\b(?:env|env_int|env_bool|env_list|env_secret|os\.environ\
 
 
 def _read_by_settings() -> set[str]:
+    """What settings.py reads, and any module that reads a variable itself (the audit signing keys)."""
     names = set()
-    for path in ("src/bastion/settings.py", "src/bastion/config.py"):
-        names |= set(READ.findall((ROOT / path).read_text()))
+    for path in (ROOT / "src" / "bastion").rglob("*.py"):
+        names |= set(READ.findall(path.read_text()))
     return names
 
 
