@@ -2,7 +2,10 @@ from django.apps import AppConfig
 
 
 class OperationsConfig(AppConfig):
-    """Platform jobs that run on a schedule (Huey): audit checkpoints and the daily verification."""
+    """Platform jobs that run on a schedule (Huey), health probes and the public status page."""
 
     name = "bastion.operations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from bastion.operations import audit_actions  # noqa: F401  (registers the actions)
