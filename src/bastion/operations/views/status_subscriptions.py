@@ -32,7 +32,7 @@ def subscribe(request):
     try:
         email = subscriptions.normalise(request.POST.get("email", ""))
     except ValidationError as exc:
-        errors = {name: [{"code": e.code, "message": e.message} for e in errs.error_list]
+        errors = {name: [{"code": e.code, "message": e.message} for e in errs]
                   for name, errs in exc.error_dict.items()}
         if _wants_json(request):
             return JsonResponse({"error": {"code": "invalid", "message": "Enter a valid email address.",
