@@ -61,7 +61,7 @@ def run(*, clock: Clock = timezone.now, progress: Callable[[probes.ProbeResult],
     for component in probes.components():
         result = component.probe()
         state = state_of(component, result, maintained)
-        if record(component.key, state, result, outcome.at):
+        if record(component.key, state, result, clock()):  # the time the probe answered
             outcome.changed.append(component.key)
         outcome.results.append(result)
         outcome.states[component.key] = state
@@ -74,7 +74,9 @@ def record(component: str, state: str, result: probes.ProbeResult, now: datetime
     """Extend the component's current interval, or start a new one; True when the state changed."""
     with transaction.atomic():
         latest = (ComponentInterval.objects.select_for_update().filter(component=component)
-                  .order_by("-checked_at").first())
+                  .order_by("-checked_at", "-started_at").first())
+        if latest is not None and now < latest.checked_at:
+            return False  # a slower run (the minute job and `status_check` at once) saw an older state: keep the newer
         continuous = latest is not None and now - latest.checked_at <= STALE_AFTER
         if continuous and latest.state == state:
             latest.checked_at, latest.detail, latest.seconds = now, result.detail, result.seconds

@@ -57,7 +57,7 @@ def _compute(base_url: str, now: datetime.datetime) -> dict:
     components = []
     for position, component in enumerate(probes.components(), start=1):
         intervals = by_component.get(component.key, [])
-        latest = intervals[-1] if intervals else None
+        latest = max(intervals, key=lambda i: (i.checked_at, i.started_at), default=None)
         state = latest.state if latest else OPERATIONAL
         updated = latest.checked_at if latest else None
         if component.key == "job_workers" and workers_silent:
