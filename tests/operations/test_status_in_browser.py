@@ -5,7 +5,6 @@ no CSP violation, and operational again once it is back."""
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import time
