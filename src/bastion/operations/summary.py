@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from bastion.operations import history, probes
-from bastion.operations.models import DEGRADED, DOWN, MAINTENANCE, OPERATIONAL, ComponentInterval, Incident, Maintenance
+from bastion.operations.models import DEGRADED, DOWN, MAINTENANCE, OPERATIONAL, Incident, Maintenance
 
 CACHE_KEY = "bastion:status:summary"
 CACHE_SECONDS = 15  # the public page is open to anyone: at most one computation per 15 s however often it is asked
@@ -48,7 +48,7 @@ def summary(base_url: str, *, now: datetime.datetime | None = None) -> dict:
 
 
 def _compute(base_url: str, now: datetime.datetime) -> dict:
-    by_component: dict[str, list[ComponentInterval]] = defaultdict(list)
+    by_component: dict[str, list[history.Span]] = defaultdict(list)
     for interval in history.intervals_since(now - datetime.timedelta(days=history.BAR_DAYS)):
         by_component[interval.component].append(interval)
     newest_check = max((i.checked_at for intervals in by_component.values() for i in intervals), default=None)
@@ -62,14 +62,10 @@ def _compute(base_url: str, now: datetime.datetime) -> dict:
         updated = latest.checked_at if latest else None
         if component.key == "job_workers" and workers_silent:
             state, updated = DOWN, newest_check  # nothing has run the minute job lately
-        bar = []
-        for days_ago in range(history.BAR_DAYS - 1, -1, -1):
-            start = today - datetime.timedelta(days=days_ago)
-            end = min(start + datetime.timedelta(days=1), now)
-            worst = history.worst_state(intervals, start, end)
-            day_uptime = history.uptime(intervals, start, end)
-            bar.append({"date": start.date().isoformat(), "status": worst or "no_data",
-                        "uptime": None if day_uptime is None else round(day_uptime * 100, 3)})
+        first_day = today - datetime.timedelta(days=history.BAR_DAYS - 1)
+        bar = [{"date": day.date.isoformat(), "status": day.worst or "no_data",
+                "uptime": None if day.uptime is None else round(day.uptime * 100, 3)}
+               for day in history.days(intervals, first_day, history.BAR_DAYS, now)]
         uptime = {name: history.uptime(intervals, now - span, now) for name, span in history.WINDOWS.items()}
         components.append({
             "id": component.key, "name": component.name, "status": STATUSPAGE_STATES[state], "state": state,
