@@ -157,3 +157,22 @@ def test_the_status_check_command_runs_the_probes(capsys):
     call_command("status_check")
     out = capsys.readouterr().out
     assert "object_storage" in out and "operational" in out
+
+
+def test_the_kms_probe_round_trips_through_aws_kms_and_fails_when_it_is_gone(settings, moto_endpoint):
+    from tests.live_server import free_port
+
+    settings.BASTION_KMS, settings.BASTION_AWS_KMS_ENDPOINT_URL = "aws-kms", moto_endpoint
+    result = probes.probe_kms()
+    assert result.ok and result.detail == "aws-kms"
+    settings.BASTION_AWS_KMS_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    assert not probes.probe_kms().ok
+
+
+def test_the_email_probe_says_noop_to_a_real_smtp_server(smtp, settings):
+    from tests.live_server import free_port
+
+    assert probes.probe_email().ok
+    settings.EMAIL_PORT = free_port()  # nothing listens there
+    failed = probes.probe_email()
+    assert not failed.ok and "refused" in failed.detail.lower()

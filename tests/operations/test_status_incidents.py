@@ -103,3 +103,27 @@ def test_bad_maintenance_window_is_refused(staff, client_for):
         "title": "Backwards", "components": ["database"], "starts_at": "2030-01-01 23:00",
         "ends_at": "2030-01-01 22:00"})
     assert response.status_code == 400 and Maintenance.objects.count() == 0
+
+
+def test_an_incident_opened_from_the_console_emails_confirmed_subscribers(
+        staff, client_for, smtp, jobs_now, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from bastion.operations.models import Subscriber
+
+    now = time.time()
+    Subscriber.objects.create(email="confirmed@customer.example", confirmed=True, created_at=timezone.now())
+    Subscriber.objects.create(email="pending@customer.example", confirmed=False, created_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_for(staff).post("/status/admin/incidents/", NEW_INCIDENT).status_code == 302
+    assert [m["To"] for m in smtp.messages] == ["confirmed@customer.example"]
+    assert "Sign-in errors" in smtp.messages[0]["Subject"] and time.time() - now < 60
+
+
+def test_the_minute_job_records_every_component(db):
+    from bastion.operations.models import ComponentInterval
+    from bastion.operations.probes import components
+    from bastion.operations.tasks import status_probes
+
+    assert status_probes.call_local() == 0
+    assert set(ComponentInterval.objects.values_list("component", flat=True)) == {c.key for c in components()}
