@@ -128,3 +128,11 @@ def test_the_object_store_stops_and_the_page_shows_it(live_s3_demo, moto):
             assert page.request.get(path).status == 200
         context.close()
     assert violations == []
+    assert _stored_csp_reports(live_s3_demo) == 0  # nor did the server receive any report
+
+
+def _stored_csp_reports(server) -> int:
+    code = "from bastion.hardening.models import CspViolation; print(CspViolation.objects.count())"
+    result = subprocess.run([sys.executable, "-m", "bastion.cli", "manage", "shell", "-c", code], cwd=ROOT,
+                            env=server.env, capture_output=True, text=True, check=True, timeout=120)
+    return int(result.stdout.strip().splitlines()[-1])

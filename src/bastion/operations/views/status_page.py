@@ -21,7 +21,7 @@ def base_url(request) -> str:
 def status(request):
     data = summary.summary(base_url(request))
     return render(request, "operations/status.html", {
-        "summary": data, "recent_incidents": summary.recent_incidents(), "subscribed": False,
+        "summary": data, "recent_incidents": summary.recent_incidents(),
     })
 
 
