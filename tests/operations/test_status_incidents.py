@@ -10,7 +10,7 @@ import pytest
 from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from django.test import Client
 
-from bastion.audit.format import PLATFORM_CHAIN
+from bastion.db.platform import PLATFORM_ID
 from bastion.audit.models import AuditEvent
 from bastion.operations.audit_actions import INCIDENT_CREATED, INCIDENT_UPDATED, MAINTENANCE_SCHEDULED
 from bastion.operations.models import Incident, Maintenance
@@ -24,7 +24,7 @@ NEW_INCIDENT = {"title": "Sign-in errors", "impact": "major", "status": "investi
 
 def _platform_events(action):
     with context.platform_scope():
-        return list(AuditEvent.objects.filter(chain_id=PLATFORM_CHAIN, action=action))
+        return list(AuditEvent.objects.filter(chain_id=PLATFORM_ID, action=action))
 
 
 def test_members_of_organisations_get_nothing(world, client_for):

@@ -172,10 +172,10 @@ def probe_kms() -> ProbeResult:
     """A real wrap and unwrap round trip with the platform's own key, through the configured provider."""
     def check() -> str:
         from bastion.crypto import kms
-        from bastion.db import rls
+        from bastion.db.platform import PLATFORM_ID
 
         provider, key, context = kms.provider(), secrets.token_bytes(32), b"bastion status probe"
-        if provider.unwrap(provider.wrap(key, context, owner=rls.PLATFORM_ID), context) != key:
+        if provider.unwrap(provider.wrap(key, context, owner=PLATFORM_ID), context) != key:
             raise ProbeFailed("the unwrapped key differs from the wrapped one")
         return provider.name
     return _timed("kms", check)
@@ -207,14 +207,14 @@ def probe_audit_verification(*, now: datetime.datetime | None = None) -> ProbeRe
     It reads the platform chain's result of each run (row-level security shows the job no tenant's
     results); a broken tenant chain also raises the alarm of ``audit.alerts`` on its own."""
     def check() -> str:
-        from bastion.audit.format import PLATFORM_CHAIN
+        from bastion.db.platform import PLATFORM_ID
         from bastion.audit.models import VerificationResult
         from bastion.operations.models import ComponentInterval
         from bastion.tenancy import context
 
         moment = now or timezone.now()
         with context.platform_scope():
-            newest = VerificationResult.objects.filter(chain_id=PLATFORM_CHAIN).order_by("-finished_at").first()
+            newest = VerificationResult.objects.filter(chain_id=PLATFORM_ID).order_by("-finished_at").first()
         if newest is None:
             watched_since = ComponentInterval.objects.order_by("started_at").values_list("started_at", flat=True).first()
             if watched_since is None or moment - watched_since < AUDIT_VERIFICATION_MAX_AGE:

@@ -9,7 +9,7 @@ import functools
 
 from allauth.account.internal.flows.login import get_authentication_records
 
-from bastion.identity import step_up
+from bastion.identity.mfa import step_up
 from bastion.tenancy.access import NotFound, Unauthenticated
 
 
