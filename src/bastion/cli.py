@@ -93,6 +93,9 @@ def _serve(host: str, port: int, workers: int, *, with_jobs: bool = True,
             return application
 
     if with_jobs:
+        if not tls:  # the status probes of the embedded worker request this server itself
+            local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else (f"[{host}]" if ":" in host else host)
+            os.environ.setdefault("BASTION_STATUS_PROBE_URL", f"http://{local}:{port}")
         _start_job_worker()
     Server().run()
 

@@ -490,6 +490,14 @@ HUEY = {
     "consumer": {"workers": 2, "worker_type": "thread"},
 }
 
+# The public status page (operations): probes run each minute; their history is kept this many days.
+# BASTION_STATUS_PROBE_URL is where the web, API and sign-in probes send real requests (`bastion serve`
+# sets its own address); without it they go through Django's request handler in the job's process.
+BASTION_STATUS_PROBE_URL = env("BASTION_STATUS_PROBE_URL", "") or ""
+BASTION_STATUS_SLOW_SECONDS = env_int("BASTION_STATUS_SLOW_SECONDS", 3, minimum=1)  # slower probes: degraded
+BASTION_STATUS_HISTORY_DAYS = env_int("BASTION_STATUS_HISTORY_DAYS", 365, minimum=90)
+BASTION_STATUS_CONFIRM_SECONDS = env_int("BASTION_STATUS_CONFIRM_SECONDS", 48 * 3600, minimum=600)
+
 # Who hears of a broken audit chain (and, later, of other platform alarms).
 BASTION_ALERT_EMAILS = _email_addresses("BASTION_ALERT_EMAILS", env_list("BASTION_ALERT_EMAILS", []))
 BASTION_ALERT_WEBHOOK = env("BASTION_ALERT_WEBHOOK", "") or ""

@@ -1,4 +1,4 @@
-"""The URL map: the JSON API under /api/v1/, health, accounts (allauth), and the console."""
+"""The URL map: the JSON API under /api/v1/, health, accounts (allauth), the status page, and the console."""
 
 from allauth import urls as allauth_urls
 from django.db import transaction
@@ -40,5 +40,6 @@ urlpatterns = [
     path("accounts/sessions/<int:session_id>/end/", account_sessions.end_session, name="usersession_end"),
     path("accounts/", include(_declared_public(allauth_urls.urlpatterns))),
     path("scim/v2/", include("bastion.identity.scim.urls")),
+    path("", include("bastion.operations.urls")),
     path("", include("bastion.console.urls")),
 ]

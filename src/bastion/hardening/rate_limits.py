@@ -43,6 +43,8 @@ RULES = (
     Rule("scim", re.compile(r"^/scim/"), READS | WRITES, (("token", "600/m"), ("ip", "1200/m"))),
     Rule("api_read", re.compile(r"^/api/"), READS, (("identity", "600/m"), ("organisation", "3000/m"))),
     Rule("api_write", re.compile(r"^/api/"), WRITES, (("identity", "120/m"), ("organisation", "600/m"))),
+    # Each subscription emails an address someone typed: a low limit keeps the form from being a mail cannon.
+    Rule("status_subscribe", re.compile(r"^/status/subscribe$"), WRITES, (("ip", "10/h"),)),
     Rule("csp_report", re.compile(r"^/csp-report/$"), WRITES, (("ip", "60/m"),)),
 )
 

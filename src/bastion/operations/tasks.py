@@ -6,11 +6,12 @@ import logging
 
 from django.conf import settings
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from bastion.audit import alerts
 from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
+from bastion.operations import history, subscriptions, summary
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 
 logger = logging.getLogger("bastion.operations")
@@ -70,3 +71,39 @@ def rotate_old_keys() -> int:
         logger.info("scheduled key rotation of %s: data key v%s, %d rows re-encrypted", done.slug,
                     done.data_key_version, done.rows_reencrypted)
     return len(run.rotated)
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("status-probes")
+def status_probes() -> int:
+    """Each minute: probe every component of the status page and extend its history."""
+    run = history.run()
+    summary.forget()
+    for key in run.changed:
+        logger.warning("status: %s is now %s", key, run.states[key])
+    return sum(1 for state in run.states.values() if state != "operational")
+
+
+@db_periodic_task(crontab(hour="5", minute="41"))
+@lock_task("status-prune")
+def prune_status_history() -> int:
+    """Daily: status history older than BASTION_STATUS_HISTORY_DAYS, and subscriptions never confirmed."""
+    run = history.prune()
+    unconfirmed = subscriptions.prune_unconfirmed()
+    if run.intervals_deleted or unconfirmed:
+        logger.info("status: pruned %d history intervals (before %s), %d unconfirmed subscriptions",
+                    run.intervals_deleted, run.before.isoformat(), unconfirmed)
+    return run.intervals_deleted
+
+
+@db_task()
+def send_subscription_link(email: str, base_url: str) -> None:
+    subscriptions.request_subscription(email, base_url)
+
+
+@db_task()
+def notify_subscribers(incident_id: str, update_id: str, base_url: str) -> int:
+    run = subscriptions.notify(incident_id, update_id, base_url)
+    if run.failed:
+        logger.warning("status: %d of %d incident emails failed", len(run.failed), run.sent + len(run.failed))
+    return run.sent

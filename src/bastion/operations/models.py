@@ -1,0 +1,102 @@
+"""What the public status page keeps: component history, incidents, maintenance, subscribers.
+
+Platform-level tables (no ``organisation_id``): they describe the service, not any tenant's data,
+and are shown to everyone, signed in or not.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+OPERATIONAL, DEGRADED, DOWN, MAINTENANCE = "operational", "degraded", "down", "under_maintenance"
+STATES = [(OPERATIONAL, "Operational"), (DEGRADED, "Degraded performance"), (DOWN, "Outage"),
+          (MAINTENANCE, "Under maintenance")]
+
+
+class ComponentInterval(models.Model):
+    """A stretch of time during which a component stayed in one state.
+
+    One row per state change rather than one per minute: a component that is up for 90 days is a
+    single row, so uptime over any window is a sum over the few intervals that overlap it. The
+    newest interval of a component is extended (``checked_at``) by each minute's probe run; a gap
+    of several minutes without probes (no job worker) starts a new interval, so unobserved time is
+    never counted as up.
+    """
+
+    component = models.CharField(max_length=40)
+    state = models.CharField(max_length=20, choices=STATES)
+    started_at = models.DateTimeField()
+    checked_at = models.DateTimeField()
+    detail = models.CharField(max_length=300, blank=True)
+    seconds = models.FloatField(default=0.0)  # the last probe's duration
+
+    class Meta:
+        indexes = [models.Index(fields=["component", "-checked_at"]), models.Index(fields=["checked_at"])]
+
+
+IMPACTS = [("none", "None"), ("minor", "Minor"), ("major", "Major"), ("critical", "Critical")]
+INCIDENT_STATUSES = [("investigating", "Investigating"), ("identified", "Identified"),
+                     ("monitoring", "Monitoring"), ("resolved", "Resolved")]
+
+
+class Incident(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=200)
+    impact = models.CharField(max_length=10, choices=IMPACTS, default="minor")
+    status = models.CharField(max_length=15, choices=INCIDENT_STATUSES, default="investigating")
+    components = models.JSONField(default=list)  # component keys
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class IncidentUpdate(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=15, choices=INCIDENT_STATUSES)
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+MAINTENANCE_STATUSES = [("scheduled", "Scheduled"), ("in_progress", "In progress"), ("completed", "Completed"),
+                        ("cancelled", "Cancelled")]
+
+
+class Maintenance(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=200)
+    body = models.TextField(max_length=5000, blank=True)
+    components = models.JSONField(default=list)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    cancelled = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def status_at(self, now) -> str:
+        if self.cancelled:
+            return "cancelled"
+        if now < self.starts_at:
+            return "scheduled"
+        return "in_progress" if now < self.ends_at else "completed"
+
+
+class Subscriber(models.Model):
+    """An address that asked for incident emails. Personal data, kept minimal: the address, whether
+    its owner confirmed it, and when it asked (unconfirmed rows are deleted once their link expires)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254, unique=True)
+    confirmed = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
