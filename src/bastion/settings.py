@@ -11,6 +11,8 @@ import dj_database_url
 from csp.constants import NONCE
 
 from bastion.audit.anchoring import check_url as check_anchor_url
+from bastion.operations.logs import FORMATS as LOG_FORMATS
+from bastion.operations.logs import logging_config
 from bastion.config import ConfigError, data_dir, env, env_bool, env_int, env_list, object_storage, private_data_dir
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -80,6 +82,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "bastion.operations.middleware.ObservedRequestMiddleware",  # outermost: counts and logs what the client got
     "bastion.hardening.proxies.TrustedProxyMiddleware",  # first: the scheme and client address everyone else sees
     "django.middleware.security.SecurityMiddleware",
     "bastion.hardening.headers.SecurityHeadersMiddleware",
@@ -395,11 +398,20 @@ EMAIL_TIMEOUT = 10
 EMAIL_BACKEND = env("BASTION_EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("BASTION_LOG_LEVEL", "INFO")},
-    # The job consumer adds a handler of its own to "huey": without this its lines came out twice.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "huey": {"propagate": False}},
-}
+# Logs on standard output: JSON lines (`bastion serve` and `bastion worker` default to it) or a
+# readable console format (the demo, development); structlog, see bastion.operations.logs.
+BASTION_LOG_FORMAT = env("BASTION_LOG_FORMAT", "console") or "console"
+if BASTION_LOG_FORMAT not in LOG_FORMATS:
+    raise ConfigError(f"BASTION_LOG_FORMAT={BASTION_LOG_FORMAT!r}: use json or console")
+LOGGING = logging_config(BASTION_LOG_FORMAT, env("BASTION_LOG_LEVEL", "INFO") or "INFO")
+
+# /metrics (Prometheus): a scraper holding this bearer token, or connecting from these networks.
+BASTION_METRICS_TOKEN = env("BASTION_METRICS_TOKEN", "") or ""
+if BASTION_METRICS_TOKEN and len(BASTION_METRICS_TOKEN) < 24:
+    raise ConfigError("BASTION_METRICS_TOKEN is too short: use at least 24 random characters")
+BASTION_METRICS_ALLOWED_NETWORKS = []
+for _network in env_list("BASTION_METRICS_ALLOWED_NETWORKS", []):
+    try:
+        BASTION_METRICS_ALLOWED_NETWORKS.append(ipaddress.ip_network(_network, strict=True))
+    except ValueError as exc:
+        raise ConfigError(f"BASTION_METRICS_ALLOWED_NETWORKS: {_network!r} is not a network ({exc})") from None
