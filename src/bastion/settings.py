@@ -395,8 +395,10 @@ EMAIL_HOST_PASSWORD = env("BASTION_SMTP_PASSWORD", "") or ""  # or BASTION_SMTP_
 EMAIL_USE_SSL = env_bool("BASTION_SMTP_SSL", False)  # implicit TLS (port 465)
 EMAIL_USE_TLS = env_bool("BASTION_SMTP_STARTTLS", not EMAIL_USE_SSL)
 EMAIL_TIMEOUT = 10
-EMAIL_BACKEND = env("BASTION_EMAIL_BACKEND") or (
+BASTION_EMAIL_DELIVERY_BACKEND = env("BASTION_EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")
+# Sends through BASTION_EMAIL_DELIVERY_BACKEND, counting the messages it fails to send (a metric).
+EMAIL_BACKEND = "bastion.operations.email_backend.MeteredEmailBackend"
 
 # Logs on standard output: JSON lines (`bastion serve` and `bastion worker` default to it) or a
 # readable console format (the demo, development); structlog, see bastion.operations.logs.

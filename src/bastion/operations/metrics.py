@@ -18,6 +18,8 @@ import time
 from django.db import transaction
 from prometheus_client import Counter, Gauge, Histogram
 
+from bastion.audit import alerts  # noqa: F401  (its counters and gauges are served with these)
+
 REQUESTS = Counter("bastion_http_requests_total", "HTTP requests answered, by route, method and status",
                    ["route", "method", "status"])
 REQUEST_SECONDS = Histogram(
