@@ -97,6 +97,7 @@ def _serve(host: str, port: int, workers: int, *, with_jobs: bool = True,
             self.cfg.set("threads", 4)
             self.cfg.set("accesslog", None)  # each request is logged once, by bastion.operations.middleware
             self.cfg.set("child_exit", multiprocess.child_exit)
+            self.cfg.set("logconfig_dict", settings.LOGGING)  # gunicorn's own lines in the same format
             # Forwarded headers: bastion.hardening.proxies decides; gunicorn believes no more than it.
             self.cfg.set("forwarded_allow_ips", proxies.gunicorn_forwarded_allow_ips(settings.BASTION_TRUSTED_PROXIES))
             self.cfg.set("secure_scheme_headers", {"X-FORWARDED-PROTO": "https"})
