@@ -19,6 +19,16 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+def _observed(*, log_format: str, wipe_metrics: bool) -> None:
+    """Before anything imports prometheus_client: every process of this server writes its metrics to
+    one directory (emptied when the server starts); logs default to ``log_format``."""
+    from bastion.config import data_dir
+    from bastion.operations import multiprocess
+
+    os.environ.setdefault("BASTION_LOG_FORMAT", log_format)
+    multiprocess.prepare(data_dir() / "metrics", wipe=wipe_metrics)
+
+
 def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bastion.settings")
     from bastion.config import ConfigError
@@ -34,7 +44,8 @@ def _setup() -> None:
 def _migrate_before_serving() -> None:
     if os.environ.get("DATABASE_URL") and os.environ.get("DATABASE_ADMIN_URL"):
         # Migrations run as the owner role, in a process of their own: the server keeps the app role.
-        result = subprocess.run([sys.executable, "-m", "bastion.cli", "migrate", "--quiet"])
+        env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+        result = subprocess.run([sys.executable, "-m", "bastion.cli", "migrate", "--quiet"], env=env)
         if result.returncode:
             sys.exit(result.returncode)
         return
@@ -55,10 +66,14 @@ def _die_with_parent() -> None:
         pass
 
 
+EMBEDDED_WORKER = "_BASTION_EMBEDDED_WORKER"
+
+
 def _start_job_worker() -> subprocess.Popen:
     """The embedded job consumer: periodic audit checkpoints and the daily verification."""
+    env = {**os.environ, EMBEDDED_WORKER: "1"}  # shares the server's metrics directory: must not empty it
     worker = subprocess.Popen([sys.executable, "-m", "bastion.cli", "worker", "--workers", "1"],
-                              preexec_fn=_die_with_parent)
+                              preexec_fn=_die_with_parent, env=env)
     atexit.register(worker.terminate)
     return worker
 
@@ -70,6 +85,8 @@ def _serve(host: str, port: int, workers: int, *, with_jobs: bool = True,
     from gunicorn.app.base import BaseApplication
 
     from bastion.hardening import proxies
+    from bastion.operations import multiprocess
+    from bastion.operations.metrics_view import SERVED_CERTIFICATE
     from bastion.wsgi import application
 
     class Server(BaseApplication):
@@ -78,7 +95,9 @@ def _serve(host: str, port: int, workers: int, *, with_jobs: bool = True,
             self.cfg.set("workers", workers)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", 4)
-            self.cfg.set("accesslog", "-")
+            self.cfg.set("accesslog", None)  # each request is logged once, by bastion.operations.middleware
+            self.cfg.set("child_exit", multiprocess.child_exit)
+            self.cfg.set("logconfig_dict", settings.LOGGING)  # gunicorn's own lines in the same format
             # Forwarded headers: bastion.hardening.proxies decides; gunicorn believes no more than it.
             self.cfg.set("forwarded_allow_ips", proxies.gunicorn_forwarded_allow_ips(settings.BASTION_TRUSTED_PROXIES))
             self.cfg.set("secure_scheme_headers", {"X-FORWARDED-PROTO": "https"})
@@ -88,6 +107,7 @@ def _serve(host: str, port: int, workers: int, *, with_jobs: bool = True,
                 self.cfg.set("certfile", tls[0])
                 self.cfg.set("keyfile", tls[1])
                 self.cfg.set("ssl_context", tls_settings.gunicorn_ssl_context)
+                os.environ[SERVED_CERTIFICATE] = tls[0]  # its expiry is a metric
 
         def load(self):
             return application
@@ -114,6 +134,7 @@ def cmd_demo(args) -> None:
     # The demo listens on localhost only, over plain HTTP: WebAuthn (security keys, passkeys) is
     # allowed there, as browsers allow it on http://localhost. Production serves HTTPS.
     os.environ.setdefault("BASTION_WEBAUTHN_ALLOW_INSECURE_ORIGIN", "true")
+    _observed(log_format="console", wipe_metrics=True)
     _migrate_before_serving()
     _setup()
     from bastion import demo
@@ -154,6 +175,7 @@ def cmd_serve(args) -> None:
             tls_settings.check_groups(tls_settings.server_context(*tls))
         except (tls_settings.TLSConfigError, OSError) as exc:
             fail(f"bastion serve: {exc}")
+    _observed(log_format="json", wipe_metrics=True)
     _setup()
     from django.conf import settings
 
@@ -249,6 +271,7 @@ def cmd_keys_rotate(args) -> None:
 
 
 def cmd_worker(args) -> None:
+    _observed(log_format="json", wipe_metrics=not os.environ.get(EMBEDDED_WORKER))
     _setup()
     from django.core.management import call_command
 

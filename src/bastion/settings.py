@@ -33,6 +33,8 @@ from bastion.config import (
     report,
     reported,
 )
+from bastion.operations.logs import FORMATS as LOG_FORMATS
+from bastion.operations.logs import logging_config
 
 # Every bad value below is noted and start-up refuses them all at once (config.finish_reading, at the end).
 config.begin_reading()
@@ -157,6 +159,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "bastion.operations.middleware.ObservedRequestMiddleware",  # outermost: counts and logs what the client got
     "bastion.hardening.proxies.TrustedProxyMiddleware",  # first: the scheme and client address everyone else sees
     "django.middleware.security.SecurityMiddleware",
     "bastion.hardening.headers.SecurityHeadersMiddleware",
@@ -523,17 +526,27 @@ if EMAIL_USE_SSL and EMAIL_USE_TLS:  # Django refuses to send with both
                        check_id=CONFLICT))
     EMAIL_USE_TLS = False
 EMAIL_TIMEOUT = 10
-EMAIL_BACKEND = env("BASTION_EMAIL_BACKEND") or (
+BASTION_EMAIL_DELIVERY_BACKEND = env("BASTION_EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")
+# Sends through BASTION_EMAIL_DELIVERY_BACKEND, counting the messages it fails to send (a metric).
+EMAIL_BACKEND = "bastion.operations.email_backend.MeteredEmailBackend"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"],
-             "level": env_choice("BASTION_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
-    # The job consumer adds a handler of its own to "huey": without this its lines came out twice.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "huey": {"propagate": False}},
-}
+# Logs on standard output: JSON lines (`bastion serve` and `bastion worker` default to it) or a
+# readable console format (the demo, development); structlog, see bastion.operations.logs.
+BASTION_LOG_FORMAT = env_choice("BASTION_LOG_FORMAT", "console", tuple(LOG_FORMATS))
+LOGGING = logging_config(BASTION_LOG_FORMAT,
+                         env_choice("BASTION_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")))
+
+# /metrics (Prometheus): a scraper holding this bearer token, or connecting from these networks.
+BASTION_METRICS_TOKEN = env("BASTION_METRICS_TOKEN", "") or ""
+if BASTION_METRICS_TOKEN and len(BASTION_METRICS_TOKEN) < 24:
+    BASTION_METRICS_TOKEN = report(ConfigError("BASTION_METRICS_TOKEN is too short: use at least 24 random characters",
+                                               check_id=OUT_OF_RANGE), "")
+BASTION_METRICS_ALLOWED_NETWORKS = []
+for _network in env_list("BASTION_METRICS_ALLOWED_NETWORKS", []):
+    try:
+        BASTION_METRICS_ALLOWED_NETWORKS.append(ipaddress.ip_network(_network, strict=True))
+    except ValueError as exc:
+        report(ConfigError(f"BASTION_METRICS_ALLOWED_NETWORKS: {_network!r} is not a network ({exc})"))
 
 config.finish_reading()

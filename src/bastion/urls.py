@@ -9,6 +9,7 @@ from bastion.api import api
 from bastion.console.views import account_sessions, sign_in
 from bastion.hardening.csp_reports import csp_report
 from bastion.hardening.security_txt import security_txt
+from bastion.operations.metrics_view import metrics
 from bastion.tenancy.access import public
 
 
@@ -32,6 +33,7 @@ def _declared_public(patterns):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path(".well-known/security.txt", security_txt, name="security_txt"),
     path("csp-report/", csp_report, name="csp_report"),
     path("api/v1/", api.urls),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
+
+import structlog
 
 from django.db import transaction
 
@@ -18,8 +21,22 @@ def _forms(secret: bytes) -> list[str]:
     return [base64.b64encode(secret).decode(), secret.hex()]
 
 
+def _json_log():
+    """Every logger's output as `bastion serve` writes it (JSON lines, bastion.operations.logs)."""
+    from bastion.operations.logs import logging_config
+
+    options = dict(logging_config("json", "DEBUG")["formatters"]["structured"])
+    options.pop("()")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(**options))
+    return stream, handler
+
+
 def test_secrets_stay_out_of_every_output(world, client, client_for, caplog):
     caplog.set_level(logging.DEBUG)
+    json_log, json_handler = _json_log()
+    logging.getLogger().addHandler(json_handler)
     acme = world.acme
     admin = client_for(acme.users["admin"])
     created = admin.post("/api/v1/orgs/acme/api-keys", content_type="application/json",
@@ -74,7 +91,9 @@ def test_secrets_stay_out_of_every_output(world, client, client_for, caplog):
 
     secrets = [token, secret, stored_hash, *_forms(data_key), *_forms(kek), *_forms(pepper),
                vault_secret, vault_refresh, acme.credential.secret, acme.credential.refresh_token, sso_secret]
-    haystacks = {"responses": outputs, "logs": [caplog.text], "audit details": audit_details}
+    logging.getLogger().removeHandler(json_handler)
+    assert '"event": "request"' in json_log.getvalue()
+    haystacks = {"responses": outputs, "logs": [caplog.text, json_log.getvalue()], "audit details": audit_details}
     for where, texts in haystacks.items():
         for text in texts:
             for value in secrets:

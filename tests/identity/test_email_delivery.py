@@ -42,7 +42,7 @@ def smtp_server():
 def test_the_environment_selects_smtp(tmp_path):
     env = {"BASTION_DATA_DIR": str(tmp_path), "BASTION_SMTP_HOST": "smtp.bastion.example",
            "BASTION_SMTP_PORT": "2525", "PATH": "/usr/bin:/bin"}
-    code = "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS)"
+    code = "from django.conf import settings as s; print(s.BASTION_EMAIL_DELIVERY_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS)"
     result = subprocess.run([sys.executable, "-m", "bastion.cli", "manage", "shell", "-c", code], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().splitlines()[-1].split() == ["django.core.mail.backends.smtp.EmailBackend",

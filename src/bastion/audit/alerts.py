@@ -15,11 +15,14 @@ from bastion.audit.audit_actions import AUDIT_VERIFICATION_FAILED
 logger = logging.getLogger("bastion.audit")
 
 VERIFICATION_FAILURES = Counter("bastion_audit_verification_failures", "Audit chains found broken by verification")
-BROKEN_CHAINS = Gauge("bastion_audit_broken_chains", "Audit chains broken at the last verification run")
+# "mostrecent": in multiprocess mode (bastion.operations.metrics) the job worker's latest value is served.
+BROKEN_CHAINS = Gauge("bastion_audit_broken_chains", "Audit chains broken at the last verification run",
+                      multiprocess_mode="mostrecent")
 
 
 ANCHOR_FAILURES = Counter("bastion_audit_anchor_failures", "Checkpoints that could not be written to the anchor store")
-UNANCHORED_CHAINS = Gauge("bastion_audit_unanchored_chains", "Chains whose newest checkpoint is not anchored yet")
+UNANCHORED_CHAINS = Gauge("bastion_audit_unanchored_chains", "Chains whose newest checkpoint is not anchored yet",
+                          multiprocess_mode="mostrecent")
 
 
 def _notify(subject: str, body: str, payload: dict) -> None:

@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bastion.audit import checkpoints, registry
+from bastion.audit.signals import event_appended
 from bastion.audit.checkpoints import enter_chain
 from bastion.audit.context import Actor, current_actor, request_metadata
 from bastion.audit.format import entry_hash, event_body, format_time
@@ -114,6 +115,7 @@ def _append(chain: str, action: str, resource_type: str, resource_id, changes, a
     if head.seq - head.checkpointed_size >= settings.BASTION_AUDIT_CHECKPOINT_EVERY:
         checkpoints.sign(head, frontier)
     head.save(update_fields=["seq", "hash", "frontier", "checkpointed_size", "updated_at"])
+    event_appended.send(sender=AuditEvent, action=action, chain=chain)
     return event
 
 

@@ -23,12 +23,12 @@ NOT_SENDING = {
 @register(Tags.security, deploy=True)
 def check_email(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     try:
-        import_string(settings.EMAIL_BACKEND)
+        import_string(settings.BASTION_EMAIL_DELIVERY_BACKEND)
     except ImportError:
-        return [Error(f"BASTION_EMAIL_BACKEND={settings.EMAIL_BACKEND!r} is not an email backend that can be imported",
+        return [Error(f"BASTION_EMAIL_BACKEND={settings.BASTION_EMAIL_DELIVERY_BACKEND!r} is not an email backend that can be imported",
                       hint="Unset it (SMTP when BASTION_SMTP_HOST is set), or give a dotted path such as "
                            "django.core.mail.backends.smtp.EmailBackend.", id=UNKNOWN_VALUE)]
-    fate = NOT_SENDING.get(settings.EMAIL_BACKEND)
+    fate = NOT_SENDING.get(settings.BASTION_EMAIL_DELIVERY_BACKEND)
     if not fate:
         return []
     return [expectation(

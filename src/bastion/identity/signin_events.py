@@ -12,6 +12,7 @@ from django.db import transaction
 
 from bastion.audit import chain as audit
 from bastion.audit.context import Actor
+from bastion.identity.signals import lockout_started, sign_in_refused
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership
 from bastion.identity.audit_actions import AUTH_LOCKOUT_STARTED, AUTH_LOGIN_FAILED, AUTH_LOGIN_REFUSED, AUTH_LOGIN_SUCCEEDED, AUTH_LOGOUT
@@ -68,8 +69,10 @@ def on_login_refused(username: str, locked_for_seconds: int) -> None:
     username, user = _tried(username)
     _record(AUTH_LOGIN_REFUSED, user, username, Actor("anonymous", "", username),
             reason="locked", locked_for_seconds=locked_for_seconds)
+    sign_in_refused.send(sender=None)
 
 
 def on_lockout(username: str, locked: list[str]) -> None:
     username, user = _tried(username)
     _record(AUTH_LOCKOUT_STARTED, user, username, Actor("anonymous", "", username), locked=locked)
+    lockout_started.send(sender=None, locked=list(locked))

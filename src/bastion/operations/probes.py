@@ -184,7 +184,7 @@ def probe_kms() -> ProbeResult:
 def probe_email() -> ProbeResult:
     """Connect to the SMTP server and say NOOP; nothing to check when mail is printed to the console."""
     def check() -> str:
-        if settings.EMAIL_BACKEND != "django.core.mail.backends.smtp.EmailBackend":
+        if settings.BASTION_EMAIL_DELIVERY_BACKEND != "django.core.mail.backends.smtp.EmailBackend":
             return "not sent by SMTP here"
         from django.core.mail import get_connection
 

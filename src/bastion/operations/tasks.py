@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from huey import crontab
@@ -11,7 +12,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 from bastion.audit import alerts
 from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
-from bastion.operations import history, subscriptions, summary
+from bastion.operations import history, security_gauges, subscriptions, summary
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 
 logger = logging.getLogger("bastion.operations")
@@ -40,6 +41,7 @@ def audit_verify_daily() -> int:
     """Re-compute every chain; results become events, and a broken chain raises the alarm."""
     with acting_as(SYSTEM):
         run = audit_verification.verify(record=True)
+    security_gauges.publish(security_gauges.collect(), now=time.time())
     if run.ok:
         alerts.verification_passed()
         logger.info("daily audit verification: all %d chains intact", len(run.results))
@@ -107,3 +109,12 @@ def notify_subscribers(incident_id: str, update_id: str, base_url: str) -> int:
     if run.failed:
         logger.warning("status: %d of %d incident emails failed", len(run.failed), run.sent + len(run.failed))
     return run.sent
+
+
+@db_periodic_task(crontab(minute="*/5"))
+@lock_task("security-gauges")
+def refresh_security_gauges() -> int:
+    """Every 5 minutes: the audit and key gauges /metrics serves (bastion.operations.security_gauges)."""
+    gauges = security_gauges.collect()
+    security_gauges.publish(gauges, now=time.time())
+    return gauges.chains

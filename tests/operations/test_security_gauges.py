@@ -1,0 +1,39 @@
+"""The audit and key gauges fold every organisation into counts and oldest times: chains failed or
+never verified, the oldest last passed verification, the oldest data key in use."""
+
+from __future__ import annotations
+
+import time
+
+from bastion.audit.context import SYSTEM, acting_as
+from bastion.operations import security_gauges
+from bastion.tenancy import audit_verification
+from tests.operations.scrape import TOKEN, samples, scrape, value
+
+
+def test_counts_and_oldest_times_over_every_organisation(world, client, settings):
+    settings.BASTION_METRICS_TOKEN = TOKEN
+    before = security_gauges.collect()
+    assert before.chains >= 3  # the platform's, acme's and globex's
+    assert before.chains_never_verified == before.chains and before.oldest_good_verification is None
+    assert before.oldest_data_key is not None and time.time() - before.oldest_data_key < 600
+
+    started = time.time()
+    with acting_as(SYSTEM):
+        assert audit_verification.verify(world.acme.slug).ok  # one organisation verified
+    gauges = security_gauges.collect()
+    assert gauges.chains_never_verified == gauges.chains - 1 and gauges.chains_failed == 0
+    with acting_as(SYSTEM):
+        assert audit_verification.verify().ok  # then all of them
+    gauges = security_gauges.collect()
+    assert gauges.chains_never_verified == 0 and gauges.chains_failed == 0
+    assert started - 1 <= gauges.oldest_good_verification <= time.time()
+
+    security_gauges.publish(gauges, now=time.time())
+    text = scrape(client)
+    assert value(text, "bastion_audit_chains") == gauges.chains
+    assert value(text, "bastion_audit_chains_never_verified") == 0
+    assert value(text, "bastion_audit_verification_oldest_success_timestamp_seconds") == gauges.oldest_good_verification
+    assert value(text, "bastion_crypto_data_key_oldest_created_timestamp_seconds") == gauges.oldest_data_key
+    assert all(not sample.labels for sample in samples(text) if sample.name.startswith(("bastion_audit_chains",
+                                                                                         "bastion_crypto_")))
