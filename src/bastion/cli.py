@@ -196,6 +196,13 @@ def _refuse_to_serve_on_check_errors(*, production: bool, tls: bool) -> None:
     settings.BASTION_PRODUCTION = settings.BASTION_PRODUCTION or production  # reachable by others: production
     settings.BASTION_SERVES_TLS = tls
     report = deployment_checks.run()
+    if not report.errors:  # the server starts: its warnings are log lines like the others (JSON in production)
+        import logging
+
+        for finding in report.findings:
+            logging.getLogger("bastion.config").warning("%s: %s (fix: %s)", finding.id, finding.message,
+                                                        finding.hint or "-")
+        return
     for finding in report.findings:
         config.show(finding, sys.stderr)
     if report.errors:

@@ -14,6 +14,13 @@ from django.core.mail.backends.base import BaseEmailBackend
 from bastion.operations.metrics import EMAIL_FAILURES
 
 
+def delivery_backend() -> str:
+    """The backend that really delivers: the one behind this metered one (or another set in its place)."""
+    if settings.EMAIL_BACKEND == f"{__name__}.MeteredEmailBackend":
+        return settings.BASTION_EMAIL_DELIVERY_BACKEND
+    return settings.EMAIL_BACKEND
+
+
 class MeteredEmailBackend(BaseEmailBackend):
     def __init__(self, fail_silently: bool = False, **kwargs):
         super().__init__(fail_silently=fail_silently)

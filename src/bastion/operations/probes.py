@@ -184,11 +184,13 @@ def probe_kms() -> ProbeResult:
 def probe_email() -> ProbeResult:
     """Connect to the SMTP server and say NOOP; nothing to check when mail is printed to the console."""
     def check() -> str:
-        if settings.BASTION_EMAIL_DELIVERY_BACKEND != "django.core.mail.backends.smtp.EmailBackend":
-            return "not sent by SMTP here"
         from django.core.mail import get_connection
 
-        backend = get_connection(timeout=PROBE_TIMEOUT_SECONDS)
+        from bastion.operations.email_backend import delivery_backend
+
+        if delivery_backend() != "django.core.mail.backends.smtp.EmailBackend":
+            return "not sent by SMTP here"
+        backend = get_connection(delivery_backend(), timeout=PROBE_TIMEOUT_SECONDS)
         backend.open()
         try:
             code, _ = backend.connection.noop()
