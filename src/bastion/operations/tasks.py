@@ -11,6 +11,7 @@ from huey.contrib.djhuey import db_periodic_task, lock_task
 from bastion.audit import alerts
 from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
+from bastion.operations.security_monitoring import monitor
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 
 logger = logging.getLogger("bastion.operations")
@@ -70,3 +71,15 @@ def rotate_old_keys() -> int:
         logger.info("scheduled key rotation of %s: data key v%s, %d rows re-encrypted", done.slug,
                     done.data_key_version, done.rows_reencrypted)
     return len(run.rotated)
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("security-monitoring")
+def security_monitoring() -> int:
+    """Each minute: run the security rules over every chain's events since the last run."""
+    with acting_as(SYSTEM):
+        run = monitor.scan()
+    if run.raised:
+        logger.info("security monitoring: %d event(s) read in %d chain(s), %d alert(s) raised", run.events,
+                    run.chains, len(run.raised))
+    return len(run.raised)
