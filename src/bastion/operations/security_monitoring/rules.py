@@ -209,7 +209,13 @@ def privilege_grant(event: AuditEvent, history: ChainHistory) -> Finding | None:
                            f"A custom role held by members gained admin-grade permissions ({', '.join(gained)}), "
                            f"changed by {event.actor_label or event.actor_type}", (event,))
         return None
-    if not isinstance(granted, str) or not _role_is_admin_grade(granted) or _role_is_admin_grade(before):
+    if isinstance(changes.get("admin_grade"), bool):  # as recorded when granted (member.added)
+        now_admin, was_admin = changes["admin_grade"], False
+    elif isinstance(changes.get("admin_grade"), list):  # member.role_changed: [before, after]
+        was_admin, now_admin = changes["admin_grade"]
+    else:  # events from before the payload said so: the roles as they are now
+        now_admin, was_admin = _role_is_admin_grade(granted), _role_is_admin_grade(before)
+    if not isinstance(granted, str) or not now_admin or was_admin:
         return None
     who = changes.get("user") or event.resource_id
     return Finding(PRIVILEGE_GRANT, f"member {who}",
