@@ -34,6 +34,7 @@ def test_alerts_are_confined_by_row_level_security(world, monitoring, settings):
     assert _count(mine) == 0
     assert _count(mine, scope="platform") == 0  # platform scope lists organisations, not their alerts
     assert _count("SELECT count(*) FROM operations_platformsecurityalert", acme.organisation.id) == 0
+    assert _count("SELECT count(*) FROM operations_signinfailure", acme.organisation.id) == 0
     assert _count("SELECT count(*) FROM operations_monitorcursor", globex.organisation.id) == 1  # its own only
     assert _count("SELECT count(*) FROM operations_monitorcursor", scope="platform") >= 2
     with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():

@@ -73,7 +73,9 @@ def test_password_spraying_across_an_organisations_accounts(world, monitoring, s
     [alert] = monitoring.new(acme, rules.PASSWORD_SPRAYING)
     assert alert.subject == "network 198.51.0.0/16" and alert.event_count == 4
     assert monitoring.new(acme, rules.BRUTE_FORCE) == []
-    assert recipients() == admins_of(acme)
+    [platform] = monitoring.new_platform(rules.PASSWORD_SPRAYING)  # the platform hears of it too
+    assert platform.subject == alert.subject
+    assert recipients() == admins_of(acme)  # no BASTION_ALERT_EMAILS, no staff here
     assert not recipients() & everyone_of(globex)
     assert monitoring.new(globex, None) == []
     monitoring.replay()
@@ -147,3 +149,26 @@ def test_a_member_below_admin_from_a_new_network_and_device_is_not_an_alert(worl
     _signs_in(editor, "192.0.2.44", SAFARI)
     monitoring.scan()
     assert monitoring.new(world.acme, rules.ADMIN_NEW_NETWORK_AND_DEVICE) == []
+
+
+def test_spraying_across_organisations_alerts_the_platform_only(world, monitoring, settings):
+    """Two accounts in each organisation and two that do not exist: too few for either organisation's
+    rule, six for the platform's."""
+    settings.BASTION_SECURITY_SPRAY_ACCOUNTS = 6
+    settings.BASTION_ALERT_EMAILS = ["soc@platform.example"]
+    acme, globex = world.acme, world.globex
+    targets = [acme.users["editor"].email, acme.users["viewer"].email, globex.users["editor"].email,
+               globex.users["viewer"].email, "ghost1@nowhere.example", "ghost2@nowhere.example"]
+    for number, email in enumerate(targets):
+        _fail(email, f"198.18.{number}.1")
+    monitoring.scan()
+
+    [alert] = monitoring.new_platform(rules.PASSWORD_SPRAYING)
+    assert alert.subject == "network 198.18.0.0/16" and alert.event_count == 6
+    assert {chain for chain, _ in alert.events} == {str(acme.organisation.id), str(globex.organisation.id),
+                                                   PLATFORM_CHAIN}
+    assert "6 accounts in 3 audit chain(s)" in alert.summary
+    assert monitoring.new(acme, None) == [] and monitoring.new(globex, None) == []
+    assert recipients() == {"soc@platform.example"}
+    monitoring.replay()
+    assert len(monitoring.new_platform(rules.PASSWORD_SPRAYING)) == 1

@@ -60,3 +60,20 @@ class MonitorCursor(models.Model):
     chain_id = models.UUIDField(primary_key=True)
     seq = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class SignInFailure(models.Model):
+    """A failed (or refused) sign-in seen in any chain, reduced to what the platform-wide spraying
+    rule counts: the network and a digest of the account tried (the name itself stays in its chain).
+    Platform rows; pruned once older than the spraying window."""
+
+    id = models.BigAutoField(primary_key=True)
+    chain_id = models.UUIDField()
+    seq = models.PositiveBigIntegerField()
+    occurred_at = models.DateTimeField()
+    network = models.CharField(max_length=50)
+    account_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain_id", "seq"], name="sign_in_failure_event")]
+        indexes = [models.Index(fields=["network", "occurred_at"])]
