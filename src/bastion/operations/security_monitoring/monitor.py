@@ -7,6 +7,7 @@ the cursor move together, so a crash re-reads the batch and a replay raises noth
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from bastion.db import rls
 from bastion.operations.audit_actions import SECURITY_ALERT_ACKNOWLEDGED, SECURITY_ALERT_RAISED
 from bastion.operations.models import MonitorCursor
 from bastion.operations.security_monitoring import platform_spraying
-from bastion.operations.security_monitoring.raising import RaisedAlert, raise_alert
+from bastion.operations.security_monitoring.raising import RaisedAlert, incident_is_open, raise_alert
 from bastion.operations.security_monitoring.rules import RULES, SIGN_IN_FAILURES, ChainHistory
 from bastion.tenancy import context
 from bastion.tenancy.models import Organisation
@@ -87,7 +88,7 @@ def _read(chain_id: str, organisation_id: uuid.UUID | None, networks: set[str], 
     MonitorCursor.objects.bulk_create([MonitorCursor(chain_id=chain_id)], ignore_conflicts=True)
     cursor = MonitorCursor.objects.select_for_update().get(chain_id=chain_id)  # one reader per chain at a time
     events = list(AuditEvent.objects.filter(chain_id=chain_id, seq__gt=cursor.seq).order_by("seq")[:BATCH])
-    history = ChainHistory(chain_id)
+    history = ChainHistory(chain_id, functools.partial(incident_is_open, organisation_id))
     raised = []
     for event in events:
         if event.action in OWN_ACTIONS:

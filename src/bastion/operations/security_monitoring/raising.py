@@ -21,7 +21,7 @@ from django.db import transaction
 from bastion.audit import chain as audit
 from bastion.operations.audit_actions import SECURITY_ALERT_RAISED
 from bastion.operations.models import PlatformSecurityAlert, SecurityAlert
-from bastion.operations.security_monitoring.rules import TITLES, Finding
+from bastion.operations.security_monitoring.rules import MAX_LINKED_EVENTS, TITLES, Finding
 from bastion.tenancy.models import Membership
 
 logger = logging.getLogger("bastion.operations.security")
@@ -42,6 +42,15 @@ def _refs(events) -> list[list]:
     return [[str(event.chain_id), event.seq] for event in events]
 
 
+def incident_is_open(organisation_id: uuid.UUID | None, rule: str, subject: str, at: datetime.datetime,
+                     window_seconds: int) -> bool:
+    """Whether an alert of ``rule`` and ``subject`` has its last event within the window before ``at``."""
+    model = SecurityAlert if organisation_id else PlatformSecurityAlert
+    alerts = model.objects.filter(organisation_id=organisation_id) if organisation_id else model.objects.all()
+    return alerts.filter(rule=rule, subject=subject[:300],
+                         last_event_at__gte=at - datetime.timedelta(seconds=window_seconds)).exists()
+
+
 def raise_alert(finding: Finding, organisation_id: uuid.UUID | None) -> RaisedAlert | None:
     """Store and announce ``finding``, or fold it into the open incident it belongs to (``None``)."""
     model = SecurityAlert if organisation_id else PlatformSecurityAlert
@@ -49,7 +58,7 @@ def raise_alert(finding: Finding, organisation_id: uuid.UUID | None) -> RaisedAl
     last = finding.events[-1]
     if finding.window_seconds:
         window_start = last.occurred_at - datetime.timedelta(seconds=finding.window_seconds)
-        incident = (alerts.select_for_update().filter(rule=finding.rule, subject=finding.subject,
+        incident = (alerts.select_for_update().filter(rule=finding.rule, subject=finding.subject[:300],
                                                       last_event_at__gte=window_start)
                     .order_by("-last_event_at").first())
         if incident is not None:
@@ -75,15 +84,21 @@ def raise_alert(finding: Finding, organisation_id: uuid.UUID | None) -> RaisedAl
 
 
 def _extend(incident, finding: Finding) -> None:
-    """Later events of an open incident: counted and linked (once: a replay adds nothing)."""
+    """Later events of an open incident: counted, and linked up to ``MAX_LINKED_EVENTS``; once the
+    links are full, only events newer than the incident's last one count (a replay adds nothing)."""
     known = {(chain, seq) for chain, seq in incident.events}
-    new = [event for event in finding.events if (str(event.chain_id), event.seq) not in known]
+    full = len(incident.events) >= MAX_LINKED_EVENTS
+    new = [event for event in finding.events if (str(event.chain_id), event.seq) not in known
+           and not (full and event.occurred_at <= incident.last_event_at)]
     if not new:
         return
     incident.event_count += len(new)
-    incident.events = (incident.events + _refs(new))[:1000]
-    incident.last_event_at = max(incident.last_event_at, finding.events[-1].occurred_at)
-    incident.save(update_fields=["event_count", "events", "last_event_at"])
+    incident.last_event_at = max(incident.last_event_at, new[-1].occurred_at)
+    fields = ["event_count", "last_event_at"]
+    if not full:
+        incident.events = (incident.events + _refs(new))[:MAX_LINKED_EVENTS]
+        fields.append("events")
+    incident.save(update_fields=fields)
 
 
 def _organisation_recipients() -> list[str]:

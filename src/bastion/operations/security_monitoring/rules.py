@@ -66,8 +66,16 @@ class Finding:
 class ChainHistory:
     """The earlier events of the chain being read, as the rules ask for them."""
 
-    def __init__(self, chain_id: str):
+    def __init__(self, chain_id: str, open_incident: Callable[[str, str, datetime.datetime, int], bool] | None = None):
         self.chain_id = chain_id
+        self._open_incident = open_incident
+
+    def open_incident(self, rule: str, subject: str, event: AuditEvent, window_seconds: int) -> Finding | None:
+        """While an incident of ``rule`` and ``subject`` is open, its next event joins it at once:
+        an attack in progress costs one lookup per event, not a recount of the window."""
+        if self._open_incident is None or not self._open_incident(rule, subject, event.occurred_at, window_seconds):
+            return None
+        return Finding(rule, subject, "", (event,), window_seconds)
 
     def before(self, event: AuditEvent, *, actions=None, seconds: int | None = None, **filters):
         """Events (of ``actions``, or any) up to and including ``event``, within ``seconds`` before it
@@ -90,6 +98,8 @@ def brute_force(event: AuditEvent, history: ChainHistory) -> Finding | None:
     if event.action not in SIGN_IN_FAILURES or not username:
         return None
     window = settings.BASTION_SECURITY_BRUTE_FORCE_WINDOW_SECONDS
+    if joined := history.open_incident(BRUTE_FORCE, f"account {username}", event, window):
+        return joined
     attempts = list(history.before(event, actions=SIGN_IN_FAILURES, seconds=window, changes__username=username))
     if len(attempts) < settings.BASTION_SECURITY_BRUTE_FORCE_FAILURES:
         return None
@@ -104,6 +114,8 @@ def password_spraying(event: AuditEvent, history: ChainHistory) -> Finding | Non
     if event.action not in SIGN_IN_FAILURES or network is None:
         return None
     window = settings.BASTION_SECURITY_SPRAY_WINDOW_SECONDS
+    if joined := history.open_incident(PASSWORD_SPRAYING, f"network {network}", event, window):
+        return joined
     attempts = [a for a in history.before(event, actions=SIGN_IN_FAILURES, seconds=window)
                 if country_sized(a.ip) == network]
     per_account = Counter((a.changes or {}).get("username", "") for a in attempts)
@@ -165,11 +177,13 @@ def export_burst(event: AuditEvent, history: ChainHistory) -> Finding | None:
     if event.action not in EXPORTS or not event.actor_id:
         return None
     window = settings.BASTION_SECURITY_EXPORT_WINDOW_SECONDS
+    who = f"{event.actor_type} {event.actor_label or event.actor_id}"
+    if joined := history.open_incident(EXPORT_BURST, who, event, window):
+        return joined
     burst = list(history.before(event, actions=EXPORTS, seconds=window, actor_type=event.actor_type,
                                 actor_id=event.actor_id))
     if len(burst) < settings.BASTION_SECURITY_EXPORT_BURST:
         return None
-    who = f"{event.actor_type} {event.actor_label or event.actor_id}"
     kinds = Counter(e.action for e in burst)
     return Finding(EXPORT_BURST, who,
                    f"{len(burst)} exports or evidence downloads by {who} within {window // 60} minutes ("
