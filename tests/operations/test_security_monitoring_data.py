@@ -69,3 +69,37 @@ def test_an_api_key_used_from_a_new_network(world, monitoring):
     assert monitoring.new(globex, None) == []
     monitoring.replay()
     assert len(monitoring.new(acme, rules.API_KEY_NEW_NETWORK)) == 1
+
+
+def _a_minute_later(org) -> None:
+    """As if the key's last recorded use were two minutes ago (its use is recorded once a minute)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from bastion.crypto.models import ApiKey
+    from bastion.tenancy import context
+
+    with context.tenant_context(org.organisation.id):
+        ApiKey.objects.filter(id=org.api_key.id).update(last_used_at=timezone.now() - datetime.timedelta(minutes=2))
+
+
+def test_an_api_key_that_only_reads_seen_from_a_new_network(world, monitoring):
+    acme, globex = world.acme, world.globex
+    emissions = f"/api/v1/orgs/{acme.slug}/projects/{acme.project.id}/emissions"
+    assert _with_key(acme, "198.51.100.10").get(emissions).status_code == 200  # first use: no address before
+    _a_minute_later(acme)
+    assert _with_key(acme, "198.51.7.1").get(emissions).status_code == 200  # another address, the same /16
+    monitoring.scan()
+    assert monitoring.new(acme, rules.API_KEY_NEW_NETWORK) == []
+
+    _a_minute_later(acme)
+    assert _with_key(acme, "203.0.113.99").get(emissions).status_code == 200
+    assert _with_key(acme, "203.0.113.99").get(emissions).status_code == 200  # within the minute: not again
+    monitoring.scan()
+    [alert] = monitoring.new(acme, rules.API_KEY_NEW_NETWORK)
+    assert "203.0.0.0/16" in alert.subject and "api_key.address_changed" in alert.summary
+    assert recipients() == admins_of(acme)
+    assert monitoring.new(globex, None) == []
+    monitoring.replay()
+    assert len(monitoring.new(acme, rules.API_KEY_NEW_NETWORK)) == 1

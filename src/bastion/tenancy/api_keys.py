@@ -56,3 +56,12 @@ def revoke(key: ApiKey) -> ApiKey:
             audit.record("api_key.revoked", organisation_id=key.organisation_id, resource_type="api_key",
                          resource_id=key.id, changes={"name": key.name, "preview": key.preview})
     return key
+
+
+def record_address_change(organisation_id, key_id: str, previous_ip: str) -> None:
+    """An API key is used from another address than at its last recorded use (checked at most once
+    a minute per key): audited, with the address before, so that security monitoring sees keys that
+    only read (reads are not audit events) move to a new network."""
+    with transaction.atomic():
+        audit.record("api_key.address_changed", organisation_id=organisation_id, resource_type="api_key",
+                     resource_id=key_id, changes={"previous_ip": previous_ip})

@@ -20,6 +20,7 @@ register({
     "role.deleted": "A custom role was deleted",
     "api_key.created": "An API key was created",
     "api_key.revoked": "An API key was revoked",
+    "api_key.address_changed": "An API key was used from another address than at its last recorded use (at most once a minute)",
     "credential.stored": "A third-party credential was put in the vault",
     "credential.rotated": "A vaulted credential was replaced by a new one",
     "credential.used": "A vaulted credential was opened for use",

@@ -25,6 +25,7 @@ from bastion.tenancy.permissions import ADMIN_GRADE, BUILTIN_ROLES
 SIGN_IN_FAILURES = ("auth.login.failed", "auth.login.refused")
 SIGN_IN_SUCCESS = "auth.login.succeeded"
 EXPORTS = ("records.exported", "audit.exported", "evidence.downloaded")
+API_KEY_ADDRESS_CHANGED = "api_key.address_changed"
 MAX_LINKED_EVENTS = 200
 
 # Rule names, shown in the console and the emails.
@@ -192,13 +193,17 @@ def export_burst(event: AuditEvent, history: ChainHistory) -> Finding | None:
 
 
 def api_key_new_network(event: AuditEvent, history: ChainHistory) -> Finding | None:
-    """An API key's audited use from a network it never used before (its first use is the baseline).
-    Only audited operations carry the key and the address: changes, exports and downloads."""
+    """An API key's use from a network it never used before (its first use is the baseline). Audited
+    operations carry the key and the address; a key that only reads is seen through
+    ``api_key.address_changed``, recorded at most once a minute when its address changes."""
     network = country_sized(event.ip)
     if event.actor_type != "api_key" or not event.actor_id or network is None:
         return None
     earlier = history.before(event, actor_type="api_key", actor_id=event.actor_id).exclude(seq=event.seq)
     earlier_networks = {country_sized(ip) for ip in earlier.values_list("ip", flat=True)}
+    if event.action == API_KEY_ADDRESS_CHANGED:  # a key that only reads: its address before this one
+        earlier_networks.add(country_sized((event.changes or {}).get("previous_ip")))
+    earlier_networks.discard(None)
     if not earlier_networks or network in earlier_networks:
         return None
     return Finding(API_KEY_NEW_NETWORK, f"api key {event.actor_label} ({event.actor_id}) from {network}",
