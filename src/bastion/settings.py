@@ -507,6 +507,26 @@ BASTION_ALERT_WEBHOOK = env("BASTION_ALERT_WEBHOOK", "") or ""
 if BASTION_ALERT_WEBHOOK:
     BASTION_ALERT_WEBHOOK = check_url("BASTION_ALERT_WEBHOOK", BASTION_ALERT_WEBHOOK, ("https", "http"))
 
+# Security monitoring (operations.security_monitoring): rules over the audit stream, run each minute.
+# No GeoIP database is available offline, so a "country-sized network" is an address prefix:
+# IPv4 /16 and IPv6 /32 by default (a new network is one whose prefix the account or key never used).
+BASTION_SECURITY_NETWORK_PREFIX_V4 = env_int("BASTION_SECURITY_NETWORK_PREFIX_V4", 16, minimum=8)
+BASTION_SECURITY_NETWORK_PREFIX_V6 = env_int("BASTION_SECURITY_NETWORK_PREFIX_V6", 32, minimum=16)
+if BASTION_SECURITY_NETWORK_PREFIX_V4 > 32 or BASTION_SECURITY_NETWORK_PREFIX_V6 > 128:
+    raise ConfigError("BASTION_SECURITY_NETWORK_PREFIX_V4 is at most 32 and BASTION_SECURITY_NETWORK_PREFIX_V6 at most 128")
+# How far back "known" networks, devices and API-key networks are looked for.
+BASTION_SECURITY_HISTORY_DAYS = env_int("BASTION_SECURITY_HISTORY_DAYS", 90, minimum=1)
+# Brute force: this many failed (or refused) sign-ins at one account within the window.
+BASTION_SECURITY_BRUTE_FORCE_FAILURES = env_int("BASTION_SECURITY_BRUTE_FORCE_FAILURES", 10, minimum=2)
+BASTION_SECURITY_BRUTE_FORCE_WINDOW_SECONDS = env_int("BASTION_SECURITY_BRUTE_FORCE_WINDOW_SECONDS", 900, minimum=60)
+# Password spraying: this many accounts, each tried at most _MAX_PER_ACCOUNT times, from one network.
+BASTION_SECURITY_SPRAY_ACCOUNTS = env_int("BASTION_SECURITY_SPRAY_ACCOUNTS", 10, minimum=2)
+BASTION_SECURITY_SPRAY_MAX_PER_ACCOUNT = env_int("BASTION_SECURITY_SPRAY_MAX_PER_ACCOUNT", 3, minimum=1)
+BASTION_SECURITY_SPRAY_WINDOW_SECONDS = env_int("BASTION_SECURITY_SPRAY_WINDOW_SECONDS", 3600, minimum=60)
+# A burst of exports or evidence downloads: this many by one user or API key within the window.
+BASTION_SECURITY_EXPORT_BURST = env_int("BASTION_SECURITY_EXPORT_BURST", 20, minimum=2)
+BASTION_SECURITY_EXPORT_WINDOW_SECONDS = env_int("BASTION_SECURITY_EXPORT_WINDOW_SECONDS", 600, minimum=60)
+
 # Uploads: evidence files are checked against this limit before they are stored.
 BASTION_EVIDENCE_MAX_BYTES = env_int("BASTION_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 BASTION_CSV_MAX_BYTES = env_int("BASTION_CSV_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)

@@ -18,6 +18,7 @@ from bastion.crypto import api_key_auth
 from bastion.crypto.models import ApiKey, Artifact, Credential
 from bastion.identity.models import Invitation
 from bastion.identity.sso.models import VerifiedDomain
+from bastion.tenancy import api_keys
 from bastion.tenancy.access import NotFound, as_uuid, authorize
 from bastion.tenancy.models import AuditWitness, Membership, Role
 
@@ -108,7 +109,9 @@ class ApiKeyWithPermission(HttpBearer):
         request.audit_actor = Actor("api_key", principal.public_id, principal.name)
         if self.permission:
             _authorize(request, principal, self.permission)
-            api_key_auth.touch(principal, client_address(request))
+            address = client_address(request)
+            if api_key_auth.touch(principal, address) and principal.last_used_ip and principal.last_used_ip != (address or ""):
+                api_keys.record_address_change(principal.organisation_id, principal.key_id, principal.last_used_ip)
         return principal
 
 

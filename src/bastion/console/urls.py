@@ -66,6 +66,8 @@ organisation_urls = [
     path("security/domains/<uuid:domain_id>/remove/", security.domain_remove, name="security_domain_remove"),
     path("security/scim-token/", security.scim_token, name="security_scim_token"),
     path("security/scim-token/revoke/", security.scim_token_revoke, name="security_scim_token_revoke"),
+    # Security monitoring's alerts live in operations (the console may not import it: same layer).
+    path("security/alerts/", include("bastion.operations.security_monitoring.urls")),
 ]
 
 urlpatterns = [

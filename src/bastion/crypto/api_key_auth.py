@@ -23,6 +23,7 @@ class ApiKeyPrincipal:
     organisation_id: str
     scopes: frozenset[str]
     created_by_id: int | None
+    last_used_ip: str = ""  # as stored before this request
 
     is_authenticated = True
     is_active = True
@@ -36,13 +37,13 @@ def authenticate(token: str) -> ApiKeyPrincipal | None:
         return None
     return ApiKeyPrincipal(key_id=str(key.id), public_id=key.public_id, name=key.name,
                            organisation_id=str(key.organisation_id), scopes=frozenset(key.scopes),
-                           created_by_id=key.created_by_id)
+                           created_by_id=key.created_by_id, last_used_ip=key.last_used_ip)
 
 
-def touch(principal: ApiKeyPrincipal, ip: str | None) -> None:
-    """Record last use (at most once a minute per key, to keep reads from becoming writes)."""
+def touch(principal: ApiKeyPrincipal, ip: str | None) -> bool:
+    """Record last use (at most once a minute per key, to keep reads from becoming writes); whether it did."""
     now = timezone.now()
     cutoff = now - datetime.timedelta(seconds=TOUCH_INTERVAL_SECONDS)
-    (ApiKey.objects.filter(id=principal.key_id)
-     .exclude(last_used_at__gt=cutoff)
-     .update(last_used_at=now, last_used_ip=ip or ""))
+    return bool(ApiKey.objects.filter(id=principal.key_id)
+                .exclude(last_used_at__gt=cutoff)
+                .update(last_used_at=now, last_used_ip=ip or ""))

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class OperationsConfig(AppConfig):
-    """Platform jobs that run on a schedule (Huey), metrics, structured logs, health probes and the public status page."""
+    """Platform jobs that run on a schedule (Huey), metrics, structured logs, health probes, the public
+    status page and security monitoring of the audit stream."""
 
     name = "bastion.operations"
     default_auto_field = "django.db.models.BigAutoField"

@@ -13,6 +13,7 @@ from bastion.audit import alerts
 from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
 from bastion.operations import history, security_gauges, subscriptions, summary
+from bastion.operations.security_monitoring import monitor
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 
 logger = logging.getLogger("bastion.operations")
@@ -118,3 +119,15 @@ def refresh_security_gauges() -> int:
     gauges = security_gauges.collect()
     security_gauges.publish(gauges, now=time.time())
     return gauges.chains
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("security-monitoring")
+def security_monitoring() -> int:
+    """Each minute: run the security rules over every chain's events since the last run."""
+    with acting_as(SYSTEM):
+        run = monitor.scan()
+    if run.raised:
+        logger.info("security monitoring: %d event(s) read in %d chain(s), %d alert(s) raised", run.events,
+                    run.chains, len(run.raised))
+    return len(run.raised)

@@ -17,7 +17,7 @@ from bastion.crypto.models import ApiKey, Artifact, Credential
 from bastion.tenancy import context
 from bastion.tenancy.signals import access_changed
 from bastion.tenancy.models import Membership, Organisation, Project, Role, Workspace
-from bastion.tenancy.permissions import BUILTIN_ROLES, PERMISSIONS, unknown_permissions
+from bastion.tenancy.permissions import BUILTIN_ROLES, PERMISSIONS, requires_mfa, unknown_permissions
 from bastion.tenancy.audit_actions import MEMBER_ADDED, MEMBER_REMOVED, MEMBER_ROLE_CHANGED, ORGANISATION_CREATED, ORGANISATION_DELETED, ORGANISATION_UPDATED, PROJECT_CREATED, PROJECT_DELETED, PROJECT_UPDATED, ROLE_CREATED, ROLE_DELETED, ROLE_UPDATED, WORKSPACE_CREATED, WORKSPACE_DELETED, WORKSPACE_UPDATED
 
 
@@ -67,6 +67,9 @@ def _membership_summary(membership: Membership) -> dict:
         "scope": membership.scope,
         "workspace": membership.workspace_id,
         "project": membership.project_id,
+        # Whether the grant is admin-grade when made: security monitoring alerts on such grants, and a
+        # custom role's permissions may change later.
+        "admin_grade": requires_mfa(membership.permissions()),
     }
 
 
@@ -238,14 +241,15 @@ def change_membership_role(membership: Membership, *, role: str, grantor_grants:
     _check_grantor(grantor_grants, builtin, custom)
     if builtin == "owner" and membership.scope != "organisation":
         raise ValidationError({"role": ValidationError("Owner is granted on the organisation only.", code="owner_scope")})
-    before = membership.role_key
+    before, before_admin_grade = membership.role_key, requires_mfa(membership.permissions())
     with transaction.atomic():
         if builtin != "owner" and membership.scope == "organisation":
             _keep_an_owner(membership)
         membership.builtin_role, membership.custom_role = builtin, custom
         membership.save(update_fields=["builtin_role", "custom_role"])
         _audit(MEMBER_ROLE_CHANGED, membership,
-               {"user": membership.user.get_username(), "role": [before, membership.role_key]})
+               {"user": membership.user.get_username(), "role": [before, membership.role_key],
+                "admin_grade": [before_admin_grade, requires_mfa(membership.permissions())]})
         _access_changed([membership.user_id])
     return membership
 

@@ -14,6 +14,7 @@ from bastion.crypto.models import ApiKey
 from bastion.tenancy.models import Membership, Organisation
 from bastion.tenancy.permissions import unknown_permissions
 from bastion.tenancy.audit_actions import API_KEY_CREATED, API_KEY_REVOKED
+from bastion.tenancy.audit_actions import API_KEY_ADDRESS_CHANGED
 
 MAX_LIFETIME_DAYS = 366
 
@@ -57,3 +58,12 @@ def revoke(key: ApiKey) -> ApiKey:
             audit.record(API_KEY_REVOKED, organisation_id=key.organisation_id, resource_type="api_key",
                          resource_id=key.id, changes={"name": key.name, "preview": key.preview})
     return key
+
+
+def record_address_change(organisation_id, key_id: str, previous_ip: str) -> None:
+    """An API key is used from another address than at its last recorded use (checked at most once
+    a minute per key): audited, with the address before, so that security monitoring sees keys that
+    only read (reads are not audit events) move to a new network."""
+    with transaction.atomic():
+        audit.record(API_KEY_ADDRESS_CHANGED, organisation_id=organisation_id, resource_type="api_key",
+                     resource_id=key_id, changes={"previous_ip": previous_ip})

@@ -19,6 +19,10 @@ ROLE_UPDATED = action("role.updated", "A custom role's name or permissions chang
 ROLE_DELETED = action("role.deleted", "A custom role was deleted")
 API_KEY_CREATED = action("api_key.created", "An API key was created")
 API_KEY_REVOKED = action("api_key.revoked", "An API key was revoked")
+API_KEY_ADDRESS_CHANGED = action(
+    "api_key.address_changed",
+    "An API key was used from another address than at its last recorded use (at most once a minute)",
+)
 CREDENTIAL_STORED = action("credential.stored", "A third-party credential was put in the vault")
 CREDENTIAL_ROTATED = action("credential.rotated", "A vaulted credential was replaced by a new one")
 CREDENTIAL_USED = action("credential.used", "A vaulted credential was opened for use")

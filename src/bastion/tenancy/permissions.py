@@ -30,6 +30,8 @@ PERMISSIONS: dict[str, str] = {
     "audit.witnesses": "Register and remove the audit log's witnesses (webhooks, email addresses)",
     "apikeys.manage": "Create, list and revoke the organisation's API keys",
     "credentials.manage": "Store, list, rotate and delete the organisation's third-party credentials",
+    "security.alerts.view": "See and acknowledge the organisation's security alerts (the sign-in addresses and "
+                            "patterns they show), and receive them by email",
 }
 
 _VIEW = {
@@ -54,6 +56,7 @@ _ADMIN = _EDIT | {
     "audit.witnesses",
     "apikeys.manage",
     "credentials.manage",
+    "security.alerts.view",
 }
 _OWNER = _ADMIN | {"organisation.delete"}
 
@@ -69,13 +72,14 @@ BUILTIN_ROLE_NAMES = {"owner": "Owner", "admin": "Admin", "editor": "Editor", "v
 # workspace or project) never carries them.
 ORGANISATION_ONLY = frozenset(
     {"organisation.manage", "organisation.delete", "members.manage", "roles.manage", "audit.view", "audit.export",
-     "audit.checkpoints", "audit.witnesses", "apikeys.manage", "credentials.manage"}
+     "audit.checkpoints", "audit.witnesses", "apikeys.manage", "credentials.manage", "security.alerts.view"}
 )
 
 
 # Organisation-wide permissions that only read. Every other organisation-wide permission changes
 # who may do what, or reads the whole organisation out at once (``audit.export``): holding any of
-# them requires a second factor (``requires_mfa``). A test walks ``PERMISSIONS`` so that a new
+# them requires a second factor (``requires_mfa``). ``security.alerts.view`` is not read-only: it
+# acknowledges alerts, and shows every member's sign-in addresses. A test walks ``PERMISSIONS`` so that a new
 # permission is classified here, not forgotten.
 ORGANISATION_READ_ONLY = frozenset({"audit.view", "audit.checkpoints"})
 ADMIN_GRADE = ORGANISATION_ONLY - ORGANISATION_READ_ONLY

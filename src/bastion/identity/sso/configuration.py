@@ -60,6 +60,7 @@ def configure(organisation: Organisation, *, configured_by=None, grantor_grants:
     connection = SSOConnection.objects.filter(organisation=organisation).first() or SSOConnection(
         organisation=organisation, slug=organisation.slug)
     before = {name: getattr(connection, name) for name in VOUCHING_FIELDS}
+    was_enabled = None if connection._state.adding else connection.enabled
     for name, value in values.items():
         if name in FIELDS and value is not None:
             setattr(connection, name, value)
@@ -79,6 +80,8 @@ def configure(organisation: Organisation, *, configured_by=None, grantor_grants:
     connection.full_clean(exclude=["organisation", "slug", "configured_by"])
     changes = {name: ("[redacted]" if name == "client_secret" else getattr(connection, name))
                for name in FIELDS if name in values and values[name] is not None}
+    if was_enabled is not None and "enabled" in changes:
+        changes["previously_enabled"] = was_enabled  # security monitoring tells "switched off" from "set up off"
     if vouching:
         changes["configured_by"] = configured_by.get_username() if configured_by else "operator"
     with transaction.atomic():
@@ -89,7 +92,7 @@ def configure(organisation: Organisation, *, configured_by=None, grantor_grants:
 
 def remove(connection: SSOConnection) -> None:
     with transaction.atomic():
-        _audit(SSO_REMOVED, connection, {"protocol": connection.protocol})
+        _audit(SSO_REMOVED, connection, {"protocol": connection.protocol, "enabled": connection.enabled})
         connection.delete()
 
 
