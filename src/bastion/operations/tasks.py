@@ -6,11 +6,12 @@ import logging
 
 from django.conf import settings
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from bastion.audit import alerts
 from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
+from bastion.privacy import account_deletion, organisation_deletion, personal_export, retention
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 
 logger = logging.getLogger("bastion.operations")
@@ -70,3 +71,27 @@ def rotate_old_keys() -> int:
         logger.info("scheduled key rotation of %s: data key v%s, %d rows re-encrypted", done.slug,
                     done.data_key_version, done.rows_reencrypted)
     return len(run.rotated)
+
+
+@db_task()
+def build_personal_export(export_id) -> None:
+    """A person's "export my data": progress is kept in its row; they are emailed when it is ready."""
+    with acting_as(SYSTEM):
+        personal_export.build(export_id)
+
+
+@db_periodic_task(crontab(hour=str(settings.BASTION_PRIVACY_HOUR), minute="41"))
+@lock_task("privacy-daily")
+def privacy_daily() -> dict:
+    """Erase the people whose deletion's grace period is over, delete the organisations whose is,
+    and delete what is past its retention period (legal holds suspend all three)."""
+    with acting_as(SYSTEM):
+        erasures = account_deletion.erase_due()
+        deletions = organisation_deletion.delete_due()
+        run = retention.enforce()
+    for user_id, reason in erasures.refused:
+        logger.warning("account deletion of user %s waits: %s", user_id, reason)
+    for slug, hold in deletions.held.items():
+        logger.info("deletion of organisation %s suspended by %s", slug, hold)
+    return {"erased": len(erasures.erased), "suspended": len(erasures.suspended), "organisations_deleted":
+            len(deletions.deleted), "retention_deleted": run.deleted, "retention_held": run.held}
