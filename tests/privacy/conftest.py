@@ -23,10 +23,13 @@ def jobs_run_at_once():
 
 @pytest.fixture
 def person(world):
-    """Acme's editor, renamed to something no other row could contain by chance."""
+    """Acme's editor, renamed to something no other row could contain by chance, with an authenticator app."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
     user = world.acme.users["editor"]
     user.first_name, user.last_name = "Zebulon", "Quixworth"
     user.save()
+    TOTP.activate(user, generate_totp_secret())
     return user
 
 

@@ -3,29 +3,24 @@ queue of requests that arrived by email, and an organisation's export, retention
 # No "from __future__ import annotations": django-ninja reads these signatures at runtime.
 
 import datetime
-import time
 import uuid
 
-from allauth.account.internal.flows.login import get_authentication_records
-from allauth.mfa.models import Authenticator
-from django.conf import settings
 from django.http import FileResponse
 from ninja import Field, Schema, Status
 
 from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import Text
-from bastion.audit import chain as audit
-from bastion.identity.mfa import step_up
 from bastion.privacy import (
     account_deletion,
     erasure,
     holds,
     organisation_export,
     personal_export,
+    profile,
+    reauthentication,
     retention,
     subject_requests,
 )
-from bastion.privacy.audit_actions import PROFILE_CORRECTED
 from bastion.privacy.models import LegalHold, SubjectRequest
 from bastion.tenancy import artifacts
 from bastion.tenancy.access import AccessDenied, Forbidden, NotFound, authenticated, requires
@@ -55,17 +50,6 @@ def _person(request):
     if getattr(request, "principal", None) is not None or not request.user.is_authenticated:
         raise Forbidden()
     return request.user
-
-
-def _reauthenticated(request) -> None:
-    """A second factor used just now; for someone without one, their password entered just now."""
-    if Authenticator.objects.filter(user=request.user).exists():
-        step_up.require(request)
-        return
-    cutoff = time.time() - settings.BASTION_STEP_UP_SECONDS
-    if not any(r.get("method") == "password" and float(r.get("at", 0)) >= cutoff
-               for r in get_authentication_records(request, request.user)):
-        raise step_up.StepUpRequired()
 
 
 def _base_url(request) -> str:
@@ -124,25 +108,13 @@ class ProfileOut(Schema):
     change_email: str = Field("/accounts/email/", description="confirmed at the new address, notified at the old")
 
 
-def correct_profile(user, changes: dict) -> None:
-    from django.db import transaction
-
-    before = {name: getattr(user, name) for name in changes}
-    for name, value in changes.items():
-        setattr(user, name, value.strip())
-    with transaction.atomic():
-        user.save(update_fields=list(changes))
-        audit.record(PROFILE_CORRECTED, resource_type="user", resource_id=user.pk,
-                     changes={"fields": sorted(n for n in changes if before[n] != getattr(user, n))})
-
-
 @router.patch("/me/profile", response=ProfileOut)
 @authenticated
 def correct_my_profile(request, payload: ProfileIn):
     user = _person(request)
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     if changes:
-        correct_profile(user, changes)
+        profile.correct(user, changes)
     return {"email": user.email, "first_name": user.first_name, "last_name": user.last_name}
 
 
@@ -156,7 +128,7 @@ class DeletionOut(Schema):
 def request_my_deletion(request):
     """Needs a second factor used just now. After the grace period, your data is erased."""
     user = _person(request)
-    _reauthenticated(request)
+    reauthentication.require(request)
     try:
         deletion = account_deletion.request_deletion(user, base_url=_base_url(request))
     except erasure.SoleOwner as exc:
