@@ -204,6 +204,13 @@ def cmd_keys_rotate(args) -> None:
         fail(f"bastion keys rotate: {exc}")
 
 
+def cmd_privacy_retention(args) -> None:
+    _setup()
+    from bastion.commands import privacy
+
+    sys.exit(privacy.retention_run(dry_run=args.dry_run))
+
+
 def cmd_worker(args) -> None:
     _setup()
     from django.core.management import call_command
@@ -261,6 +268,11 @@ def main(argv: list[str] | None = None) -> None:
     rotate.add_argument("--audit-signing", action="store_true",
                         help="instead: a new Ed25519 key signs audit checkpoints (the old public key stays published)")
     rotate.set_defaults(func=cmd_keys_rotate, by_operator=True)
+
+    privacy = sub.add_parser("privacy", help="data protection").add_subparsers(dest="privacy_command", required=True)
+    retention = privacy.add_parser("retention", help="delete what is past its retention period (legal holds keep theirs)")
+    retention.add_argument("--dry-run", action="store_true", help="delete nothing: report what a run would delete")
+    retention.set_defaults(func=cmd_privacy_retention, by_operator=True)
 
     worker = sub.add_parser("worker", help="run background and periodic jobs (audit verification, checkpoints)")
     worker.add_argument("--workers", type=int, default=2)
