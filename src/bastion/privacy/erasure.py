@@ -90,8 +90,10 @@ def sole_ownerships(user_id) -> list[str]:
 
 def holds_covering(user_id) -> list[tuple[Organisation, holds.LegalHold]]:
     covering = []
-    for organisation, grants in grants_by_organisation(user_id).items():
+    for organisation in grants_by_organisation(user_id):
         with context.tenant_context(organisation.id):
+            # Read again inside the organisation: row-level security shows its projects only there.
+            grants = list(Membership.objects.filter(user_id=user_id).select_related("project"))
             hold = holds.covering_member(holds.active(organisation.id), grants)
         if hold is not None:
             covering.append((organisation, hold))
