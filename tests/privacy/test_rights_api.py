@@ -179,3 +179,19 @@ def test_staff_record_email_requests_with_the_statutory_deadline(world, django_u
     bad = _json(client, "post", "/api/v1/privacy/requests", {"kind": "gossip", "requester_email": "a@b.example",
                                                              "received_at": "2027-01-31T09:00:00Z"})
     assert bad.status_code == 422
+
+
+def test_an_export_not_downloaded_is_deleted_when_it_expires(person, person_client, jobs_run_at_once):
+    from bastion.audit.models import AuditEvent
+    from bastion.operations.tasks import purge_expired_artifacts
+    from bastion.privacy import personal_export
+    from bastion.privacy.audit_actions import PERSONAL_EXPORT_EXPIRED
+
+    assert person_client.post("/api/v1/me/export").status_code == 202
+    assert personal_export.purge_expired() == 0  # not yet
+    assert personal_export.purge_expired(datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=15)) == 1
+    assert person_client.get("/api/v1/me/privacy").json()["export_state"] == "expired"
+    assert person_client.get("/api/v1/me/export/download").status_code == 410
+    with context.platform_scope():
+        assert AuditEvent.objects.filter(action=PERSONAL_EXPORT_EXPIRED).count() == 1
+    assert purge_expired_artifacts.call_local() >= 0  # the hourly job runs both purges

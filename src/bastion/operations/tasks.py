@@ -55,7 +55,7 @@ def audit_verify_daily() -> int:
 def purge_expired_artifacts() -> int:
     """Delete ephemeral artifacts (exports, temporary files) past their expiry; each deletion is audited."""
     with acting_as(SYSTEM):
-        purged = artifacts.purge_expired()
+        purged = artifacts.purge_expired() + personal_export.purge_expired()
     if purged:
         logger.info("deleted %d expired ephemeral artifacts", purged)
     return purged

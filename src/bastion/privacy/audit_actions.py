@@ -7,6 +7,8 @@ PERSONAL_EXPORT_REQUESTED = action("privacy.personal_export.requested", "A perso
 PERSONAL_EXPORT_BUILT = action("privacy.personal_export.built", "A person's data export was built, encrypted, for one download")
 PERSONAL_EXPORT_DOWNLOADED = action("privacy.personal_export.downloaded",
                                     "A person downloaded their data export (and it was deleted as they did)")
+PERSONAL_EXPORT_EXPIRED = action("privacy.personal_export.expired",
+                                 "A person's data export was deleted, never downloaded, when it expired")
 PROFILE_CORRECTED = action("privacy.profile.corrected", "A person corrected their profile")
 ACCOUNT_DELETION_REQUESTED = action("privacy.account_deletion.requested",
                                     "A person asked for their account to be deleted after the grace period")

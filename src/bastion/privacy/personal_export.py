@@ -25,7 +25,12 @@ from bastion.audit.models import AuditEvent
 from bastion.crypto import artifacts
 from bastion.crypto.models import ApiKey, Artifact
 from bastion.db.platform import PLATFORM_ID
-from bastion.privacy.audit_actions import PERSONAL_EXPORT_BUILT, PERSONAL_EXPORT_DOWNLOADED, PERSONAL_EXPORT_REQUESTED
+from bastion.privacy.audit_actions import (
+    PERSONAL_EXPORT_BUILT,
+    PERSONAL_EXPORT_DOWNLOADED,
+    PERSONAL_EXPORT_EXPIRED,
+    PERSONAL_EXPORT_REQUESTED,
+)
 from bastion.privacy.people import grants_by_organisation
 from bastion.privacy.models import PersonalExport
 from bastion.tenancy import context
@@ -148,3 +153,19 @@ def delete_artifacts_of(user) -> int:
     with context.tenant_context(PLATFORM):
         count, _ = Artifact.objects.filter(organisation_id=PLATFORM, id__in=ids).delete()
     return count
+
+
+def purge_expired(now=None) -> int:
+    """Delete personal exports nobody downloaded in time (``tenancy.artifacts.purge_expired`` covers
+    the organisations' artifacts; these are the platform's)."""
+    purged = 0
+    with context.tenant_context(PLATFORM):
+        for artifact in artifacts.expired(now).filter(organisation_id=PLATFORM):
+            export = PersonalExport.objects.filter(artifact_id=artifact.id).first()
+            audit.record(PERSONAL_EXPORT_EXPIRED, resource_type="personal_export",
+                         resource_id=export.id if export else artifact.id, changes={"sha256": artifact.sha256})
+            artifact_id = artifact.id
+            artifact.delete()  # (clears artifact.id)
+            PersonalExport.objects.filter(artifact_id=artifact_id).update(state="expired")
+            purged += 1
+    return purged
