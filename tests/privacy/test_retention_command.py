@@ -33,3 +33,11 @@ def test_the_command_line_parses(capsys):
     except SystemExit as exit:
         assert exit.code == 0
     assert "--dry-run" in capsys.readouterr().out
+
+
+def test_the_daily_job_reports_its_three_runs(world):
+    from bastion.operations.tasks import privacy_daily
+
+    done = privacy_daily.call_local()
+    assert done == {"erased": 0, "suspended": 0, "organisations_deleted": 0, "retention_deleted": 0,
+                    "retention_held": 0}
