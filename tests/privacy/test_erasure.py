@@ -8,6 +8,7 @@ from django.db import connection
 
 from bastion.audit.models import AuditEvent
 from bastion.db import rls
+from bastion.identity.models import Invitation
 from bastion.privacy import erasure
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership, Organisation
@@ -41,6 +42,16 @@ def _rows_mentioning(needles: list[str]) -> dict[str, list[str]]:
 def test_after_erasure_no_table_holds_the_persons_email_name_or_address(world, person, person_client):
     assert person_client.get("/api/v1/me/privacy").status_code == 200  # a session from the person's address
     assert person_client.post("/api/v1/me/export").status_code == 202
+    with context.tenant_context(world.globex.organisation.id):  # another organisation invited them
+        import datetime
+
+        from bastion.crypto import api_keys
+
+        link = api_keys.generate()
+        Invitation.objects.create(organisation=world.globex.organisation, email=person.email, role="viewer",
+                                  invited_by=world.globex.users["owner"], public_id=link.public_id,
+                                  secret_hash=link.secret_hash,
+                                  expires_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=7))
     needles = [person.email, person.first_name, person.last_name, PERSON_IP]
     before = _rows_mentioning(needles)
     assert "identity_user" in before and "usersessions_usersession" in before  # the scan sees what is there
@@ -50,6 +61,7 @@ def test_after_erasure_no_table_holds_the_persons_email_name_or_address(world, p
     assert not result.suspended and not result.already_erased
     erased = {item.what for item in result.erased}
     assert "memberships in organisation acme" in erased
+    assert "invitations in organisation globex" in erased
     assert any("sessions" in what for what in erased)
     assert all(item.why for item in result.kept)  # each thing kept says under which duty
     assert _rows_mentioning(needles) == {}
@@ -60,6 +72,7 @@ def test_after_erasure_no_table_holds_the_persons_email_name_or_address(world, p
     # The outsider's organisation is untouched.
     with context.tenant_context(world.globex.organisation.id):
         assert Membership.objects.count() == 4
+        assert Invitation.objects.filter(email=world.globex.invitation.email).exists()
 
 
 def test_erasure_is_idempotent(world, person):

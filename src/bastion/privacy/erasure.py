@@ -126,11 +126,14 @@ def erase_person(user_id, *, now: datetime.datetime | None = None,
         return result
 
     stages = ["organisations", "sessions", "account"]
-    by_org = grants_by_organisation(user_id)
-    progress("organisations", 0, len(by_org))
-    for done, (organisation, grants) in enumerate(sorted(by_org.items(), key=lambda kv: kv[0].slug), 1):
-        _erase_in_organisation(organisation, grants, user, result)
-        progress("organisations", done, len(by_org))
+    # Every organisation, not only the person's own: another may hold an invitation to their address,
+    # or keys and SCIM identities left from a membership that has ended.
+    with context.platform_scope():
+        organisations = list(Organisation.objects.order_by("slug"))
+    progress("organisations", 0, len(organisations))
+    for done, organisation in enumerate(organisations, 1):
+        _erase_in_organisation(organisation, user, result)
+        progress("organisations", done, len(organisations))
     progress("sessions", 0, 1)
     _erase_platform_rows(user, result)
     progress("sessions", 1, 1)
@@ -144,7 +147,7 @@ def erase_person(user_id, *, now: datetime.datetime | None = None,
     return result
 
 
-def _erase_in_organisation(organisation: Organisation, grants: list[Membership], user, result: ErasureResult) -> None:
+def _erase_in_organisation(organisation: Organisation, user, result: ErasureResult) -> None:
     with context.tenant_context(organisation.id):
         grants = list(Membership.objects.filter(user_id=user.pk).select_related("user"))
         organisation_wide = next((g for g in grants if g.scope == "organisation"), None)
@@ -153,7 +156,8 @@ def _erase_in_organisation(organisation: Organisation, grants: list[Membership],
         else:
             for grant in grants:
                 actions.remove_membership(grant)
-        result.erased.append(Item(f"memberships in organisation {organisation.slug}", len(grants)))
+        if grants:
+            result.erased.append(Item(f"memberships in organisation {organisation.slug}", len(grants)))
         keys = list(ApiKey.objects.filter(organisation_id=organisation.id, created_by_id=user.pk))
         for key in keys:
             api_keys.revoke(key)
