@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import pytest
 from django.apps import apps
 from django.db import connection
@@ -43,8 +44,6 @@ def test_after_erasure_no_table_holds_the_persons_email_name_or_address(world, p
     assert person_client.get("/api/v1/me/privacy").status_code == 200  # a session from the person's address
     assert person_client.post("/api/v1/me/export").status_code == 202
     with context.tenant_context(world.globex.organisation.id):  # another organisation invited them
-        import datetime
-
         from bastion.crypto import api_keys
 
         link = api_keys.generate()
@@ -52,6 +51,11 @@ def test_after_erasure_no_table_holds_the_persons_email_name_or_address(world, p
                                   invited_by=world.globex.users["owner"], public_id=link.public_id,
                                   secret_hash=link.secret_hash,
                                   expires_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=7))
+    from bastion.privacy.models import SubjectRequest
+
+    SubjectRequest.objects.create(kind="erasure", requester_email=person.email.upper(), user=None,
+                                  received_at=datetime.datetime.now(datetime.UTC),
+                                  deadline=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=30))
     needles = [person.email, person.first_name, person.last_name, PERSON_IP]
     before = _rows_mentioning(needles)
     assert "identity_user" in before and "usersessions_usersession" in before  # the scan sees what is there

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bastion.audit import chain as audit
@@ -202,7 +203,8 @@ def _erase_platform_rows(user, result: ErasureResult) -> None:
         personal_export.delete_artifacts_of(user)
         PersonalExport.objects.filter(user=user).delete()
         counted.append(("data exports", len(exports)))
-        requests = SubjectRequest.objects.filter(user=user).update(requester_email=f"erased-{user.pk}@{ERASED_DOMAIN}")
+        requests = SubjectRequest.objects.filter(Q(user=user) | Q(requester_email__iexact=user.email)).update(
+            requester_email=f"erased-{user.pk}@{ERASED_DOMAIN}")
         counted.append(("the requester's address on data-subject requests", requests))
     result.erased.extend(Item(label, count) for label, count in counted if count)
 
