@@ -277,6 +277,13 @@ def cmd_keys_rotate(args) -> None:
         fail(f"bastion keys rotate: {exc}")
 
 
+def cmd_privacy_retention(args) -> None:
+    _setup()
+    from bastion.commands import privacy
+
+    sys.exit(privacy.retention_run(dry_run=args.dry_run))
+
+
 def cmd_worker(args) -> None:
     _observed(log_format="json", wipe_metrics=not os.environ.get(EMBEDDED_WORKER))
     _setup()
@@ -345,6 +352,10 @@ def main(argv: list[str] | None = None) -> None:
     config_check.add_argument("--certfile", metavar="FILE", help="as `bastion serve --certfile`: TLS is served")
     config_check.add_argument("--keyfile", metavar="FILE", help="as `bastion serve --keyfile`")
     config_check.set_defaults(func=cmd_config_check)
+    privacy = sub.add_parser("privacy", help="data protection").add_subparsers(dest="privacy_command", required=True)
+    retention = privacy.add_parser("retention", help="delete what is past its retention period (legal holds keep theirs)")
+    retention.add_argument("--dry-run", action="store_true", help="delete nothing: report what a run would delete")
+    retention.set_defaults(func=cmd_privacy_retention, by_operator=True)
 
     worker = sub.add_parser("worker", help="run background and periodic jobs (audit verification, checkpoints)")
     worker.add_argument("--workers", type=int, default=2)

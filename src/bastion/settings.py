@@ -152,6 +152,7 @@ INSTALLED_APPS = [
     "bastion.identity",
     "bastion.records",
     "bastion.hardening",
+    "bastion.privacy",
     "csp",
     "bastion.console",
     "bastion.operations",
@@ -443,6 +444,16 @@ STORAGES = {
 }
 # Ephemeral artifacts (exports, temporary files) are deleted after use, or after this many days.
 BASTION_EPHEMERAL_ARTIFACT_DAYS = env_int("BASTION_EPHEMERAL_ARTIFACT_DAYS", 14, minimum=1)
+
+# Data protection (bastion.privacy, docs/privacy.md): how long a requested account or organisation
+# deletion waits (cancellable from the emailed link), and the platform's retention defaults.
+BASTION_ACCOUNT_DELETION_GRACE_DAYS = env_int("BASTION_ACCOUNT_DELETION_GRACE_DAYS", 30, minimum=0)
+BASTION_ORGANISATION_DELETION_GRACE_DAYS = env_int("BASTION_ORGANISATION_DELETION_GRACE_DAYS", 30, minimum=0)
+BASTION_RETENTION_RECORDS_DAYS = env_int("BASTION_RETENTION_RECORDS_DAYS", 2557, minimum=1)
+BASTION_RETENTION_EVIDENCE_DAYS = env_int("BASTION_RETENTION_EVIDENCE_DAYS", 2557, minimum=1)
+BASTION_RETENTION_SIGN_IN_HISTORY_DAYS = env_int("BASTION_RETENTION_SIGN_IN_HISTORY_DAYS", 365, minimum=1)
+BASTION_RETENTION_SESSIONS_DAYS = env_int("BASTION_RETENTION_SESSIONS_DAYS", 30, minimum=1)
+BASTION_PRIVACY_HOUR = env_int("BASTION_PRIVACY_HOUR", 2, minimum=0)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

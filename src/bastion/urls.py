@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, include, path
 
 from bastion.api import api
-from bastion.console.views import account_sessions, sign_in
+from bastion.console.views import account_sessions, privacy, sign_in
 from bastion.hardening.csp_reports import csp_report
 from bastion.hardening.security_txt import security_txt
 from bastion.operations.metrics_view import metrics
@@ -40,6 +40,15 @@ urlpatterns = [
     path("accounts/login/", sign_in.login),  # before allauth's own: routes SSO domains to their IdP
     path("accounts/sso/", sign_in.sso_login, name="sso_login"),
     path("accounts/sessions/<int:session_id>/end/", account_sessions.end_session, name="usersession_end"),
+    path("accounts/privacy/", privacy.privacy_settings, name="privacy_settings"),
+    path("accounts/privacy/export/", privacy.export_request, name="privacy_export"),
+    path("accounts/privacy/export/download/", privacy.export_download, name="privacy_export_download"),
+    path("accounts/privacy/profile/", privacy.profile_correct, name="privacy_profile"),
+    path("accounts/privacy/delete/", privacy.deletion_request, name="privacy_deletion"),
+    path("accounts/privacy/delete/cancel/", privacy.deletion_cancel, name="privacy_deletion_cancel"),
+    path("accounts/privacy/cancel-deletion/<str:token>/", privacy.cancel_deletion_link, name="privacy_cancel_link"),
+    path("accounts/privacy/cancel-organisation-deletion/<str:token>/", privacy.cancel_organisation_deletion_link,
+         name="privacy_cancel_organisation_link"),
     path("accounts/", include(_declared_public(allauth_urls.urlpatterns))),
     path("scim/v2/", include("bastion.identity.scim.urls")),
     path("", include("bastion.operations.urls")),

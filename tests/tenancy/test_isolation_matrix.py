@@ -133,9 +133,22 @@ def test_api_operation_gives_outsiders_nothing(item, world, client_for):
 ORGANISATION_WRITES = [op for op in API_OPERATIONS if op[0] in WRITE_METHODS and "{org}" in op[1]]
 
 
+# Besides founding one: a person's own rights, which act on the caller only (tests/privacy/), and the
+# platform staff's queue of requests that arrived by email (staff only).
+WRITES_OUTSIDE_AN_ORGANISATION = [
+    ("post", "/api/v1/orgs"),
+    ("post", "/api/v1/me/export"),
+    ("patch", "/api/v1/me/profile"),
+    ("post", "/api/v1/me/deletion"),
+    ("delete", "/api/v1/me/deletion"),
+    ("post", "/api/v1/privacy/requests"),
+    ("post", "/api/v1/privacy/requests/update"),
+]
+
+
 def test_only_founding_an_organisation_is_a_write_outside_one():
     outside = [(m, p) for m, p, _ in API_OPERATIONS if m in WRITE_METHODS and "{org}" not in p]
-    assert outside == [("post", "/api/v1/orgs")]
+    assert outside == WRITES_OUTSIDE_AN_ORGANISATION
 
 
 @pytest.mark.parametrize("item", ORGANISATION_WRITES, ids=_operation_id)

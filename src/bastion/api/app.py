@@ -11,6 +11,7 @@ from bastion.api.members import router as members_router
 from bastion.api.organisations import router as organisations_router
 from bastion.api.api_keys import router as api_keys_router
 from bastion.api.credentials import router as credentials_router
+from bastion.api.privacy import router as privacy_router
 from bastion.api.records import router as records_router
 from bastion.api.scim_tokens import router as scim_tokens_router
 from bastion.api.routing import credentials
@@ -38,3 +39,4 @@ api.add_router("", credentials_router)
 api.add_router("", scim_tokens_router)
 api.add_router("", audit_public_router)
 api.add_router("", sso_router)
+api.add_router("", privacy_router)

@@ -1,11 +1,12 @@
 """Organisations, workspaces and projects."""
 
 
+import datetime
 import uuid
 
 from django.conf import settings
 
-from ninja import Query, Status
+from ninja import Query, Schema, Status
 
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
@@ -23,6 +24,7 @@ from bastion.api.schemas import (
     page_of,
 )
 from bastion.identity.mfa import step_up
+from bastion.privacy import organisation_deletion
 from bastion.tenancy import actions
 from bastion.tenancy.access import Forbidden, authenticated, organisations_of, requires
 
@@ -55,13 +57,20 @@ def update_organisation(request, org: str, payload: OrganisationPatch):
     return actions.update_organisation(request.access.organisation, **changes)
 
 
-@router.delete("/orgs/{org}", response={204: None})
+class DeletionScheduledOut(Schema):
+    due_at: datetime.datetime
+    cancel: str = "the link emailed to every owner"
+
+
+@router.delete("/orgs/{org}", response={202: DeletionScheduledOut})
 @requires("organisation.delete")
 @step_up.step_up_required
 def delete_organisation(request, org: str):
-    """Irreversible: every record, file and key of the organisation is gone (crypto-shredded)."""
-    actions.delete_organisation(request.access.organisation)
-    return Status(204, None)
+    """Schedules the deletion after BASTION_ORGANISATION_DELETION_GRACE_DAYS (every owner is emailed a
+    cancel link); then irreversible: every record, file and key of the organisation is gone (crypto-shredded)."""
+    deletion = organisation_deletion.schedule(request.access.organisation, requested_by_label=request.user.get_username(),
+                                              base_url=request.build_absolute_uri("/"))
+    return Status(202, {"due_at": deletion.due_at})
 
 
 @router.get("/orgs/{org}", response=OrganisationOut)

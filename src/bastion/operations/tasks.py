@@ -14,6 +14,7 @@ from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
 from bastion.operations import history, security_gauges, subscriptions, summary
 from bastion.operations.security_monitoring import monitor
+from bastion.privacy import account_deletion, organisation_deletion, personal_export, retention
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 
 logger = logging.getLogger("bastion.operations")
@@ -58,7 +59,7 @@ def audit_verify_daily() -> int:
 def purge_expired_artifacts() -> int:
     """Delete ephemeral artifacts (exports, temporary files) past their expiry; each deletion is audited."""
     with acting_as(SYSTEM):
-        purged = artifacts.purge_expired()
+        purged = artifacts.purge_expired() + personal_export.purge_expired()
     if purged:
         logger.info("deleted %d expired ephemeral artifacts", purged)
     return purged
@@ -131,3 +132,25 @@ def security_monitoring() -> int:
         logger.info("security monitoring: %d event(s) read in %d chain(s), %d alert(s) raised", run.events,
                     run.chains, len(run.raised))
     return len(run.raised)
+@db_task()
+def build_personal_export(export_id) -> None:
+    """A person's "export my data": progress is kept in its row; they are emailed when it is ready."""
+    with acting_as(SYSTEM):
+        personal_export.build(export_id)
+
+
+@db_periodic_task(crontab(hour=str(settings.BASTION_PRIVACY_HOUR), minute="41"))
+@lock_task("privacy-daily")
+def privacy_daily() -> dict:
+    """Erase the people whose deletion's grace period is over, delete the organisations whose is,
+    and delete what is past its retention period (legal holds suspend all three)."""
+    with acting_as(SYSTEM):
+        erasures = account_deletion.erase_due()
+        deletions = organisation_deletion.delete_due()
+        run = retention.enforce()
+    for user_id, reason in erasures.refused:
+        logger.warning("account deletion of user %s waits: %s", user_id, reason)
+    for slug, hold in deletions.held.items():
+        logger.info("deletion of organisation %s suspended by %s", slug, hold)
+    return {"erased": len(erasures.erased), "suspended": len(erasures.suspended), "organisations_deleted":
+            len(deletions.deleted), "retention_deleted": run.deleted, "retention_held": run.held}
