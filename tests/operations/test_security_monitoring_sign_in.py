@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.test import Client
 
-from bastion.audit.format import PLATFORM_CHAIN
+from bastion.db.platform import PLATFORM_ID
 from bastion.audit.models import AuditEvent
 from bastion.identity import signin_events
 from bastion.operations.security_monitoring import rules
@@ -101,9 +101,9 @@ def test_spraying_accounts_that_do_not_exist_alerts_the_platform(world, monitori
 
     [alert] = monitoring.new_platform(rules.PASSWORD_SPRAYING)
     assert alert.subject == "network 2001:db8::/32"
-    assert {chain for chain, _ in alert.events} == {PLATFORM_CHAIN}
+    assert {chain for chain, _ in alert.events} == {PLATFORM_ID}
     with context.platform_scope():
-        raised = AuditEvent.objects.get(chain_id=PLATFORM_CHAIN, seq=alert.raised_event_seq)
+        raised = AuditEvent.objects.get(chain_id=PLATFORM_ID, seq=alert.raised_event_seq)
     assert raised.action == "security.alert.raised"
     assert recipients() == {"soc@platform.example"}  # the platform, not any organisation's admins
     assert monitoring.new(world.acme, None) == [] and monitoring.new(world.globex, None) == []
@@ -166,7 +166,7 @@ def test_spraying_across_organisations_alerts_the_platform_only(world, monitorin
     [alert] = monitoring.new_platform(rules.PASSWORD_SPRAYING)
     assert alert.subject == "network 198.18.0.0/16" and alert.event_count == 6
     assert {chain for chain, _ in alert.events} == {str(acme.organisation.id), str(globex.organisation.id),
-                                                   PLATFORM_CHAIN}
+                                                   PLATFORM_ID}
     assert "6 accounts in 3 audit chain(s)" in alert.summary
     assert monitoring.new(acme, None) == [] and monitoring.new(globex, None) == []
     assert recipients() == {"soc@platform.example"}

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bastion.audit.format import PLATFORM_CHAIN
+from bastion.db.platform import PLATFORM_ID
 from bastion.audit.models import AuditEvent, ChainHead
 from bastion.db import rls
 from bastion.operations.audit_actions import SECURITY_ALERT_ACKNOWLEDGED, SECURITY_ALERT_RAISED
@@ -72,7 +72,7 @@ def scan(progress: Progress | None = None, *, chains: list[str] | None = None) -
 
 
 def _read_batch(chain_id: str, networks: set[str]) -> tuple[int, list[RaisedAlert]]:
-    if chain_id == PLATFORM_CHAIN:
+    if chain_id == PLATFORM_ID:
         with context.platform_scope():
             return _read(chain_id, None, networks)
     organisation_id = uuid.UUID(chain_id)
