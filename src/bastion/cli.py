@@ -204,6 +204,31 @@ def cmd_keys_rotate(args) -> None:
         fail(f"bastion keys rotate: {exc}")
 
 
+def cmd_backup(args) -> None:
+    _setup()
+    from bastion.commands import backups
+
+    try:
+        if args.backup_command == "now":
+            code = backups.now()
+        elif args.backup_command == "list":
+            code = backups.list_()
+        elif args.backup_command == "restore":
+            if args.to_database or args.time:
+                from bastion.commands import pg_backups
+
+                code = pg_backups.restore(args.to_database, args.time, backup_label=args.backup)
+            else:
+                code = backups.restore(args.to, backup_id=args.backup)
+        elif args.backup_command == "drill":
+            code = backups.drill(backup_id=args.backup)
+        else:
+            code = backups.verify()
+    except backups.CommandError as exc:
+        fail(f"bastion backup {args.backup_command}: {exc}")
+    sys.exit(code)
+
+
 def cmd_worker(args) -> None:
     _setup()
     from django.core.management import call_command
@@ -261,6 +286,23 @@ def main(argv: list[str] | None = None) -> None:
     rotate.add_argument("--audit-signing", action="store_true",
                         help="instead: a new Ed25519 key signs audit checkpoints (the old public key stays published)")
     rotate.set_defaults(func=cmd_keys_rotate, by_operator=True)
+
+    backup = sub.add_parser("backup", help="backups, restores into a new place, restore drills")
+    backup_sub = backup.add_subparsers(dest="backup_command", required=True)
+    backup_sub.add_parser("now", help="take a backup now (SQLite: an encrypted snapshot to every repository)")
+    backup_sub.add_parser("list", help="every backup: size, time, type, repository, proven by a drill")
+    restore = backup_sub.add_parser("restore", help="restore into a new place (never over the live database), "
+                                                    "then verify every audit chain")
+    target = restore.add_mutually_exclusive_group()
+    target.add_argument("--to", metavar="DIR", help="a new, empty directory (SQLite)")
+    target.add_argument("--to-database", metavar="URL", help="PostgreSQL: a new cluster (postgres://host:port/db)")
+    restore.add_argument("--time", metavar="T", help="PostgreSQL: the moment to recover to (ISO 8601)")
+    restore.add_argument("--backup", metavar="ID", help="this backup instead of the newest")
+    drill = backup_sub.add_parser("drill", help="restore the newest backup to a scratch place, check it, measure RTO/RPO")
+    drill.add_argument("--backup", metavar="ID", help="this backup instead of the newest")
+    backup_sub.add_parser("verify", help="check every backup in every repository is there and unaltered")
+    for parser_ in backup_sub.choices.values():
+        parser_.set_defaults(func=cmd_backup, by_operator=True, backup=None)
 
     worker = sub.add_parser("worker", help="run background and periodic jobs (audit verification, checkpoints)")
     worker.add_argument("--workers", type=int, default=2)

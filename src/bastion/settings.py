@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "bastion.identity",
     "bastion.records",
     "bastion.hardening",
+    "bastion.backups",
     "csp",
     "bastion.console",
     "bastion.operations",
@@ -355,6 +356,23 @@ BASTION_AUDIT_WITNESS_ALLOW_HTTP = env_bool("BASTION_AUDIT_WITNESS_ALLOW_HTTP", 
 BASTION_AUDIT_VERIFY_HOUR = env_int("BASTION_AUDIT_VERIFY_HOUR", 3, minimum=0)
 
 # Keys: the KMS holding key-encryption keys, and how long an unwrapped data key stays in memory.
+# Backups (bastion.backups): the local repository, the offsite one, the schedule and what is kept.
+BASTION_BACKUP_DIR = env("BASTION_BACKUP_DIR", "") or str(DATA_DIR / "backups")
+BASTION_BACKUP_URL = env("BASTION_BACKUP_URL", "") or ""
+if BASTION_BACKUP_URL:
+    from bastion.backups.repository import check_url as _check_backup_url
+
+    _check_backup_url(BASTION_BACKUP_URL)
+BASTION_BACKUP_ENABLED = env_bool("BASTION_BACKUP_ENABLED", True)
+BASTION_BACKUP_KEEP_DAYS = env_int("BASTION_BACKUP_KEEP_DAYS", 30, minimum=1)
+BASTION_BACKUP_KEEP_WEEKS = env_int("BASTION_BACKUP_KEEP_WEEKS", 4, minimum=0)
+BASTION_BACKUP_KEEP_MONTHS = env_int("BASTION_BACKUP_KEEP_MONTHS", 6, minimum=0)
+BASTION_BACKUP_DRILL_WEEKDAY = env_int("BASTION_BACKUP_DRILL_WEEKDAY", 0, minimum=0)
+if BASTION_BACKUP_DRILL_WEEKDAY > 6:
+    raise ConfigError(f"BASTION_BACKUP_DRILL_WEEKDAY={BASTION_BACKUP_DRILL_WEEKDAY}: use 0 (Sunday) to 6")
+BASTION_PGBACKREST_CONFIG = env("BASTION_PGBACKREST_CONFIG", "") or ""
+BASTION_PGBACKREST_STANZA = env("BASTION_PGBACKREST_STANZA", "") or "bastion"
+
 BASTION_KMS = env("BASTION_KMS", "local")
 if BASTION_KMS not in {"local", "aws-kms"}:
     raise ConfigError(f"BASTION_KMS={BASTION_KMS!r} is not supported by this version (supported: local, aws-kms)")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.db import connection
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
 from bastion.audit import alerts
 from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
+from bastion.backups import catalogue, drills, pg_schedule, snapshots
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 
 logger = logging.getLogger("bastion.operations")
@@ -70,3 +72,38 @@ def rotate_old_keys() -> int:
         logger.info("scheduled key rotation of %s: data key v%s, %d rows re-encrypted", done.slug,
                     done.data_key_version, done.rows_reencrypted)
     return len(run.rotated)
+
+
+@db_periodic_task(crontab(minute="41"))
+@lock_task("backups-hourly")
+def backup_hourly() -> int:
+    """SQLite: an encrypted snapshot to every repository, then retention; PostgreSQL: the pgBackRest
+    schedule (a full backup weekly, a differential daily, an incremental each hour) and ``expire``.
+    A failure is stored, audited and alerted by the service; the job's result says so too."""
+    if not settings.BASTION_BACKUP_ENABLED:
+        return 0
+    with acting_as(SYSTEM):
+        if connection.vendor == "sqlite":
+            result = snapshots.take()
+            catalogue.expire_snapshots()
+            ok = result.ok
+        elif settings.BASTION_PGBACKREST_CONFIG:
+            ok = pg_schedule.run_due().ok
+        else:
+            return 0
+    if not ok:
+        logger.error("scheduled backup failed: see `bastion backup list`")
+    return 0 if ok else 1
+
+
+@db_periodic_task(crontab(day_of_week=str(settings.BASTION_BACKUP_DRILL_WEEKDAY), hour="5", minute="29"))
+@lock_task("backups-drill-weekly")
+def backup_drill_weekly() -> int:
+    """Restore the newest backup to a scratch place, check it, measure RTO and RPO (alerts on failure)."""
+    if not settings.BASTION_BACKUP_ENABLED or connection.vendor != "sqlite":
+        return 0
+    with acting_as(SYSTEM):
+        result = drills.run()
+    logger.info("restore drill %s: %s, RTO %s s, RPO %s s", result.drill_id, "passed" if result.ok else "FAILED",
+                result.rto_seconds, result.rpo_seconds)
+    return 0 if result.ok else 1
