@@ -22,9 +22,11 @@ from tests.live_server import free_port
 
 @pytest.fixture(scope="session")
 def peer(moto_url, tmp_path_factory, django_db_blocker):
+    wrapped = tmp_path_factory.mktemp("pgbackrest-key") / "passphrase.wrapped"
     with django_db_blocker.unblock():
-        passphrase = keys.pgbackrest_passphrase(tmp_path_factory.mktemp("pgbackrest-key") / "passphrase.wrapped")
+        passphrase = keys.pgbackrest_passphrase(wrapped)
     with cluster_with_pgbackrest(moto_url, passphrase) as peer:
+        peer.wrapped_passphrase = wrapped
         with peer.connect() as connection:
             connection.execute("CREATE TABLE ledger (id serial PRIMARY KEY, note text, at timestamptz DEFAULT now())")
         yield peer
@@ -39,8 +41,9 @@ def test_config_holds_the_passphrase_only_for_postgres_and_it_is_not_in_the_data
     mode = os.stat(peer.pgbackrest.config)
     assert stat.S_IMODE(mode.st_mode) == 0o640 and mode.st_uid == int(subprocess.check_output(["id", "-u", "postgres"]))
     assert f"cipher-pass={peer.passphrase}" in peer.pgbackrest.config.read_text()
-    wrapped = list(peer.base.parent.glob("pgbackrest-key*/passphrase.wrapped"))
-    assert wrapped and peer.passphrase not in wrapped[0].read_text()
+    wrapped = peer.wrapped_passphrase  # what Bastion keeps: the passphrase wrapped by the KMS provider, 0600
+    assert stat.S_IMODE(wrapped.stat().st_mode) == 0o600 and peer.passphrase not in wrapped.read_text()
+    assert keys.pgbackrest_passphrase(wrapped) == peer.passphrase
 
 
 def test_point_in_time_restore_between_two_writes_recovers_exactly_the_first(peer, db):

@@ -33,8 +33,12 @@ class BackupStatus:
 
 
 def latest() -> BackupStatus:
-    last = Backup.objects.exclude(status="running").order_by("-started_at").first()
-    good = Backup.objects.filter(status="ok").order_by("-finished_at").first()
+    good = Backup.objects.filter(status="ok").order_by("-started_at").first()
+    # A copy that failed at or after the newest good one (the same run's offsite copy, say) is the news.
+    failed = Backup.objects.filter(status="failed")
+    if good is not None:
+        failed = failed.filter(started_at__gte=good.started_at)
+    last = failed.order_by("-started_at").first() or good
     drill = Drill.objects.exclude(finished_at=None).order_by("-started_at").first()
     return BackupStatus(
         last_backup_at=last.finished_at if last else None, last_backup_ok=(last.status == "ok") if last else None,

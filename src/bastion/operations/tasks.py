@@ -12,7 +12,7 @@ from huey.contrib.djhuey import db_periodic_task, lock_task
 from bastion.audit import alerts
 from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
-from bastion.backups import catalogue, drills, pg_schedule, snapshots
+from bastion.backups import catalogue, drills, pg_backups, snapshots
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 
 logger = logging.getLogger("bastion.operations")
@@ -88,7 +88,7 @@ def backup_hourly() -> int:
             catalogue.expire_snapshots()
             ok = result.ok
         elif settings.BASTION_PGBACKREST_CONFIG:
-            ok = pg_schedule.run_due().ok
+            ok = pg_backups.run_due().ok
         else:
             return 0
     if not ok:
