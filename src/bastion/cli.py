@@ -206,24 +206,27 @@ def cmd_keys_rotate(args) -> None:
 
 def cmd_backup(args) -> None:
     _setup()
-    from bastion.commands import backups
+    from bastion.commands import backups, pg_backups
 
+    # SQLite: Bastion's own snapshots; PostgreSQL: pgBackRest (BASTION_PGBACKREST_CONFIG).
+    engine = pg_backups if pg_backups.is_postgresql() else backups
     try:
         if args.backup_command == "now":
-            code = backups.now()
+            code = engine.now()
         elif args.backup_command == "list":
             code = backups.list_()
         elif args.backup_command == "restore":
-            if args.to_database or args.time:
-                from bastion.commands import pg_backups
-
-                code = pg_backups.restore(args.to_database, args.time, backup_label=args.backup)
+            if engine is pg_backups:
+                code = pg_backups.restore(args.to, args.to_database, args.time, backup_label=args.backup)
+            elif args.to_database or args.time:
+                fail("bastion backup restore: --to-database and --time are for PostgreSQL (point-in-time recovery); "
+                     "SQLite restores a snapshot: --to DIR [--backup ID]")
             else:
                 code = backups.restore(args.to, backup_id=args.backup)
         elif args.backup_command == "drill":
-            code = backups.drill(backup_id=args.backup)
+            code = pg_backups.drill() if engine is pg_backups else backups.drill(backup_id=args.backup)
         else:
-            code = backups.verify()
+            code = engine.verify()
     except backups.CommandError as exc:
         fail(f"bastion backup {args.backup_command}: {exc}")
     sys.exit(code)
@@ -293,9 +296,9 @@ def main(argv: list[str] | None = None) -> None:
     backup_sub.add_parser("list", help="every backup: size, time, type, repository, proven by a drill")
     restore = backup_sub.add_parser("restore", help="restore into a new place (never over the live database), "
                                                     "then verify every audit chain")
-    target = restore.add_mutually_exclusive_group()
-    target.add_argument("--to", metavar="DIR", help="a new, empty directory (SQLite)")
-    target.add_argument("--to-database", metavar="URL", help="PostgreSQL: a new cluster (postgres://host:port/db)")
+    restore.add_argument("--to", metavar="DIR", help="a new, empty directory (PostgreSQL: the new cluster's)")
+    restore.add_argument("--to-database", metavar="URL",
+                         help="PostgreSQL: postgres://localhost:PORT/DATABASE, the new cluster's port (never the live one)")
     restore.add_argument("--time", metavar="T", help="PostgreSQL: the moment to recover to (ISO 8601)")
     restore.add_argument("--backup", metavar="ID", help="this backup instead of the newest")
     drill = backup_sub.add_parser("drill", help="restore the newest backup to a scratch place, check it, measure RTO/RPO")
