@@ -37,8 +37,10 @@ def new(extra_env: dict | None = None) -> Installation:
     data_dir = Path(tempfile.mkdtemp(prefix="bastion-backups-"))
     env = {key: value for key, value in os.environ.items()
            if key not in ("DATABASE_URL", "DATABASE_ADMIN_URL", "DJANGO_SETTINGS_MODULE", "REDIS_URL")}
+    # No minute job runs here to sign checkpoints (``sign`` does, when a test asks): a wide signing window
+    # keeps verification from failing on events merely left unsigned while the tests run.
     env.update({"BASTION_DATA_DIR": str(data_dir), "BASTION_BACKUP_DIR": str(data_dir.parent / f"{data_dir.name}-repo"),
-                **(extra_env or {})})
+                "BASTION_AUDIT_CHECKPOINT_SECONDS": "3600", **(extra_env or {})})
     installation = Installation(data_dir, env)
     migrated = installation.bastion("migrate", "--quiet")
     assert migrated.returncode == 0, migrated.stderr

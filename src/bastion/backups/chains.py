@@ -9,9 +9,7 @@ import datetime
 from dataclasses import dataclass
 
 from bastion.audit import anchoring, verification
-from bastion.audit.checkpoints import enter_chain
 from bastion.audit.models import ChainHead
-from bastion.audit.format import PLATFORM_CHAIN
 
 
 @dataclass(frozen=True)
@@ -46,10 +44,9 @@ def live_heads() -> dict[str, int]:
     """Every chain's length in the live database (read before switching to the restored copy)."""
     from django.db import transaction
 
-    with transaction.atomic():
-        enter_chain(PLATFORM_CHAIN)
-        from bastion.db.rls import set_setting
+    from bastion.db.rls import set_setting
 
+    with transaction.atomic():
         set_setting("bastion.scope", "platform")
         return {str(chain): seq for chain, seq in ChainHead.objects.values_list("chain_id", "seq")}
 
