@@ -7,7 +7,10 @@ KMS), and those are never inside a backup: whoever holds a backup without the ke
 from __future__ import annotations
 
 import base64
+import json
+import os
 import secrets
+from pathlib import Path
 
 from bastion.crypto import kms
 
@@ -39,30 +42,23 @@ def open_file_key(backup_id: str, wrapped: dict) -> bytes:
         raise BackupKeyUnavailable(f"the key of backup {backup_id} cannot be opened: {exc}") from exc
 
 
-def pgbackrest_passphrase(path) -> str:
+def pgbackrest_passphrase(path: Path | str) -> str:
     """pgBackRest's repository passphrase, kept on disk only wrapped by the KMS provider (``path``,
     0600); made on first use. It is written in clear only into pgBackRest's own configuration file
     (0640, owned by postgres), which pgBackRest needs to read."""
-    from pathlib import Path
-
     path = Path(path)
     context = b"bastion-pgbackrest-passphrase"
     if not path.exists():
         passphrase = base64.urlsafe_b64encode(secrets.token_bytes(48)).decode()
         wrapped = kms.provider().wrap(passphrase.encode(), context, owner=BACKUP_KEK_OWNER)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        import json
-        import os
-
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             json.dump({"provider": wrapped.provider, "kek_id": wrapped.kek_id,
                        "blob": base64.b64encode(wrapped.blob).decode()}, handle)
-    import json
-
     stored = json.loads(path.read_text())
     try:
         blob = kms.Wrapped(stored["provider"], stored["kek_id"], base64.b64decode(stored["blob"]))
         return kms.provider_for(blob.provider).unwrap(blob, context).decode()
-    except (KeyError, ValueError, kms.KeyUnavailable) as exc:
+    except (KeyError, ValueError, TypeError, kms.KeyUnavailable) as exc:
         raise BackupKeyUnavailable(f"pgBackRest's passphrase cannot be opened: {exc}") from exc
