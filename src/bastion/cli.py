@@ -282,6 +282,32 @@ def cmd_privacy_retention(args) -> None:
     from bastion.commands import privacy
 
     sys.exit(privacy.retention_run(dry_run=args.dry_run))
+def cmd_backup(args) -> None:
+    _setup()
+    from bastion.commands import backups, pg_backups
+
+    # SQLite: Bastion's own snapshots; PostgreSQL: pgBackRest (BASTION_PGBACKREST_CONFIG).
+    engine = pg_backups if pg_backups.is_postgresql() else backups
+    try:
+        if args.backup_command == "now":
+            code = engine.now()
+        elif args.backup_command == "list":
+            code = backups.list_()
+        elif args.backup_command == "restore":
+            if engine is pg_backups:
+                code = pg_backups.restore(args.to, args.to_database, args.time, backup_label=args.backup)
+            elif args.to_database or args.time:
+                fail("bastion backup restore: --to-database and --time are for PostgreSQL (point-in-time recovery); "
+                     "SQLite restores a snapshot: --to DIR [--backup ID]")
+            else:
+                code = backups.restore(args.to, backup_id=args.backup)
+        elif args.backup_command == "drill":
+            code = pg_backups.drill() if engine is pg_backups else backups.drill(backup_id=args.backup)
+        else:
+            code = engine.verify()
+    except backups.CommandError as exc:
+        fail(f"bastion backup {args.backup_command}: {exc}")
+    sys.exit(code)
 
 
 def cmd_worker(args) -> None:
@@ -356,6 +382,22 @@ def main(argv: list[str] | None = None) -> None:
     retention = privacy.add_parser("retention", help="delete what is past its retention period (legal holds keep theirs)")
     retention.add_argument("--dry-run", action="store_true", help="delete nothing: report what a run would delete")
     retention.set_defaults(func=cmd_privacy_retention, by_operator=True)
+    backup = sub.add_parser("backup", help="backups, restores into a new place, restore drills")
+    backup_sub = backup.add_subparsers(dest="backup_command", required=True)
+    backup_sub.add_parser("now", help="take a backup now (SQLite: an encrypted snapshot to every repository)")
+    backup_sub.add_parser("list", help="every backup: size, time, type, repository, proven by a drill")
+    restore = backup_sub.add_parser("restore", help="restore into a new place (never over the live database), "
+                                                    "then verify every audit chain")
+    restore.add_argument("--to", metavar="DIR", help="a new, empty directory (PostgreSQL: the new cluster's)")
+    restore.add_argument("--to-database", metavar="URL",
+                         help="PostgreSQL: postgres://localhost:PORT/DATABASE, the new cluster's port (never the live one)")
+    restore.add_argument("--time", metavar="T", help="PostgreSQL: the moment to recover to (ISO 8601)")
+    restore.add_argument("--backup", metavar="ID", help="this backup instead of the newest")
+    drill = backup_sub.add_parser("drill", help="restore the newest backup to a scratch place, check it, measure RTO/RPO")
+    drill.add_argument("--backup", metavar="ID", help="this backup instead of the newest")
+    backup_sub.add_parser("verify", help="check every backup in every repository is there and unaltered")
+    for parser_ in backup_sub.choices.values():
+        parser_.set_defaults(func=cmd_backup, by_operator=True, backup=None)
 
     worker = sub.add_parser("worker", help="run background and periodic jobs (audit verification, checkpoints)")
     worker.add_argument("--workers", type=int, default=2)

@@ -153,6 +153,7 @@ INSTALLED_APPS = [
     "bastion.records",
     "bastion.hardening",
     "bastion.privacy",
+    "bastion.backups",
     "csp",
     "bastion.console",
     "bastion.operations",
@@ -478,6 +479,22 @@ BASTION_AUDIT_ANCHOR_RETENTION_DAYS = env_int("BASTION_AUDIT_ANCHOR_RETENTION_DA
 BASTION_AUDIT_WITNESS_ALLOW_HTTP = env_bool("BASTION_AUDIT_WITNESS_ALLOW_HTTP", False)
 
 BASTION_AUDIT_VERIFY_HOUR = env_int("BASTION_AUDIT_VERIFY_HOUR", 3, minimum=0, maximum=23)
+
+# Backups (bastion.backups): the local repository, the offsite one, the schedule and what is kept.
+BASTION_BACKUP_DIR = env("BASTION_BACKUP_DIR", "") or str(DATA_DIR / "backups")
+BASTION_BACKUP_URL = env("BASTION_BACKUP_URL", "") or ""
+if BASTION_BACKUP_URL:
+    from bastion.backups.repository import check_url as _check_backup_url
+
+    with reported():
+        _check_backup_url(BASTION_BACKUP_URL)
+BASTION_BACKUP_ENABLED = env_bool("BASTION_BACKUP_ENABLED", True)
+BASTION_BACKUP_KEEP_DAYS = env_int("BASTION_BACKUP_KEEP_DAYS", 30, minimum=1)
+BASTION_BACKUP_KEEP_WEEKS = env_int("BASTION_BACKUP_KEEP_WEEKS", 4, minimum=0)
+BASTION_BACKUP_KEEP_MONTHS = env_int("BASTION_BACKUP_KEEP_MONTHS", 6, minimum=0)
+BASTION_BACKUP_DRILL_WEEKDAY = env_int("BASTION_BACKUP_DRILL_WEEKDAY", 0, minimum=0, maximum=6)  # 0 is Sunday
+BASTION_PGBACKREST_CONFIG = env("BASTION_PGBACKREST_CONFIG", "") or ""
+BASTION_PGBACKREST_STANZA = env("BASTION_PGBACKREST_STANZA", "") or "bastion"
 
 # Keys: the KMS holding key-encryption keys, and how long an unwrapped data key stays in memory.
 BASTION_KMS = env_choice("BASTION_KMS", "local", ("local", "aws-kms"))

@@ -43,6 +43,11 @@ def _notify(subject: str, body: str, payload: dict) -> None:
             logger.exception("could not post the audit alert to the webhook")
 
 
+def notify(subject: str, body: str, payload: dict) -> None:
+    """The same channels for other apps' alarms (a failed backup or restore drill); never raises."""
+    _notify(subject, body, payload)
+
+
 def verification_failed(broken: int, *, chains: int) -> None:
     VERIFICATION_FAILURES.inc(broken)
     BROKEN_CHAINS.set(broken)

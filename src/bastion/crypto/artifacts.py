@@ -77,14 +77,15 @@ def put(organisation_id, chunks: Iterable[bytes], *, purpose: str, ephemeral: bo
     return artifact
 
 
-def read(artifact: Artifact) -> tempfile.SpooledTemporaryFile:
+def read(artifact: Artifact, storage=None) -> tempfile.SpooledTemporaryFile:
     """The whole plaintext, decrypted and checked against its recorded size and SHA-256 before
-    any of it is handed out (so a download never delivers a cut or altered file)."""
+    any of it is handed out (so a download never delivers a cut or altered file). ``storage``: another
+    copy of object storage than the configured one (a restored backup's)."""
     plaintext = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
     digest, size = hashlib.sha256(), 0
     try:
         key = base64.b64decode(artifact.file_key)
-        with _storage().open(artifact.storage_key, "rb") as stored:
+        with (storage or _storage()).open(artifact.storage_key, "rb") as stored:
             for piece in streams.decrypt(stored.read, key, _ad(artifact)):
                 digest.update(piece)
                 size += len(piece)

@@ -6,6 +6,7 @@ import logging
 import time
 
 from django.conf import settings
+from django.db import connection
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
@@ -15,6 +16,7 @@ from bastion.audit.context import SYSTEM, acting_as
 from bastion.operations import history, security_gauges, subscriptions, summary
 from bastion.operations.security_monitoring import monitor
 from bastion.privacy import account_deletion, organisation_deletion, personal_export, retention
+from bastion.backups import catalogue, drills, pg_backups, snapshots
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 
 logger = logging.getLogger("bastion.operations")
@@ -154,3 +156,36 @@ def privacy_daily() -> dict:
         logger.info("deletion of organisation %s suspended by %s", slug, hold)
     return {"erased": len(erasures.erased), "suspended": len(erasures.suspended), "organisations_deleted":
             len(deletions.deleted), "retention_deleted": run.deleted, "retention_held": run.held}
+@db_periodic_task(crontab(minute="41"))
+@lock_task("backups-hourly")
+def backup_hourly() -> int:
+    """SQLite: an encrypted snapshot to every repository, then retention; PostgreSQL: the pgBackRest
+    schedule (a full backup weekly, a differential daily, an incremental each hour) and ``expire``.
+    A failure is stored, audited and alerted by the service; the job's result says so too."""
+    if not settings.BASTION_BACKUP_ENABLED:
+        return 0
+    with acting_as(SYSTEM):
+        if connection.vendor == "sqlite":
+            result = snapshots.take()
+            catalogue.expire_snapshots()
+            ok = result.ok
+        elif settings.BASTION_PGBACKREST_CONFIG:
+            ok = pg_backups.run_due().ok
+        else:
+            return 0
+    if not ok:
+        logger.error("scheduled backup failed: see `bastion backup list`")
+    return 0 if ok else 1
+
+
+@db_periodic_task(crontab(day_of_week=str(settings.BASTION_BACKUP_DRILL_WEEKDAY), hour="5", minute="29"))
+@lock_task("backups-drill-weekly")
+def backup_drill_weekly() -> int:
+    """Restore the newest backup to a scratch place, check it, measure RTO and RPO (alerts on failure)."""
+    if not settings.BASTION_BACKUP_ENABLED or connection.vendor != "sqlite":
+        return 0
+    with acting_as(SYSTEM):
+        result = drills.run()
+    logger.info("restore drill %s: %s, RTO %s s, RPO %s s", result.drill_id, "passed" if result.ok else "FAILED",
+                result.rto_seconds, result.rpo_seconds)
+    return 0 if result.ok else 1

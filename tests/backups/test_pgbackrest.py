@@ -1,0 +1,119 @@
+"""PostgreSQL backups with real pgBackRest 2.45: a cluster of the tests' own archiving its WAL into
+an encrypted local repository and an encrypted S3 one (moto behind TLS); point-in-time restores into
+new clusters; loud failures; kill -9 mid-backup; Bastion's retention enforced with ``expire``."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import signal
+import stat
+import subprocess
+import time
+
+import pytest
+
+from bastion.backups import keys, pg_backups, pg_cluster, pg_drills, retention
+from bastion.backups.models import Backup, Drill
+from bastion.backups.pgbackrest import LocalRepo, S3Repo, as_postgres
+from tests.backups.pg_peer import cluster_with_pgbackrest
+from tests.live_server import free_port
+
+
+@pytest.fixture(scope="session")
+def peer(moto_url, tmp_path_factory, django_db_blocker):
+    wrapped = tmp_path_factory.mktemp("pgbackrest-key") / "passphrase.wrapped"
+    with django_db_blocker.unblock():
+        passphrase = keys.pgbackrest_passphrase(wrapped)
+    with cluster_with_pgbackrest(moto_url, passphrase) as peer:
+        peer.wrapped_passphrase = wrapped
+        with peer.connect() as connection:
+            connection.execute("CREATE TABLE ledger (id serial PRIMARY KEY, note text, at timestamptz DEFAULT now())")
+        yield peer
+
+
+def _notes(cluster: pg_cluster.Restored) -> list[str]:
+    with cluster.connect() as connection:
+        return [note for (note,) in connection.execute("SELECT note FROM ledger ORDER BY id")]
+
+
+def test_config_holds_the_passphrase_only_for_postgres_and_it_is_not_in_the_database(peer):
+    mode = os.stat(peer.pgbackrest.config)
+    assert stat.S_IMODE(mode.st_mode) == 0o640 and mode.st_uid == int(subprocess.check_output(["id", "-u", "postgres"]))
+    assert f"cipher-pass={peer.passphrase}" in peer.pgbackrest.config.read_text()
+    wrapped = peer.wrapped_passphrase  # what Bastion keeps: the passphrase wrapped by the KMS provider, 0600
+    assert stat.S_IMODE(wrapped.stat().st_mode) == 0o600 and peer.passphrase not in wrapped.read_text()
+    assert keys.pgbackrest_passphrase(wrapped) == peer.passphrase
+
+
+def test_point_in_time_restore_between_two_writes_recovers_exactly_the_first(peer, db):
+    result = pg_backups.take(peer.pgbackrest, "full", repos=(1, 2))
+    assert result.ok, [c.error for c in result.copies]
+    assert {b.repository for b in Backup.objects.filter(status="ok", engine="postgresql")} == {"repo1 (local)",
+                                                                                            "repo2 (offsite)"}
+    with peer.connect() as connection:
+        connection.execute("INSERT INTO ledger (note) VALUES ('first')")
+        time.sleep(1.1)
+        moment = connection.execute("SELECT now()").fetchone()[0]
+        time.sleep(1.1)
+        connection.execute("INSERT INTO ledger (note) VALUES ('second')")
+    peer.pgbackrest.check()  # the WAL holding both writes is archived
+    restored = pg_backups.restore(peer.pgbackrest, peer.base / "pitr", free_port(), target_time=moment, repo=1)
+    try:
+        assert _notes(restored.cluster) == ["first"]
+        assert restored.restored_time is not None and restored.restored_time <= moment
+    finally:
+        pg_cluster.stop(restored.cluster)
+    # The offsite repository restores too (to its latest: both writes).
+    offsite = pg_backups.restore(peer.pgbackrest, peer.base / "offsite", free_port(), repo=2)
+    try:
+        assert _notes(offsite.cluster) == ["first", "second"]
+    finally:
+        pg_cluster.stop(offsite.cluster)
+
+
+def test_an_unreachable_repository_fails_loudly_and_keeps_the_last_good_backup(peer, db):
+    pg_backups.take(peer.pgbackrest, "full", repos=(1,))
+    good = [b["label"] for b in peer.pgbackrest.backups(1)]
+    down = S3Repo(**{**peer.s3.__dict__, "port": free_port()})
+    broken = peer.config_with("broken.conf", [LocalRepo(peer.base / "repo1"), down], io_timeout=3)
+    result = pg_backups.take(broken, "incr", repos=(2,))
+    assert not result.ok and "pgbackrest" in result.copies[0].error
+    failed = Backup.objects.get(pk=result.copies[0].backup_id)
+    assert failed.status == "failed" and failed.error
+    assert set(good) <= {b["label"] for b in peer.pgbackrest.backups(1)}
+    from bastion.backups import status
+
+    assert status.latest().last_backup_ok is False
+
+
+def test_kill_9_mid_backup_then_the_next_backup_and_a_drill_succeed(peer, db):
+    with peer.connect() as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS bulk AS SELECT g, md5(g::text) || repeat('x', 500) AS pad "
+                           "FROM generate_series(1, 150000) g")
+    command = as_postgres(["pgbackrest", f"--config={peer.pgbackrest.config}", "--stanza=bastion", "--repo=1",
+                           "--type=full", "backup"])
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(1.5)
+    assert process.poll() is None, "the backup ended before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    result = pg_backups.take(peer.pgbackrest, "full", repos=(1,))
+    assert result.ok, result.copies[0].error
+    peer.pgbackrest.verify(1)
+    drill = pg_drills.run(peer.pgbackrest, port=free_port(),
+                          source_dsn={"host": str(peer.cluster.socket_dir), "port": peer.cluster.port,
+                                      "user": "postgres"})
+    assert drill.ok, drill.checks
+    assert drill.rto_seconds and drill.rpo_seconds is not None
+    assert Drill.objects.get(pk=drill.drill_id).ok
+
+
+def test_retention_expires_full_backups_outside_the_catalogue(peer, db):
+    pg_backups.take(peer.pgbackrest, "full", repos=(1,))
+    fulls = [b["label"] for b in peer.pgbackrest.backups(1) if b["type"] == "full"]
+    assert len(fulls) >= 2
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=400)
+    done = pg_backups.expire(peer.pgbackrest, 1, now=later, policy=retention.Policy(days=1, weeks=0, months=0))
+    assert done.kept == [fulls[-1]] and set(done.expired) == set(fulls[:-1])
+    assert [b["label"] for b in peer.pgbackrest.backups(1) if b["type"] == "full"] == [fulls[-1]]
