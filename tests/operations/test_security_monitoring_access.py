@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bastion.identity import sso_admin
+from bastion.identity.sso import configuration as sso_configuration
 from bastion.operations.security_monitoring import rules
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Membership
@@ -66,12 +66,12 @@ OIDC = {"protocol": "oidc", "issuer": "https://idp.acme.example", "client_id": "
 def test_switching_single_sign_on_off(world, monitoring):
     acme, globex = world.acme, world.globex
     with context.tenant_context(acme.organisation.id):
-        sso_admin.configure(acme.organisation, enabled=False, **OIDC)  # set up switched off: not an alert
-        sso_admin.configure(acme.organisation, enabled=True)
+        sso_configuration.configure(acme.organisation, enabled=False, **OIDC)  # set up switched off: not an alert
+        sso_configuration.configure(acme.organisation, enabled=True)
     monitoring.scan()
     assert monitoring.new(acme, rules.SSO_OFF) == []
     with context.tenant_context(acme.organisation.id):
-        sso_admin.configure(acme.organisation, enabled=False)
+        sso_configuration.configure(acme.organisation, enabled=False)
     monitoring.scan()
     [alert] = monitoring.new(acme, rules.SSO_OFF)
     assert "disabled" in alert.summary
