@@ -89,3 +89,41 @@ def test_the_page_renders_for_anyone_with_strict_headers(incident_and_maintenanc
     assert Client().get(f"/status/incidents/{incident_and_maintenance[0].id}").status_code == 200
     assert Client().get("/status/incidents/00000000-0000-0000-0000-000000000001").status_code == 404
     assert Client().post("/status.json").status_code == 405
+
+
+def test_status_json_publishes_the_last_restore_drills_measured_figures(world):
+    from bastion.backups.models import Backup, Drill
+
+    now = timezone.now()
+    backup = Backup.objects.create(engine="sqlite", type="snapshot", started_at=now - datetime.timedelta(minutes=30),
+                                   finished_at=now - datetime.timedelta(minutes=29), status="ok",
+                                   repository="/srv/secret-backup-place")
+    Drill.objects.create(backup=backup, started_at=now - datetime.timedelta(minutes=5), finished_at=now, ok=True,
+                         rto_seconds=12.5, rpo_seconds=41.0, events_lost=3)
+    from bastion.operations import summary
+
+    summary.forget()
+    data = Client().get("/status.json").json()
+    jsonschema.validate(data, SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    assert data["backups"]["last_drill_ok"] is True
+    assert (data["backups"]["rto_seconds"], data["backups"]["rpo_seconds"], data["backups"]["events_lost"]) == (
+        12.5, 41.0, 3)
+    assert "secret-backup-place" not in Client().get("/status.json").content.decode()  # where backups live: not public
+
+
+def test_a_failed_backup_degrades_the_backups_component(world):
+    from bastion.backups.models import Backup
+    from bastion.backups.status_probes import BackupsFailing, check
+
+    assert check().startswith("no backup yet")
+    now = timezone.now()
+    Backup.objects.create(engine="sqlite", type="snapshot", started_at=now - datetime.timedelta(hours=3),
+                          finished_at=now - datetime.timedelta(hours=3), status="ok", repository="/backups")
+    with pytest.raises(BackupsFailing, match="no good backup"):
+        check()
+    Backup.objects.create(engine="sqlite", type="snapshot", started_at=now, finished_at=now, status="failed",
+                          repository="s3://offsite", error="unreachable")
+    with pytest.raises(BackupsFailing, match="newest backup failed"):
+        check()
+    [component] = [c for c in history.run().states.items() if c[0] == "backups"]
+    assert component[1] == "degraded"

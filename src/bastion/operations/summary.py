@@ -13,6 +13,7 @@ from collections import defaultdict
 from django.core.cache import cache
 from django.utils import timezone
 
+from bastion.backups import status as backup_status
 from bastion.operations import history, probes
 from bastion.operations.models import DEGRADED, DOWN, MAINTENANCE, OPERATIONAL, Incident, Maintenance
 
@@ -85,7 +86,17 @@ def _compute(base_url: str, now: datetime.datetime) -> dict:
         "components": components,
         "incidents": open_incidents,
         "scheduled_maintenances": maintenances,
+        "backups": _backups(),
     }
+
+
+def _backups() -> dict:
+    """The last restore drill's measured figures (RTO, RPO, audit events beyond the restore point) and
+    when the newest good backup was taken; where backups are kept is not public."""
+    state = backup_status.latest()
+    return {"last_good_backup_at": _iso(state.last_good_backup_at), "last_drill_at": _iso(state.last_drill_at),
+            "last_drill_ok": state.last_drill_ok, "rto_seconds": state.rto_seconds, "rpo_seconds": state.rpo_seconds,
+            "events_lost": state.events_lost}
 
 
 def _indicator(components: list[dict], incidents: list[dict], maintenances: list[dict]) -> dict:
