@@ -54,7 +54,8 @@ def production(tmp_path: Path, **variables: str) -> dict[str, str]:
     return {"BASTION_PRODUCTION": "true", "BASTION_SECRET_KEY": SECRET,
             "BASTION_ALLOWED_HOSTS": "bastion.example.com", "BASTION_TRUSTED_PROXIES": "10.0.0.0/8",
             "BASTION_SMTP_HOST": "smtp.example.com", "BASTION_AUDIT_ANCHOR_URL": str(tmp_path / "anchor"),
-            "BASTION_ALERT_EMAILS": "ops@example.com", **variables}
+            "BASTION_ALERT_EMAILS": "ops@example.com", "BASTION_BACKUP_URL": str(tmp_path / "offsite-backups"),
+            **variables}
 
 
 @pytest.fixture
@@ -69,6 +70,15 @@ def test_a_fresh_data_dir_passes_with_warnings_only(data_dir):
     # What production would refuse is said, as warnings, each with its fix.
     assert {"bastion.W101", "bastion.W102", "bastion.W103", "bastion.W201", "bastion.W301"} <= set(findings), output
     assert output.count("    fix: ") == len(findings) and output.rstrip().endswith("warnings."), output
+
+
+def test_backups_are_expected_in_production(tmp_path, data_dir):
+    code, findings, output = check(data_dir, **production(tmp_path, BASTION_BACKUP_URL="",
+                                                          BASTION_BACKUP_ENABLED="false"))
+    assert code == 1 and findings.get("bastion.E601") == "error" and findings.get("bastion.E602") == "error", output
+    assert findings.get("bastion.E604") == "error", output  # the only repository would be inside the data dir
+    code, findings, output = check(data_dir, BASTION_BACKUP_ENABLED="false")  # outside production: warnings
+    assert code == 0 and findings.get("bastion.W601") == "warning", output
 
 
 def test_a_complete_production_configuration_passes(tmp_path, data_dir):

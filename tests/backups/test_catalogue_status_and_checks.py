@@ -57,9 +57,9 @@ def test_deploy_check_names_what_is_missing(settings):
     settings.BASTION_BACKUP_URL = ""
     settings.BASTION_BACKUP_ENABLED = False
     ids = {message.id for message in run_checks(include_deployment_checks=True)}
-    assert {"bastion.backups.W001", "bastion.backups.W002"} <= ids
+    assert {"bastion.W601", "bastion.W602"} <= ids
     settings.BASTION_BACKUP_URL = "s3://offsite/bastion"
     settings.BASTION_BACKUP_ENABLED = True
     settings.BASTION_BACKUP_DIR = "/srv/backups"
     ids = {message.id for message in run_checks(include_deployment_checks=True)}
-    assert not {i for i in ids if i.startswith("bastion.backups.")} - {"bastion.backups.W003"}
+    assert not {i for i in ids if i.startswith("bastion.W60")} - {"bastion.W603"}
