@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from csp.constants import NONCE
 
 from bastion import config
@@ -35,6 +36,9 @@ from bastion.config import (
 )
 from bastion.operations.logs import FORMATS as LOG_FORMATS
 from bastion.operations.logs import logging_config
+
+# Django's generic classes (a field's value types, QuerySet[Model]) become subscriptable, as the type checker sees them.
+django_stubs_ext.monkeypatch()
 
 # Every bad value below is noted and start-up refuses them all at once (config.finish_reading, at the end).
 config.begin_reading()

@@ -16,9 +16,15 @@ import secrets
 import string
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from bastion.crypto import keyfiles
 from bastion.db.rls import set_setting
+
+if TYPE_CHECKING:
+    from django.db import models
+
+_Row = TypeVar("_Row", bound="models.Model")
 
 ALPHABET = string.digits + string.ascii_letters
 PATTERN = re.compile(r"bst_([0-9A-Za-z]{12})_([0-9A-Za-z]{40})([0-9A-Za-z]{6})")
@@ -69,7 +75,7 @@ def secret_matches(secret: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_secret(secret), stored_hash)
 
 
-def find(presented: str, queryset, *, visible_by: str):
+def find(presented: str, queryset: models.QuerySet[_Row] | models.Manager[_Row], *, visible_by: str) -> _Row | None:
     """The stored row of a presented token whose secret matches, else None, with the same work
     whether or not the token exists. Row-level security shows the row only while the transaction
     names its public id in the setting ``visible_by`` (no tenant is known yet)."""
@@ -83,4 +89,5 @@ def find(presented: str, queryset, *, visible_by: str):
     if row is None:
         hash_secret(secret)  # same work as a real check: no timing difference to probe
         return None
-    return row if secret_matches(secret, row.secret_hash) else None
+    stored_hash: str = getattr(row, "secret_hash")  # noqa: B009 (every token model has it; Model does not say so)
+    return row if secret_matches(secret, stored_hash) else None

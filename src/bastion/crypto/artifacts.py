@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import storages
-from django.db import transaction
+from django.core.files.storage import Storage, storages
+from django.db import models, transaction
 from django.utils import timezone
 
 from bastion.crypto import streams
@@ -34,7 +34,7 @@ class ArtifactUnreadable(Exception):
     """The stored file is missing, altered or no longer decryptable (its keys were destroyed)."""
 
 
-def _storage():
+def _storage() -> Storage:
     return storages["default"]
 
 
@@ -42,7 +42,7 @@ def _ad(artifact: Artifact) -> bytes:
     return f"bastion-artifact|{artifact.organisation_id}|{artifact.id}".encode()
 
 
-def put(organisation_id, chunks: Iterable[bytes], *, purpose: str, ephemeral: bool = False,
+def put(organisation_id: uuid.UUID | str, chunks: Iterable[bytes], *, purpose: str, ephemeral: bool = False,
         lifetime: datetime.timedelta | None = None) -> Artifact:
     """Encrypt ``chunks`` and upload them; the row is saved in the caller's transaction.
 
@@ -77,7 +77,7 @@ def put(organisation_id, chunks: Iterable[bytes], *, purpose: str, ephemeral: bo
     return artifact
 
 
-def read(artifact: Artifact, storage=None) -> tempfile.SpooledTemporaryFile:
+def read(artifact: Artifact, storage: Storage | None = None) -> tempfile.SpooledTemporaryFile[bytes]:
     """The whole plaintext, decrypted and checked against its recorded size and SHA-256 before
     any of it is handed out (so a download never delivers a cut or altered file). ``storage``: another
     copy of object storage than the configured one (a restored backup's)."""
@@ -100,11 +100,11 @@ def read(artifact: Artifact, storage=None) -> tempfile.SpooledTemporaryFile:
     return plaintext
 
 
-def delete_stored_object(sender, instance: Artifact, **kwargs) -> None:
+def delete_stored_object(sender: type[Artifact], instance: Artifact, **kwargs: object) -> None:
     """``post_delete``: the object goes once the deleting transaction commits."""
     key = instance.storage_key
     transaction.on_commit(lambda: _storage().delete(key))
 
 
-def expired(now: datetime.datetime | None = None):
+def expired(now: datetime.datetime | None = None) -> models.QuerySet[Artifact]:
     return Artifact.objects.filter(ephemeral=True, expires_at__lte=now or timezone.now())

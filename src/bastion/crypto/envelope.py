@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+import uuid
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -25,11 +26,11 @@ class DecryptionFailed(Exception):
     """The value cannot be decrypted here: altered, moved, truncated, or its key is unavailable."""
 
 
-def associated_data(organisation_id, table: str, column: str, row_id) -> bytes:
+def associated_data(organisation_id: uuid.UUID | str, table: str, column: str, row_id: object) -> bytes:
     return f"{organisation_id}|{table}|{column}|{row_id}".encode()
 
 
-def encrypt(plaintext: bytes, *, organisation_id, ad: bytes) -> str:
+def encrypt(plaintext: bytes, *, organisation_id: uuid.UUID | str, ad: bytes) -> str:
     version, key = keyring.current(organisation_id)
     nonce = secrets.token_bytes(NONCE_BYTES)
     sealed = MAGIC + version.to_bytes(4, "big") + nonce + AESGCM(key).encrypt(nonce, plaintext, ad)
@@ -51,7 +52,7 @@ def _decode(token: str) -> bytes:
     return raw
 
 
-def decrypt(token: str, *, organisation_id, ad: bytes) -> bytes:
+def decrypt(token: str, *, organisation_id: uuid.UUID | str, ad: bytes) -> bytes:
     raw = _decode(token)
     version = int.from_bytes(raw[3:7], "big")
     nonce, body = raw[7 : 7 + NONCE_BYTES], raw[7 + NONCE_BYTES :]

@@ -4,6 +4,7 @@ size), so a KMS outage or a revoked KEK takes effect within that time."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 import time
@@ -68,7 +69,7 @@ def _unwrap(row: DataKey) -> bytes:
     return _open(row, wrap_context(organisation_id, row.version), (organisation_id, row.version))
 
 
-def rewrap(row: DataKey | IndexKey, material: bytes, context: bytes, provider) -> None:
+def rewrap(row: DataKey | IndexKey, material: bytes, context: bytes, provider: kms.LocalKMS | kms.AwsKMS) -> None:
     """Store ``row``'s key wrapped anew by ``provider`` (its newest KEK): rotation, or a move of KMS."""
     wrapped = provider.wrap(material, context, owner=str(row.organisation_id))
     row.provider, row.kek_id, row.wrapped = wrapped.provider, wrapped.kek_id, wrapped.blob
@@ -107,7 +108,7 @@ def current(organisation_id: uuid.UUID | str) -> tuple[int, bytes]:
             with transaction.atomic():
                 row = create_version(organisation_id)
         except IntegrityError:  # another request made version 1 first
-            row = DataKey.objects.filter(organisation_id=organisation_id).order_by("-version").first()
+            row = DataKey.objects.filter(organisation_id=organisation_id).latest("version")
     _remember((organisation_id, 0), row.version.to_bytes(4, "big"))  # slot 0: which version is newest
     return row.version, _cached((organisation_id, row.version)) or _unwrap(row)
 
@@ -158,6 +159,10 @@ def shred(organisation_id: uuid.UUID | str) -> int:
     deleted, _ = DataKey.objects.filter(organisation_id=organisation_id).delete()
     IndexKey.objects.filter(organisation_id=organisation_id).delete()
     forget_cached(organisation_id)
+
+    def destroy_kek(name: str) -> None:
+        kms.provider_for(name).destroy(organisation_id)
+
     for name in sorted(providers):
-        transaction.on_commit(lambda name=name: kms.provider_for(name).destroy(organisation_id))
+        transaction.on_commit(functools.partial(destroy_kek, name))
     return deleted

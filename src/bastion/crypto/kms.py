@@ -19,6 +19,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
@@ -28,6 +29,9 @@ from django.conf import settings
 from prometheus_client import Counter
 
 from bastion.crypto import keyfiles
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
 
 UNWRAPS = Counter("bastion_crypto_key_unwraps", "Data keys unwrapped by the KMS", ["provider"])
 NONCE_BYTES = 12
@@ -104,11 +108,11 @@ class LocalKMS:
         return destroyed
 
 
-_clients: dict[tuple[str | None, str], object] = {}
+_clients: dict[tuple[str | None, str], KMSClient] = {}
 _clients_lock = threading.Lock()
 
 
-def _aws_client():
+def _aws_client() -> KMSClient:
     """One boto3 KMS client per endpoint and region, made on first use (boto3 clients are thread-safe,
     creating them is not)."""
     where = (settings.BASTION_AWS_KMS_ENDPOINT_URL or None, settings.BASTION_AWS_REGION)

@@ -50,7 +50,7 @@ def new_versions(organisation_id: str) -> int:
     return version
 
 
-def reencrypt(organisation_id: str, *, in_transaction: Callable[[], AbstractContextManager], batch_size: int = 500,
+def reencrypt(organisation_id: str, *, in_transaction: Callable[[], AbstractContextManager[object]], batch_size: int = 500,
               progress: Callable[[int], None] | None = None) -> int:
     """Re-seal every value under the newest data key; returns how many rows were rewritten.
 

@@ -9,12 +9,16 @@ assertion. This one deletes only expired entries.
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.cache.backends.db import DatabaseCache
 from django.db import connections
+from django.db.backends.utils import CursorWrapper
 
 
 class NoEvictionDatabaseCache(DatabaseCache):
-    def _cull(self, db, cursor, now, num):
+    def _cull(self, db: str, cursor: CursorWrapper, now: datetime.datetime, num: int) -> None:
         ops = connections[db].ops
-        table, expires = ops.quote_name(self._table), ops.quote_name("expires")
+        # django-stubs omit DatabaseCache._table, which Django's own _cull reads.
+        table, expires = ops.quote_name(self._table), ops.quote_name("expires")  # type: ignore[attr-defined]
         cursor.execute(f"DELETE FROM {table} WHERE {expires} < %s", [ops.adapt_datetimefield_value(now)])

@@ -14,7 +14,7 @@ from django.db import connections
 APPEND_ONLY_TABLES: set[str] = set()
 
 
-def grant_app_role(sender, using="default", **kwargs) -> None:
+def grant_app_role(sender: object, using: str = "default", **kwargs: object) -> None:
     connection = connections[using]
     role = getattr(settings, "DATABASE_APP_ROLE", None)
     if connection.vendor != "postgresql" or not role:

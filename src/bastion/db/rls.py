@@ -10,9 +10,13 @@ backends the operations do nothing; there, ``TenantManager`` confines queries.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
-from django.db import connection, migrations
+from django.db import connection, migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import ProjectState, StateApps
 
 
 def set_setting(name: str, value: str) -> None:
@@ -63,7 +67,7 @@ class _PostgresOnly(migrations.operations.base.Operation):
     reduces_to_sql = True
     reversible = True
 
-    def state_forwards(self, app_label, state):
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
         pass
 
     def forwards_sql(self, table: str) -> str:
@@ -72,14 +76,16 @@ class _PostgresOnly(migrations.operations.base.Operation):
     def backwards_sql(self, table: str) -> str:
         raise NotImplementedError
 
-    def _table(self, app_label, state) -> str:
+    def _table(self, app_label: str, state: ProjectState) -> str:
         return ""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+    def database_forwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState,
+                          to_state: ProjectState) -> None:
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(self.forwards_sql(self._table(app_label, to_state)))
 
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+    def database_backwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState,
+                           to_state: ProjectState) -> None:
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(self.backwards_sql(self._table(app_label, from_state)))
 
@@ -93,7 +99,7 @@ class CreateTenantFunctions(_PostgresOnly):
     def backwards_sql(self, table: str) -> str:
         return DROP_FUNCTIONS_SQL
 
-    def describe(self):
+    def describe(self) -> str:
         return "Create the tenant-context SQL functions"
 
 
@@ -104,13 +110,13 @@ class EnableTenantRLS(_PostgresOnly):
     an organisation can be chosen); writes are always checked against the active organisation.
     """
 
-    def __init__(self, model_name: str, using: str | None = None, column: str = "organisation_id", check: str | None = None):
+    def __init__(self, model_name: str, using: str | None = None, column: str = "organisation_id", check: str | None = None) -> None:
         self.model_name = model_name
         self.using = using
         self.column = column
         self.check = check
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, str]]:
         kwargs = {"model_name": self.model_name}
         for name in ("using", "check"):
             if getattr(self, name):
@@ -119,8 +125,9 @@ class EnableTenantRLS(_PostgresOnly):
             kwargs["column"] = self.column
         return self.__class__.__name__, [], kwargs
 
-    def _table(self, app_label, state) -> str:
-        return state.apps.get_model(app_label, self.model_name)._meta.db_table
+    def _table(self, app_label: str, state: ProjectState) -> str:
+        model: type[models.Model] = state.apps.get_model(app_label, self.model_name)
+        return model._meta.db_table
 
     def forwards_sql(self, table: str) -> str:
         check = self.check or f"{self.column} = bastion_current_org()"
@@ -138,7 +145,7 @@ class EnableTenantRLS(_PostgresOnly):
             f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY;'
         )
 
-    def describe(self):
+    def describe(self) -> str:
         return f"Enable row-level security on {self.model_name}"
 
 
@@ -158,16 +165,18 @@ class MakeAppendOnly(_PostgresOnly):
     On SQLite the same through ``RAISE(ABORT)`` triggers; SQLite has no TRUNCATE.
     """
 
-    def __init__(self, model_name: str):
+    def __init__(self, model_name: str) -> None:
         self.model_name = model_name
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, str]]:
         return self.__class__.__name__, [], {"model_name": self.model_name}
 
-    def _table(self, app_label, state) -> str:
-        return state.apps.get_model(app_label, self.model_name)._meta.db_table
+    def _table(self, app_label: str, state: ProjectState) -> str:
+        model: type[models.Model] = state.apps.get_model(app_label, self.model_name)
+        return model._meta.db_table
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+    def database_forwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState,
+                          to_state: ProjectState) -> None:
         table = self._table(app_label, to_state)
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(APPEND_ONLY_FUNCTION, params=None)  # its % are plpgsql, not placeholders
@@ -186,7 +195,8 @@ class MakeAppendOnly(_PostgresOnly):
                     f" BEGIN SELECT RAISE(ABORT, 'table {table} is append-only: {operation} refused'); END;"
                 )
 
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+    def database_backwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState,
+                           to_state: ProjectState) -> None:
         table = self._table(app_label, from_state)
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(f'DROP TRIGGER IF EXISTS append_only_rows ON "{table}";')
@@ -195,11 +205,11 @@ class MakeAppendOnly(_PostgresOnly):
             for operation in ("update", "delete"):
                 schema_editor.execute(f'DROP TRIGGER IF EXISTS "{table}_append_only_{operation}";')
 
-    def describe(self):
+    def describe(self) -> str:
         return f"Make {self.model_name} append-only"
 
 
-def each_organisation(apps, schema_editor) -> Iterator:
+def each_organisation(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> Iterator[uuid.UUID]:
     """For data migrations: every organisation's id, with row-level security bound to each in turn
     (the migration's transaction sees one organisation's rows at a time, as the app does)."""
     organisation_model = apps.get_model("tenancy", "Organisation")
