@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -25,7 +26,7 @@ UNANCHORED_CHAINS = Gauge("bastion_audit_unanchored_chains", "Chains whose newes
                           multiprocess_mode="mostrecent")
 
 
-def _notify(subject: str, body: str, payload: dict) -> None:
+def _notify(subject: str, body: str, payload: dict[str, Any]) -> None:
     """Email ``BASTION_ALERT_EMAILS`` and post ``payload`` to ``BASTION_ALERT_WEBHOOK``; never raises."""
     if settings.BASTION_ALERT_EMAILS:
         try:

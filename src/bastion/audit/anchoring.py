@@ -30,10 +30,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from bastion.config import BAD_URL, ConfigError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import ObjectVersionTypeDef
 
 logger = logging.getLogger("bastion.audit")
 
@@ -173,7 +176,8 @@ class S3ObjectLock:
     def read(self, chain: str) -> Anchored:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        anchored, versions = Anchored(), {}
+        anchored = Anchored()
+        versions: dict[str, list[ObjectVersionTypeDef]] = {}
         try:
             pages = self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket,
                                                                                 Prefix=self._folder(chain))

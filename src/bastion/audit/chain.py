@@ -62,7 +62,7 @@ def diff(before: dict[str, Any], after: dict[str, Any], *, sensitive: frozenset[
     return changed
 
 
-def chain_of(organisation_id) -> str:
+def chain_of(organisation_id: uuid.UUID | str | None) -> str:
     return str(organisation_id) if organisation_id else PLATFORM_ID
 
 
@@ -74,7 +74,7 @@ def _locked_head(chain: str) -> ChainHead:
 def record(
     action: str,
     *,
-    organisation_id=None,
+    organisation_id: uuid.UUID | str | None = None,
     resource_type: str = "",
     resource_id: Any = "",
     changes: dict[str, Any] | None = None,
@@ -92,7 +92,8 @@ def record(
     return _append(chain, action, resource_type, resource_id, changes, actor or current_actor())
 
 
-def _append(chain: str, action: str, resource_type: str, resource_id, changes, actor: Actor) -> AuditEvent:
+def _append(chain: str, action: str, resource_type: str, resource_id: Any, changes: dict[str, Any] | None,
+            actor: Actor) -> AuditEvent:
     ip, user_agent, request_id = request_metadata()
     head = _locked_head(chain)
     moment = timezone.now()

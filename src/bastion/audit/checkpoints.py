@@ -11,6 +11,7 @@ the database. ``ChainHead.anchored_size`` only saves work: verification reads th
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -64,7 +65,7 @@ def sign(head: ChainHead, frontier: Frontier) -> Checkpoint:
         chain_id=head.chain_id, tree_size=body["tree_size"], root_hash=body["root_hash"], time=body["time"],
         key_id=body["key_id"], signature=signing.sign(canonical(body)),
     )
-    transaction.on_commit(lambda chain=str(head.chain_id): _anchor_after_commit(chain))
+    transaction.on_commit(functools.partial(_anchor_after_commit, str(head.chain_id)))
     return checkpoint
 
 
@@ -114,7 +115,7 @@ class AnchorRun:
         return not self.failed
 
 
-def _put(store: anchoring.AnchorStore, chain: str, record: dict, sleep: Callable[[float], None],
+def _put(store: anchoring.AnchorStore, chain: str, record: dict[str, Any], sleep: Callable[[float], None],
          delays: tuple[float, ...]) -> None:
     for delay in (*delays, None):
         try:

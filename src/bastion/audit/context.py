@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
+
+from django.http import HttpRequest
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,14 @@ class Actor:
 SYSTEM = Actor("system", "bastion", "Bastion")
 ANONYMOUS = Actor("anonymous")
 
-_request: ContextVar[object | None] = ContextVar("bastion_audit_request", default=None)
+class AuditedRequest(HttpRequest):
+    """A request once the audit middleware has bound it; the API sets ``audit_actor`` for its principal."""
+
+    audit_request_id: str
+    audit_actor: Actor
+
+
+_request: ContextVar[HttpRequest | None] = ContextVar("bastion_audit_request", default=None)
 _actor: ContextVar[Actor | None] = ContextVar("bastion_audit_actor", default=None)
 
 
@@ -36,12 +45,12 @@ def acting_as(actor: Actor) -> Iterator[None]:
         _actor.reset(token)
 
 
-def bind_request(request) -> object:
+def bind_request(request: AuditedRequest) -> Token[HttpRequest | None]:
     request.audit_request_id = uuid.uuid4().hex
     return _request.set(request)
 
 
-def unbind_request(token) -> None:
+def unbind_request(token: Token[HttpRequest | None]) -> None:
     _request.reset(token)
 
 
@@ -53,7 +62,7 @@ def current_actor() -> Actor:
     if request is None:
         return SYSTEM
     principal = getattr(request, "audit_actor", None)
-    if principal is not None:
+    if isinstance(principal, Actor):
         return principal
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -61,7 +70,7 @@ def current_actor() -> Actor:
     return ANONYMOUS
 
 
-def client_address(request) -> str | None:
+def client_address(request: HttpRequest) -> str | None:
     """The client's IP address: the one place that decides it (audit events, sign-in lockout, API
     key last use), so trusting a proxy's forwarded address is one change here."""
     return request.META.get("REMOTE_ADDR") or None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,7 +23,7 @@ from bastion.audit.models import AuditEvent, Checkpoint
 from bastion.audit.checkpoints import enter_chain, record_of
 
 
-def _line(document: dict) -> str:
+def _line(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
@@ -63,7 +64,7 @@ def _leaves(chain_id: str, tree_size: int) -> list[bytes] | None:
     return [bytes.fromhex(h) for h in hashes] if len(hashes) >= tree_size else None
 
 
-def inclusion(chain_id: str, seq: int, tree_size: int) -> dict | None:
+def inclusion(chain_id: str, seq: int, tree_size: int) -> dict[str, Any] | None:
     """An inclusion proof of event ``seq`` in the tree of the first ``tree_size`` events."""
     leaves = _leaves(chain_id, tree_size) if 1 <= seq <= tree_size else None
     if leaves is None:
@@ -75,7 +76,7 @@ def inclusion(chain_id: str, seq: int, tree_size: int) -> dict | None:
     }
 
 
-def consistency(chain_id: str, size1: int, size2: int) -> dict | None:
+def consistency(chain_id: str, size1: int, size2: int) -> dict[str, Any] | None:
     """An RFC 9162 consistency proof between the trees of the first ``size1`` and ``size2`` events,
     with both roots; None when the chain has fewer than ``size2`` events."""
     leaves = _leaves(chain_id, size2) if 0 <= size1 <= size2 else None

@@ -162,7 +162,8 @@ class _Verifier:
             self.problem(f"{label}: unknown checkpoint format {body.get('format')!r}")
         if body.get("chain") != self.chain:
             self.problem(f"{label}: signed for chain {body.get('chain')!r}, not {_show(self.chain)}")
-        key = self.trusted.get(body.get("key_id"))
+        key_id = body.get("key_id")
+        key = self.trusted.get(key_id) if isinstance(key_id, str) else None
         signed = key is not None and _signature_valid(key, signature, body)
         if key is None:
             trusted_by = "the pinned key" if self.pinned_key is not None else "a key listed in the header"
@@ -202,10 +203,11 @@ class _Verifier:
         label = f"consistency proof from tree_size {size1} to {size2}"
         self.proved.add((size1, size2))
         nodes = [_hex32(node) for node in proof]
+        hashes = [node for node in nodes if node is not None]
         root1, root2 = self.checkpoint_roots.get(size1), self.checkpoint_roots.get(size2)
         if root1 is None or root2 is None:
             self.problem(f"{label}: no checkpoint at tree_size {size1 if root1 is None else size2}")
-        elif None in nodes or not merkle.verify_consistency(size1, size2, root1, root2, nodes):
+        elif len(hashes) != len(nodes) or not merkle.verify_consistency(size1, size2, root1, root2, hashes):
             self.problem(f"{label}: does not verify (the log was not append-only, or the proof was altered)")
 
     def _end(self, number: int, record: dict[str, Any]) -> None:

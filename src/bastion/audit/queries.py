@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import uuid
+from typing import Any
+
+from django.db.models import QuerySet
 
 from bastion.audit.models import AuditEvent, ChainHead, Checkpoint, VerificationResult
 
 
-def events(chain_id, *, actor: str = "", action: str = "", resource_type: str = "", resource_id: str = "",
-           since: datetime.datetime | None = None, until: datetime.datetime | None = None):
+def events(chain_id: uuid.UUID | str, *, actor: str = "", action: str = "", resource_type: str = "", resource_id: str = "",
+           since: datetime.datetime | None = None, until: datetime.datetime | None = None) -> QuerySet[AuditEvent]:
     """Newest first. ``actor`` matches the actor's id or label; ``action`` a name or a prefix ending in '.'."""
     queryset = AuditEvent.objects.filter(chain_id=chain_id).order_by("-seq")
     if actor:
@@ -26,7 +30,7 @@ def events(chain_id, *, actor: str = "", action: str = "", resource_type: str = 
     return queryset.order_by("-seq")
 
 
-def status(chain_id) -> dict:
+def status(chain_id: uuid.UUID | str) -> dict[str, Any]:
     head = ChainHead.objects.filter(chain_id=chain_id).first()
     last = VerificationResult.objects.filter(chain_id=chain_id).order_by("-finished_at").first()
     checkpoint = Checkpoint.objects.filter(chain_id=chain_id).order_by("-tree_size").first()

@@ -66,7 +66,7 @@ def _load_seed() -> bytes:
     return seed
 
 
-def _key_version() -> tuple:
+def _key_version() -> tuple[object, ...]:
     """What identifies the key in use: the configured value, or the key file's identity and age."""
     configured = env("BASTION_AUDIT_SIGNING_KEY")
     if configured:
@@ -79,7 +79,7 @@ def _key_version() -> tuple:
 
 
 @functools.lru_cache(maxsize=2)
-def _signing_key(version: tuple) -> Ed25519PrivateKey:
+def _signing_key(version: tuple[object, ...]) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(_load_seed())
 
 

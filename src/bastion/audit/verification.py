@@ -66,8 +66,9 @@ class _Signed:
     source: str  # "" (the database) or " (anchored)"
 
 
-def signature_problem(body: dict, signature: str, keys: dict[str, bytes]) -> str | None:
-    key = keys.get(body.get("key_id"))
+def signature_problem(body: dict[str, Any], signature: str, keys: dict[str, bytes]) -> str | None:
+    key_id = body.get("key_id")
+    key = keys.get(key_id) if isinstance(key_id, str) else None
     if key is None:
         return f"signed with unknown key {body.get('key_id')}"
     try:
@@ -203,7 +204,7 @@ def verify_chain(chain_id: str, *, progress: Callable[[int], None] | None = None
     return report
 
 
-def _check_checkpoint(report: ChainReport, checkpoint: _Signed, frontier: Frontier, keys) -> None:
+def _check_checkpoint(report: ChainReport, checkpoint: _Signed, frontier: Frontier, keys: dict[str, bytes]) -> None:
     label = f"checkpoint at tree size {checkpoint.tree_size}{checkpoint.source}"
     if frontier.root().hex() != checkpoint.body.get("root_hash"):
         report.fail(checkpoint.tree_size, f"{label}: root does not match the events")
@@ -219,7 +220,7 @@ def known_chains(organisation_ids: Iterable[uuid.UUID | str]) -> list[str]:
     return [PLATFORM_ID] + sorted((heads | {str(o) for o in organisation_ids}) - {PLATFORM_ID})
 
 
-def record_result(report: ChainReport, run_id: uuid.UUID, started_at) -> None:
+def record_result(report: ChainReport, run_id: uuid.UUID, started_at: datetime.datetime) -> None:
     """Store the outcome and append it as an event of the chain itself (the platform's when broken
     beyond use is not needed: a broken chain still takes new events, linked to its head)."""
     with transaction.atomic():
