@@ -18,19 +18,28 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
-from django.db.models import Q
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
 from bastion.crypto.api_key_auth import ApiKeyPrincipal
 from bastion.tenancy import context
 from bastion.tenancy.models import SLUG_PATTERN, Membership, Organisation, Project, Role, Workspace
-from bastion.tenancy.permissions import ORGANISATION_ONLY, PERMISSIONS
+from bastion.tenancy.permissions import ORGANISATION_ONLY, PERMISSIONS, Grant
 
 SLUG = re.compile(SLUG_PATTERN)
 
 # What a member whose grants are all lower down (a workspace or project) sees of the organisation.
 _MEMBER_BASELINE = frozenset({"organisation.view", "workspaces.view"})
+
+# Who may be acting: a signed-in user, nobody yet, or an API key.
+Principal = AbstractBaseUser | AnonymousUser | ApiKeyPrincipal
+_View = TypeVar("_View", bound=Callable[..., Any])
 
 
 class AccessDenied(Exception):
@@ -61,7 +70,7 @@ class Access:
 
     user: object
     organisation: Organisation
-    grants: list[Membership]
+    grants: Sequence[Grant]
     workspace: Workspace | None = None
     project: Project | None = None
     permissions: frozenset[str] = field(default_factory=frozenset)
@@ -71,12 +80,12 @@ class Access:
         return permission in self.permissions
 
     @property
-    def organisation_grant(self) -> Membership | None:
+    def organisation_grant(self) -> Grant | None:
         return next((g for g in self.grants if g.scope == "organisation"), None)
 
     def permissions_for(self, *, workspace: Workspace | None = None, project: Project | None = None) -> frozenset[str]:
         """Effective permissions on a resource: the most specific grant wins."""
-        chosen = None
+        chosen: Grant | None = None
         if project is not None:
             chosen = next((g for g in self.grants if g.project_id == project.id), None)
             workspace = workspace or Workspace(id=project.workspace_id)
@@ -87,22 +96,23 @@ class Access:
         if self.organisation_grant is not None:
             return self.organisation_grant.permissions()
         if project is None and workspace is not None and any(
-            g.project_id and g.project.workspace_id == workspace.id for g in self.grants
+            isinstance(g, Membership) and g.project is not None and g.project.workspace_id == workspace.id
+            for g in self.grants
         ):
             return frozenset({"workspaces.view", "projects.view"})
         if project is None and workspace is None:
             return _MEMBER_BASELINE
         return frozenset()
 
-    def visible_workspaces(self):
+    def visible_workspaces(self) -> QuerySet[Workspace]:
         queryset = Workspace.objects.all()
         if self.organisation_grant is not None:
             return queryset
         ids = {g.workspace_id for g in self.grants if g.workspace_id}
-        ids |= {g.project.workspace_id for g in self.grants if g.project_id}
+        ids |= {g.project.workspace_id for g in self.grants if isinstance(g, Membership) and g.project is not None}
         return queryset.filter(id__in=ids)
 
-    def visible_projects(self, workspace: Workspace | None = None):
+    def visible_projects(self, workspace: Workspace | None = None) -> QuerySet[Project]:
         queryset = Project.objects.select_related("workspace")
         if workspace is not None:
             queryset = queryset.filter(workspace=workspace)
@@ -113,7 +123,7 @@ class Access:
         return queryset.filter(Q(workspace_id__in=ws_ids) | Q(id__in=project_ids))
 
 
-def as_uuid(value) -> uuid.UUID:
+def as_uuid(value: object) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
     try:
@@ -128,19 +138,21 @@ class KeyGrant:
     scope = "organisation"
     workspace_id = project_id = custom_role_id = None
 
-    def __init__(self, permissions: frozenset[str]):
+    def __init__(self, permissions: frozenset[str]) -> None:
         self._permissions = permissions
 
     def permissions(self) -> frozenset[str]:
         return self._permissions
 
 
-def _key_grants(principal: ApiKeyPrincipal, organisation_slug: str) -> tuple[Organisation, list]:
+def _key_grants(principal: ApiKeyPrincipal, organisation_slug: str) -> tuple[Organisation, list[KeyGrant]]:
     """Layer 2 for an API key: it belongs to exactly one organisation, the one in the path."""
     context.activate(uuid.UUID(principal.organisation_id))
     organisation = Organisation.objects.filter(id=principal.organisation_id, slug=organisation_slug).first()
     if organisation is None:
         raise NotFound()
+    if principal.created_by_id is None:
+        raise Unauthenticated()  # its creator's account is gone: the key is dead
     creator = Membership.objects.filter(user_id=principal.created_by_id, user__is_active=True, workspace__isnull=True,
                                         project__isnull=True).select_related("custom_role").first()
     if creator is None:
@@ -149,22 +161,24 @@ def _key_grants(principal: ApiKeyPrincipal, organisation_slug: str) -> tuple[Org
 
 
 def authorize(
-    user,
+    user: Principal | None,
     organisation_slug: str,
     permission: str,
     *,
-    workspace_id=None,
-    project_id=None,
+    workspace_id: object = None,
+    project_id: object = None,
 ) -> Access:
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
     # Layer 1: an authenticated, active principal.
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if user is None or isinstance(user, AnonymousUser) or not getattr(user, "is_authenticated", False) \
+            or not user.is_active:
         raise Unauthenticated()
 
     # Layer 2: membership of the organisation named in the request.
     if not isinstance(organisation_slug, str) or not SLUG.fullmatch(organisation_slug):
         raise NotFound()
+    grants: Sequence[Grant]
     if isinstance(user, ApiKeyPrincipal):
         organisation, grants = _key_grants(user, organisation_slug)
     else:
@@ -192,7 +206,7 @@ def authorize(
     return access
 
 
-def _member_grants(user, organisation_slug: str) -> tuple[Organisation, list[Membership]]:
+def _member_grants(user: AbstractBaseUser, organisation_slug: str) -> tuple[Organisation, list[Membership]]:
     context.bind_user(user.pk)
     grants = list(
         Membership.all_tenants.filter(user_id=user.pk, organisation__slug=organisation_slug).select_related(
@@ -215,7 +229,14 @@ def _member_grants(user, organisation_slug: str) -> tuple[Organisation, list[Mem
     return organisation, grants
 
 
-def requires(permission: str):
+class AuthorizedRequest(HttpRequest):
+    """A request as a view declared with ``requires`` receives it; ``principal`` is set for an API key."""
+
+    access: Access
+    principal: ApiKeyPrincipal | None
+
+
+def requires(permission: str) -> Callable[[_View], _View]:
     """Declare the permission a view or API operation needs; the view receives ``request.access``.
 
     The view must take the organisation slug as ``org`` and, when it acts on one, the workspace
@@ -224,9 +245,9 @@ def requires(permission: str):
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
 
-    def decorator(view):
+    def decorator(view: _View) -> _View:
         @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: AuthorizedRequest, *args: Any, **kwargs: Any) -> Any:
             already = getattr(request, "access", None)
             if already is not None and already.checked_permission == permission:
                 return view(request, *args, **kwargs)  # the API authorized before parsing input
@@ -239,38 +260,40 @@ def requires(permission: str):
             )
             return view(request, *args, **kwargs)
 
-        wrapper.required_permission = permission
-        return wrapper
+        setattr(wrapper, "required_permission", permission)  # noqa: B010 (a function attribute mypy cannot see)
+        return cast(_View, wrapper)
 
     return decorator
 
 
-def public(view):
+def public(view: _View) -> _View:
     """Mark a view as deliberately open to anyone (sign-in page, health check, OpenAPI)."""
-    view.public = True
+    setattr(view, "public", True)  # noqa: B010 (a function attribute mypy cannot see)
     return view
 
 
-def authenticated(view):
+def authenticated(view: _View) -> _View:
     """Mark a view as open to any signed-in user, outside any organisation (e.g. choosing one)."""
 
     @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: AuthorizedRequest, *args: Any, **kwargs: Any) -> Any:
         user = getattr(request, "principal", None) or request.user
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             raise Unauthenticated()
         context.bind_user(user.pk)
         return view(request, *args, **kwargs)
 
-    wrapper.requires_authentication = True
-    return wrapper
+    setattr(wrapper, "requires_authentication", True)  # noqa: B010 (a function attribute mypy cannot see)
+    return cast(_View, wrapper)
 
 
-def organisations_of(user):
+def organisations_of(user: Principal) -> QuerySet[Organisation]:
     """The organisations ``user`` is a member of (layer 2, for choosing one); an API key's one."""
     if isinstance(user, ApiKeyPrincipal):
         context.activate(uuid.UUID(user.organisation_id))
         return Organisation.objects.filter(id=user.organisation_id)
     context.bind_user(user.pk)
+    if isinstance(user, AnonymousUser):
+        return Organisation.objects.none()
     ids = Membership.all_tenants.filter(user_id=user.pk).values_list("organisation_id", flat=True)
     return Organisation.objects.filter(id__in=ids).order_by("name")

@@ -7,7 +7,10 @@ either fails, neither happens.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -16,18 +19,23 @@ from bastion.crypto import keyring
 from bastion.crypto.models import ApiKey, Artifact, Credential
 from bastion.tenancy import context
 from bastion.tenancy.signals import access_changed
-from bastion.tenancy.models import Membership, Organisation, Project, Role, Workspace
-from bastion.tenancy.permissions import BUILTIN_ROLES, PERMISSIONS, requires_mfa, unknown_permissions
+from bastion.tenancy.models import Membership, Organisation, Project, Role, TenantModel, Workspace
+from bastion.tenancy.permissions import BUILTIN_ROLES, PERMISSIONS, Grant, requires_mfa, unknown_permissions
 from bastion.tenancy.audit_actions import MEMBER_ADDED, MEMBER_REMOVED, MEMBER_ROLE_CHANGED, ORGANISATION_CREATED, ORGANISATION_DELETED, ORGANISATION_UPDATED, PROJECT_CREATED, PROJECT_DELETED, PROJECT_UPDATED, ROLE_CREATED, ROLE_DELETED, ROLE_UPDATED, WORKSPACE_CREATED, WORKSPACE_DELETED, WORKSPACE_UPDATED
 
 
-def create_organisation(*, name: str, slug: str, owner) -> Organisation:
+_Changed = TypeVar("_Changed", Organisation, Workspace, Project)
+
+
+def create_organisation(*, name: str, slug: str, owner: AbstractBaseUser) -> Organisation:
     organisation = Organisation(id=uuid.uuid4(), name=name.strip(), slug=slug)
     organisation.full_clean(validate_unique=False)
     try:
         with context.tenant_context(organisation.id):
             organisation.save(force_insert=True)
-            membership = Membership.objects.create(organisation=organisation, user=owner, builtin_role="owner")
+            # The concrete user model (identity's) is a layer above: tenancy knows it as an AbstractBaseUser.
+            membership = Membership.objects.create(organisation=organisation, user=owner,  # type: ignore[misc]
+                                                   builtin_role="owner")
             _audit(ORGANISATION_CREATED, organisation, {"name": organisation.name, "slug": organisation.slug},
                    organisation_id=organisation.id)
             _audit(MEMBER_ADDED, membership, _membership_summary(membership))
@@ -38,7 +46,7 @@ def create_organisation(*, name: str, slug: str, owner) -> Organisation:
     return organisation
 
 
-def update_organisation(organisation: Organisation, **changes) -> Organisation:
+def update_organisation(organisation: Organisation, **changes: Any) -> Organisation:
     with transaction.atomic():
         updated = _update(organisation, changes, allowed={"name", "mfa_required"}, action=ORGANISATION_UPDATED)
         if "mfa_required" in changes:
@@ -46,21 +54,24 @@ def update_organisation(organisation: Organisation, **changes) -> Organisation:
     return updated
 
 
-def _access_changed(user_ids) -> None:
+def _access_changed(user_ids: Iterable[int]) -> None:
     access_changed.send(sender=Membership, user_ids=set(user_ids))
 
 
-def _audit(action: str, instance, changes: dict | None = None, *, organisation_id=None) -> None:
+def _audit(action: str, instance: TenantModel | Organisation, changes: dict[str, Any] | None = None, *,
+           organisation_id: uuid.UUID | None = None) -> None:
+    if organisation_id is None:
+        organisation_id = instance.id if isinstance(instance, Organisation) else instance.organisation_id
     audit.record(
         action,
-        organisation_id=organisation_id or instance.organisation_id,
-        resource_type=instance._meta.model_name,
+        organisation_id=organisation_id,
+        resource_type=instance._meta.model_name or "",
         resource_id=instance.pk,
         changes=changes,
     )
 
 
-def _membership_summary(membership: Membership) -> dict:
+def _membership_summary(membership: Membership) -> dict[str, Any]:
     return {
         "user": membership.user.get_username(),
         "role": membership.role_key,
@@ -93,11 +104,11 @@ def create_project(workspace: Workspace, *, name: str, description: str = "") ->
     return project
 
 
-def update_workspace(workspace: Workspace, **changes) -> Workspace:
+def update_workspace(workspace: Workspace, **changes: Any) -> Workspace:
     return _update(workspace, changes, allowed={"name", "description"}, action=WORKSPACE_UPDATED)
 
 
-def update_project(project: Project, **changes) -> Project:
+def update_project(project: Project, **changes: Any) -> Project:
     return _update(project, changes, allowed={"name", "description"}, action=PROJECT_UPDATED)
 
 
@@ -113,7 +124,7 @@ def delete_project(project: Project) -> None:
         project.delete()
 
 
-def _update(instance, changes: dict, *, allowed: set[str], action: str):
+def _update(instance: _Changed, changes: dict[str, Any], *, allowed: set[str], action: str) -> _Changed:
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError({name: ValidationError("Unknown field.", code="unknown_field") for name in sorted(unknown)})
@@ -147,12 +158,12 @@ def parse_role(organisation: Organisation, role: str) -> tuple[str, Role | None]
     raise ValidationError({"role": ValidationError("Unknown role.", code="unknown_role")})
 
 
-def _grantor_permissions(grantor_grants: list[Membership]) -> frozenset[str]:
+def _grantor_permissions(grantor_grants: Sequence[Grant]) -> frozenset[str]:
     organisation_grant = next((g for g in grantor_grants if g.scope == "organisation"), None)
     return organisation_grant.permissions() if organisation_grant else frozenset()
 
 
-def _check_grantor(grantor_grants: list[Membership] | None, builtin: str, custom: Role | None = None) -> None:
+def _check_grantor(grantor_grants: Sequence[Grant] | None, builtin: str, custom: Role | None = None) -> None:
     """Nobody hands out more than they hold: a role granted, created or taken away must be
     within the grantor's own organisation-wide permissions (``None``: a platform action)."""
     if grantor_grants is None:
@@ -167,7 +178,7 @@ def _check_grantor(grantor_grants: list[Membership] | None, builtin: str, custom
         )
 
 
-def check_grantor(grantor_grants: list[Membership] | None, role: str, organisation: Organisation,
+def check_grantor(grantor_grants: Sequence[Grant] | None, role: str, organisation: Organisation,
                   *, also: frozenset[str] = frozenset()) -> None:
     """The grantor rule for grants made later on someone's behalf (SSO's default role): ``role``
     and the ``also`` permissions must be within what ``grantor_grants`` hold now."""
@@ -178,7 +189,7 @@ def check_grantor(grantor_grants: list[Membership] | None, role: str, organisati
                                                        code="exceeds_grantor")})
 
 
-def _check_may_change(grantor_grants: list[Membership] | None, membership: Membership) -> None:
+def _check_may_change(grantor_grants: Sequence[Grant] | None, membership: Membership) -> None:
     _check_grantor(grantor_grants, membership.builtin_role, membership.custom_role)
 
 
@@ -199,7 +210,7 @@ def _keep_an_owner(membership: Membership) -> None:
 
 
 def check_grant(organisation: Organisation, *, role: str, workspace: Workspace | None = None,
-                project: Project | None = None, grantor_grants: list[Membership] | None = None) -> None:
+                project: Project | None = None, grantor_grants: Sequence[Grant] | None = None) -> None:
     """Refuse, as ``add_membership`` would, a grant its grantor could not make (for invitations)."""
     builtin, custom = parse_role(organisation, role)
     _check_grantor(grantor_grants, builtin, custom)
@@ -210,18 +221,19 @@ def check_grant(organisation: Organisation, *, role: str, workspace: Workspace |
 def add_membership(
     organisation: Organisation,
     *,
-    user,
+    user: AbstractBaseUser,
     role: str,
     workspace: Workspace | None = None,
     project: Project | None = None,
-    grantor_grants: list[Membership] | None = None,
+    grantor_grants: Sequence[Grant] | None = None,
 ) -> Membership:
     builtin, custom = parse_role(organisation, role)
     _check_grantor(grantor_grants, builtin, custom)
     if builtin == "owner" and (workspace or project):
         raise ValidationError({"role": ValidationError("Owner is granted on the organisation only.", code="owner_scope")})
     membership = Membership(
-        organisation=organisation, user=user, builtin_role=builtin, custom_role=custom, workspace=workspace, project=project
+        organisation=organisation, user=user,  # type: ignore[misc]  # identity's user model, as above
+        builtin_role=builtin, custom_role=custom, workspace=workspace, project=project
     )
     try:
         with transaction.atomic():
@@ -235,7 +247,7 @@ def add_membership(
     return membership
 
 
-def change_membership_role(membership: Membership, *, role: str, grantor_grants: list[Membership] | None = None) -> Membership:
+def change_membership_role(membership: Membership, *, role: str, grantor_grants: Sequence[Grant] | None = None) -> Membership:
     builtin, custom = parse_role(membership.organisation, role)
     _check_may_change(grantor_grants, membership)
     _check_grantor(grantor_grants, builtin, custom)
@@ -254,7 +266,7 @@ def change_membership_role(membership: Membership, *, role: str, grantor_grants:
     return membership
 
 
-def remove_membership(membership: Membership, *, grantor_grants: list[Membership] | None = None) -> None:
+def remove_membership(membership: Membership, *, grantor_grants: Sequence[Grant] | None = None) -> None:
     _check_may_change(grantor_grants, membership)
     with transaction.atomic():
         if membership.scope == "organisation":
@@ -276,7 +288,7 @@ def save_role(
     permissions: list[str],
     description: str = "",
     role: Role | None = None,
-    grantor_grants: list[Membership] | None = None,
+    grantor_grants: Sequence[Grant] | None = None,
 ) -> Role:
     unknown = unknown_permissions(permissions)
     if unknown:
@@ -307,7 +319,7 @@ def save_role(
     return role
 
 
-def delete_role(role: Role, *, grantor_grants: list[Membership] | None = None) -> None:
+def delete_role(role: Role, *, grantor_grants: Sequence[Grant] | None = None) -> None:
     if grantor_grants is not None and not set(role.permissions) <= _grantor_permissions(grantor_grants):
         raise ValidationError({"role": ValidationError("This role holds permissions you do not.", code="exceeds_grantor")})
     if Membership.objects.filter(custom_role=role).exists():

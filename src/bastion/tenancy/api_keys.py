@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -11,8 +13,8 @@ from django.utils import timezone
 from bastion.audit import chain as audit
 from bastion.crypto import api_keys
 from bastion.crypto.models import ApiKey
-from bastion.tenancy.models import Membership, Organisation
-from bastion.tenancy.permissions import unknown_permissions
+from bastion.tenancy.models import Organisation
+from bastion.tenancy.permissions import Grant, unknown_permissions
 from bastion.tenancy.audit_actions import API_KEY_CREATED, API_KEY_REVOKED
 from bastion.tenancy.audit_actions import API_KEY_ADDRESS_CHANGED
 
@@ -20,7 +22,7 @@ MAX_LIFETIME_DAYS = 366
 
 
 def create(organisation: Organisation, *, name: str, scopes: list[str], expires_in_days: int,
-           creator, creator_grants: list[Membership]) -> tuple[ApiKey, str]:
+           creator: AbstractBaseUser, creator_grants: Sequence[Grant]) -> tuple[ApiKey, str]:
     """The new key and its token; the token is returned this once and never again."""
     errors = {}
     if unknown := unknown_permissions(scopes):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from tempfile import SpooledTemporaryFile
+from typing import Any
 
 from django.db import transaction
 
@@ -18,7 +19,7 @@ from bastion.tenancy.models import Organisation
 from bastion.tenancy.audit_actions import ARTIFACT_CONSUMED, ARTIFACT_EXPIRED
 
 
-def _summary(artifact: Artifact) -> dict:
+def _summary(artifact: Artifact) -> dict[str, Any]:
     return {"purpose": artifact.purpose, "size": artifact.size, "sha256": artifact.sha256,
             "expires_at": artifact.expires_at}
 
@@ -32,7 +33,7 @@ def create(organisation: Organisation, chunks: Iterable[bytes], *, purpose: str,
     return artifact
 
 
-def consume(artifact: Artifact) -> SpooledTemporaryFile:
+def consume(artifact: Artifact) -> SpooledTemporaryFile[bytes]:
     """Its content, for the one use it was made for; it is deleted as it is handed over."""
     plaintext = artifacts.read(artifact)
     with transaction.atomic():

@@ -4,6 +4,7 @@ raises the alert. Returns the results; the command and the job display or log th
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ def verify(slug: str | None = None, *, record: bool = True, progress: Progress |
     run = VerificationRun()
     for chain in chains:
         name = chain_name(chain, slugs)
-        report = verification.verify_chain(chain, progress=(lambda n, name=name: progress(name, n)) if progress else None)
+        report = verification.verify_chain(chain, progress=functools.partial(progress, name) if progress else None)
         if record:
             verification.record_result(report, run_id, started)
         run.results.append(ChainResult(chain, name, report))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections.abc import Iterator
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -25,7 +26,7 @@ def preview_of(secret: str) -> str:
     return f"…{secret[-4:]}" if len(secret) >= MIN_PREVIEWABLE else "…"
 
 
-def _summary(credential: Credential) -> dict:
+def _summary(credential: Credential) -> dict[str, Any]:
     return {"name": credential.name, "service": credential.service, "kind": credential.kind,
             "preview": credential.preview, "version": credential.version, "expires_at": credential.expires_at,
             "has_refresh_token": credential.refresh_token is not None}

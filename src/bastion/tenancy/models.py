@@ -8,6 +8,7 @@ PostgreSQL, by a row-level security policy created in the same migration as the 
 from __future__ import annotations
 
 import uuid
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -25,10 +26,13 @@ slug_validator = RegexValidator(
 )
 
 
-class TenantManager(models.Manager):
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+class TenantManager(models.Manager[_Row]):
     """Rows of the active organisation only; none at all outside a tenant context."""
 
-    def get_queryset(self):
+    def get_queryset(self) -> models.QuerySet[_Row]:
         queryset = super().get_queryset()
         organisation_id = current_organisation_id()
         if organisation_id is None:
@@ -49,7 +53,7 @@ class TenantModel(models.Model):
         abstract = True
         base_manager_name = "all_tenants"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         active = current_organisation_id()
         if active is not None and self.organisation_id != active:
             raise PermissionError("refusing to write a row of another organisation than the active one")
@@ -159,7 +163,7 @@ class Membership(TenantModel):
 
     @property
     def role_label(self) -> str:
-        if self.custom_role_id:
+        if self.custom_role_id and self.custom_role is not None:
             return self.custom_role.name
         return BUILTIN_ROLE_NAMES[self.builtin_role]
 
@@ -168,7 +172,7 @@ class Membership(TenantModel):
         return f"custom:{self.custom_role_id}" if self.custom_role_id else self.builtin_role
 
     def permissions(self) -> frozenset[str]:
-        if self.custom_role_id:
+        if self.custom_role_id and self.custom_role is not None:
             return frozenset(self.custom_role.permissions)
         return BUILTIN_ROLES[self.builtin_role]
 

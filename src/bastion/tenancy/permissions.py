@@ -6,6 +6,22 @@ declare the permission they need (see ``bastion.tenancy.access``); nothing else 
 
 from __future__ import annotations
 
+import uuid
+from typing import Protocol
+
+
+class Grant(Protocol):
+    """What a grant offers, whether a membership or what an API key holds (``access.KeyGrant``)."""
+
+    @property
+    def scope(self) -> str: ...
+    @property
+    def workspace_id(self) -> uuid.UUID | None: ...
+    @property
+    def project_id(self) -> uuid.UUID | None: ...
+    def permissions(self) -> frozenset[str]: ...
+
+
 PERMISSIONS: dict[str, str] = {
     "organisation.view": "See the organisation",
     "organisation.manage": "Change the organisation's settings",

@@ -23,8 +23,10 @@ import json
 import logging
 import secrets
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -47,7 +49,7 @@ MAX_BACKOFF_SECONDS = 3600
 TIMEOUT_SECONDS = 10
 
 
-def _summary(witness: AuditWitness) -> dict:
+def _summary(witness: AuditWitness) -> dict[str, Any]:
     return {"kind": witness.kind, "url": witness.url, "email": witness.email}
 
 
@@ -94,7 +96,7 @@ def remove(witness: AuditWitness) -> None:
                      resource_id=witness.id, changes=_summary(witness))
 
 
-def _latest_size(organisation_id) -> int:
+def _latest_size(organisation_id: uuid.UUID) -> int:
     latest = Checkpoint.objects.filter(chain_id=organisation_id).order_by("-tree_size").first()
     return latest.tree_size if latest else 0
 
@@ -107,7 +109,7 @@ class DeliveryError(Exception):
     """One line, without the secret: why the witness did not take the checkpoint."""
 
 
-def _post(witness: AuditWitness, record: dict, now: datetime.datetime) -> str:
+def _post(witness: AuditWitness, record: dict[str, Any], now: datetime.datetime) -> str:
     body = json.dumps(record, separators=(",", ":"), sort_keys=True).encode()
     timestamp = str(int(now.timestamp()))
     headers = {
@@ -127,7 +129,7 @@ def _post(witness: AuditWitness, record: dict, now: datetime.datetime) -> str:
     return f"HTTP {response.status}"
 
 
-def _email(witness: AuditWitness, record: dict, organisation: Organisation) -> str:
+def _email(witness: AuditWitness, record: dict[str, Any], organisation: Organisation) -> str:
     size = record["body"]["tree_size"]
     text = (f"A new signed checkpoint of {organisation.name}'s audit log, tree size {size}. Keep this message: "
             "save the JSON below as a file, and later prove the log still extends it with\n\n"
@@ -149,7 +151,7 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(60 * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS))
 
 
-def _record_platform(action: str, witness: AuditWitness, changes: dict) -> None:
+def _record_platform(action: str, witness: AuditWitness, changes: dict[str, Any]) -> None:
     audit.record(action, organisation_id=None, resource_type="audit_witness", resource_id=witness.id,
                  changes={"organisation_id": str(witness.organisation_id), **_summary(witness), **changes})
 
