@@ -99,6 +99,9 @@ def inclusion_proof(request, org: str, q: Query[ProofQuery]):
         raise ValidationError({"tree_size": ValidationError(
             "No signed checkpoint covers this event yet.", code="not_checkpointed")})
     proof = export.inclusion(chain_id, event.seq, checkpoint.tree_size)
+    if proof is None:  # the chain holds fewer events than its checkpoint covers: nothing to prove against
+        raise ValidationError({"tree_size": ValidationError(
+            "No signed checkpoint covers this event yet.", code="not_checkpointed")})
     return {**proof, "checkpoint": {"tree_size": checkpoint.tree_size, "root_hash": checkpoint.root_hash,
                                     "time": checkpoint.time, "key_id": checkpoint.key_id,
                                     "signature": checkpoint.signature}}

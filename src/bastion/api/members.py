@@ -43,7 +43,7 @@ def invitation_out(invitation: Invitation) -> dict:
     return {
         "id": invitation.id, "email": invitation.email, "role": invitation.role, "scope": invitation.scope,
         "workspace_id": invitation.workspace_id, "project_id": invitation.project_id,
-        "invited_by": invitation.invited_by.email if invitation.invited_by_id else None,
+        "invited_by": invitation.invited_by.email if invitation.invited_by is not None else None,
         "created_at": invitation.created_at, "expires_at": invitation.expires_at,
     }
 

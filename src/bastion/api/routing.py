@@ -8,6 +8,7 @@ error that would confirm the resource exists.
 
 from __future__ import annotations
 
+from django.db.models import Q
 from ninja import Router
 from ninja.security import HttpBearer, SessionAuth
 from ninja.constants import NOT_SET
@@ -22,8 +23,11 @@ from bastion.tenancy import api_keys
 from bastion.tenancy.access import NotFound, as_uuid, authorize
 from bastion.tenancy.models import AuditWitness, Membership, Role
 
+PathObject = (EmissionRecord | EnergyRecord | Supplier | EvidenceFile | Membership | Role | ApiKey | Credential
+              | Artifact | VerifiedDomain | Invitation | AuditWitness)
+
 # Path parameters that name an object: resolved (and 404 when not visible) before input parsing.
-PATH_OBJECTS = {
+PATH_OBJECTS: dict[str, type[PathObject]] = {
     "emission_id": EmissionRecord,
     "energy_id": EnergyRecord,
     "supplier_id": Supplier,
@@ -47,7 +51,7 @@ def _resolve_path_objects(request, kwargs) -> dict:
         # Explicitly the organisation's, whether or not the model's manager is tenant-scoped.
         queryset = model.objects.filter(organisation_id=request.access.organisation.id)
         if request.access.project is not None and hasattr(model, "project"):
-            queryset = queryset.filter(project=request.access.project)
+            queryset = queryset.filter(Q(project=request.access.project))  # a Q: only some of these models have it
         found[name] = queryset.filter(id=as_uuid(kwargs[name])).first()
         if found[name] is None:
             raise NotFound()

@@ -2,10 +2,11 @@
 
 
 import datetime
+import types
 import uuid
 from decimal import Decimal
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator
 from ninja import Field, Schema
@@ -23,6 +24,13 @@ def _no_nul(value: str) -> str:
 Text = Annotated[str, AfterValidator(_no_nul)]
 
 
+def omittable(**constraints: Any) -> Any:
+    """A field a request may leave out (it then reads None, and ``exclude_unset`` drops it) but not set to
+    null: pydantic does not validate a default, and does validate an explicit null. Typed ``Any`` so the
+    field keeps, for the type checker, the type it holds whenever it is given."""
+    return Field(None, **constraints)
+
+
 class PageQuery(Schema):
     page: int = Field(1, ge=1, le=1_000_000)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
@@ -38,8 +46,8 @@ class OrganisationIn(Schema):
 
 
 class OrganisationPatch(Schema):
-    name: Text = Field(None, min_length=1, max_length=200)
-    mfa_required: bool = Field(None, description="every member must use a second factor at their next sign-in")
+    name: Text = omittable(min_length=1, max_length=200)
+    mfa_required: bool = omittable(description="every member must use a second factor at their next sign-in")
 
 
 class OrganisationOut(Schema):
@@ -56,8 +64,8 @@ class WorkspaceIn(Schema):
 
 
 class WorkspacePatch(Schema):
-    name: Text = Field(None, min_length=1, max_length=200)
-    description: Text = Field(None, max_length=2000)
+    name: Text = omittable(min_length=1, max_length=200)
+    description: Text = omittable(max_length=2000)
 
 
 class WorkspaceOut(Schema):
@@ -73,8 +81,8 @@ class ProjectIn(Schema):
 
 
 class ProjectPatch(Schema):
-    name: Text = Field(None, min_length=1, max_length=200)
-    description: Text = Field(None, max_length=2000)
+    name: Text = omittable(min_length=1, max_length=200)
+    description: Text = omittable(max_length=2000)
 
 
 class ProjectOut(Schema):
@@ -134,9 +142,9 @@ class RoleIn(Schema):
 
 
 class RolePatch(Schema):
-    name: Text = Field(None, min_length=1, max_length=100)
-    description: Text = Field(None, max_length=500)
-    permissions: list[str] = Field(None)
+    name: Text = omittable(min_length=1, max_length=100)
+    description: Text = omittable(max_length=500)
+    permissions: list[str] = omittable()
 
 
 class RoleOut(Schema):
@@ -162,12 +170,12 @@ class SupplierIn(Schema):
 
 
 class SupplierPatch(Schema):
-    name: Text = Field(None, min_length=1, max_length=200)
-    country: Text = Field(None, max_length=2)
-    contact_name: Text = Field(None, max_length=200)
-    contact_email: Text = Field(None, max_length=254)
+    name: Text = omittable(min_length=1, max_length=200)
+    country: Text = omittable(max_length=2)
+    contact_name: Text = omittable(max_length=200)
+    contact_email: Text = omittable(max_length=254)
     contract_value: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2)
-    notes: Text = Field(None, max_length=5000)
+    notes: Text = omittable(max_length=5000)
 
 
 class SupplierOut(Schema):
@@ -195,16 +203,16 @@ class EmissionIn(Schema):
 
 
 class EmissionPatch(Schema):
-    scope: int = Field(None, ge=1, le=3)
-    category: Text = Field(None)
-    activity: Text = Field(None, min_length=1, max_length=300)
-    quantity: Decimal = Field(None, ge=0, max_digits=24, decimal_places=6)
-    unit: Text = Field(None)
-    period_start: datetime.date = Field(None)
-    period_end: datetime.date = Field(None)
-    site: Text = Field(None, max_length=200)
+    scope: int = omittable(ge=1, le=3)
+    category: Text = omittable()
+    activity: Text = omittable(min_length=1, max_length=300)
+    quantity: Decimal = omittable(ge=0, max_digits=24, decimal_places=6)
+    unit: Text = omittable()
+    period_start: datetime.date = omittable()
+    period_end: datetime.date = omittable()
+    site: Text = omittable(max_length=200)
     supplier_id: uuid.UUID | None = None
-    notes: Text = Field(None, max_length=5000)
+    notes: Text = omittable(max_length=5000)
 
 
 class EmissionOut(Schema):
@@ -235,13 +243,13 @@ class EnergyIn(Schema):
 
 
 class EnergyPatch(Schema):
-    meter: Text = Field(None, min_length=1, max_length=100)
-    site: Text = Field(None, min_length=1, max_length=200)
-    kwh: Decimal = Field(None, ge=0, max_digits=24, decimal_places=3)
-    source: Text = Field(None)
-    period_start: datetime.date = Field(None)
-    period_end: datetime.date = Field(None)
-    notes: Text = Field(None, max_length=5000)
+    meter: Text = omittable(min_length=1, max_length=100)
+    site: Text = omittable(min_length=1, max_length=200)
+    kwh: Decimal = omittable(ge=0, max_digits=24, decimal_places=3)
+    source: Text = omittable()
+    period_start: datetime.date = omittable()
+    period_end: datetime.date = omittable()
+    notes: Text = omittable(max_length=5000)
 
 
 class EnergyOut(Schema):
@@ -285,4 +293,5 @@ class ImportOut(Schema):
 
 
 def page_of(item_schema: type[Schema]) -> type[Schema]:
-    return type(f"{item_schema.__name__}Page", (Page,), {"__annotations__": {"items": list[item_schema]}})
+    items = types.GenericAlias(list, (item_schema,))  # list[item_schema], built from a class known at run time
+    return type(f"{item_schema.__name__}Page", (Page,), {"__annotations__": {"items": items}})

@@ -7,7 +7,7 @@ import uuid
 from ninja import Field, Schema, Status
 
 from bastion.api.routing import AuthorizingRouter
-from bastion.api.schemas import Text
+from bastion.api.schemas import Text, omittable
 from bastion.identity.sso import configuration as sso_configuration
 from bastion.identity.sso.models import SSOConnection, VerifiedDomain
 from bastion.identity.mfa.step_up import step_up_required
@@ -22,7 +22,7 @@ class SSOConnectionIn(Schema):
     default_role: Text = Field("viewer", description="role given to a member at their first sign-in")
     issuer: Text = Field("", max_length=200, description="OpenID Connect issuer URL (discovery is read from it)")
     client_id: Text = Field("", max_length=255)
-    client_secret: Text = Field(None, max_length=2000, description="write-only; left out, the stored one is kept")
+    client_secret: Text = omittable(max_length=2000, description="write-only; left out, the stored one is kept")
     idp_entity_id: Text = Field("", max_length=500, description="SAML IdP entity id")
     idp_sso_url: Text = Field("", max_length=500, description="SAML IdP single sign-on URL")
     idp_certificate: Text = Field("", max_length=10000, description="SAML IdP signing certificate (PEM)")
