@@ -249,9 +249,9 @@ def _databases() -> dict:
 
 try:
     DATABASES = _databases()
-    DATABASE_APP_ROLE = dj_database_url.parse(env("DATABASE_URL"))["USER"] if env("DATABASE_URL") else None
+    DATABASE_APP_ROLE = dj_database_url.parse(env("DATABASE_URL", ""))["USER"] if env("DATABASE_URL") else None
     DATABASE_ADMIN_CREDENTIALS = (
-        {k: dj_database_url.parse(env("DATABASE_ADMIN_URL"))[k] for k in ("USER", "PASSWORD")}
+        {k: dj_database_url.parse(env("DATABASE_ADMIN_URL", ""))[k] for k in ("USER", "PASSWORD")}
         if env("DATABASE_ADMIN_URL")
         else None
     )

@@ -186,6 +186,12 @@ def test_certificate_and_key_come_together_and_must_be_readable(tmp_path, pki):
                     f"cannot read --keyfile {tmp_path}")
 
 
+def test_neither_certificate_nor_key_is_plain_http_not_an_error():
+    # Found by mypy: with neither given, check_files opened None and raised TypeError.
+    tls.check_files(None, None)
+    tls.check_files("", "")
+
+
 def test_a_file_that_is_not_the_certificates_key_is_refused_in_one_line(tmp_path, pki):
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("not a certificate\n")

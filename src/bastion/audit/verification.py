@@ -139,7 +139,7 @@ def _cross_check(report: ChainReport, stored: list[Checkpoint], anchored: anchor
     return sorted(signed.values(), key=lambda c: c.tree_size)
 
 
-def verify_chain(chain_id: str, *, progress: Callable[[int], None] | None = None,
+def verify_chain(chain_id: str, *, progress: Callable[[int], object] | None = None,
                  clock: Clock = timezone.now, store: anchoring.AnchorStore | None = None) -> ChainReport:
     report = ChainReport(chain_id=chain_id)
     keys = signing.public_keys()

@@ -58,7 +58,7 @@ def _token_digest(request) -> str | None:
 
 def _identity(request) -> str:
     user = getattr(request, "user", None)
-    if getattr(user, "is_authenticated", False):
+    if user is not None and getattr(user, "is_authenticated", False):
         return f"user:{user.pk}"
     return _token_digest(request) or f"ip:{client_address(request)}"
 

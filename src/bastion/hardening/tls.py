@@ -84,6 +84,8 @@ def check_files(certfile: str | None, keyfile: str | None) -> None:
     if bool(certfile) != bool(keyfile):
         raise TLSConfigError("--certfile and --keyfile go together (give both, or neither for plain HTTP)")
     for option, path in (("--certfile", certfile), ("--keyfile", keyfile)):
+        if not path:  # neither given: plain HTTP
+            continue
         try:
             with open(path, "rb") as handle:
                 handle.read(1)

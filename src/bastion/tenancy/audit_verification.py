@@ -16,7 +16,7 @@ from bastion.db.platform import PLATFORM_ID
 from bastion.tenancy.organisations import id_for, slugs_by_id
 
 # progress(chain's name, events verified so far)
-Progress = Callable[[str, int], None]
+Progress = Callable[[str, int], object]  # what it returns is ignored
 
 
 @dataclass(frozen=True)
