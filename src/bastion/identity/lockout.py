@@ -42,7 +42,7 @@ def locked_for(username: str, address: str | None) -> datetime.timedelta | None:
     current = now()
     rows = SignInThrottle.objects.filter(key__in=[key for key, _ in _keys(username, address)],
                                          locked_until__gt=current)
-    longest = max((row.locked_until for row in rows), default=None)
+    longest = max((row.locked_until for row in rows if row.locked_until is not None), default=None)
     return longest - current if longest else None
 
 

@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
 from bastion.identity.sso.models import SSOConnection, VerifiedDomain  # noqa: F401  (models of this app)
 
 
-class BastionUserManager(UserManager):
-    def _create_user(self, username, email, password, *, email_verified: bool = False, **extra_fields):
+class BastionUserManager(UserManager["User"]):
+    def _create_user(self, username: str | None, email: str, password: str | None, *, email_verified: bool = False,
+                     **extra_fields: Any) -> User:
         """A user and their primary email address (allauth's ``EmailAddress``), verified only when the
         caller has proof of it (the demo, tests, an IdP's assertion); otherwise the first sign-in asks
         for confirmation by email."""
         from allauth.account.models import EmailAddress
 
         email = self.normalize_email(email).lower()
-        user = super()._create_user(username or email, email, password, **extra_fields)
+        # django-stubs do not declare UserManager._create_user, which Django 5.2 has.
+        user: User = super()._create_user(  # type: ignore[misc]
+            username or email, email, password, **extra_fields)
         EmailAddress.objects.create(user=user, email=email, primary=True, verified=email_verified)
         return user
 
-    def create_user(self, email, password=None, **extra_fields):
+    # The email is the username (USERNAME_FIELD), so these take no username, unlike UserManager's.
+    def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> User:  # type: ignore[override]
         return self._create_user(None, email, password, **extra_fields)
 
-    def create_superuser(self, email, password=None, **extra_fields):
+    def create_superuser(self, email: str, password: str | None = None,  # type: ignore[override]
+                         **extra_fields: Any) -> User:
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         return self._create_user(None, email, password, **extra_fields)
@@ -40,9 +47,9 @@ class User(AbstractUser):
     disabled_by = models.CharField(max_length=60, blank=True, default="")
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = BastionUserManager()
+    objects: ClassVar[BastionUserManager] = BastionUserManager()
 
     class Meta:
         ordering = ["email"]
@@ -147,7 +154,8 @@ class ScimGroup(TenantModel):
 
     display_name = models.CharField(max_length=255)
     external_id = models.CharField(max_length=255, blank=True)
-    members = models.ManyToManyField(User, through="ScimGroupMember", related_name="+")
+    members: models.ManyToManyField[User, ScimGroupMember] = models.ManyToManyField(
+        User, through="ScimGroupMember", related_name="+")
     created = models.DateTimeField(auto_now_add=True)
     last_modified = models.DateTimeField(auto_now=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 
 from bastion import spreadsheets
 from bastion.audit import chain as audit
@@ -24,11 +25,11 @@ def export_records(project: Project, kind: str) -> bytes:
     if kind not in COLUMNS:
         raise ValidationError({"kind": ValidationError("Use 'emissions' or 'energy'.", code="unknown_kind")})
     header = COLUMNS[kind]["required"] + COLUMNS[kind]["optional"]
-    model = EmissionRecord if kind == "emissions" else EnergyRecord
-    records = model.objects.filter(project=project).order_by("period_start", "id")
-    if kind == "emissions":
-        records = records.select_related("supplier")
-    rows = [[_value(record, name) for name in header] for record in records]
+    records: QuerySet[EmissionRecord] | QuerySet[EnergyRecord] = (
+        EmissionRecord.objects.filter(project=project).select_related("supplier") if kind == "emissions"
+        else EnergyRecord.objects.filter(project=project)
+    )
+    rows = [[_value(record, name) for name in header] for record in records.order_by("period_start", "id")]
     with transaction.atomic():
         audit.record(RECORDS_EXPORTED, organisation_id=project.organisation_id, resource_type="project",
                      resource_id=project.id, changes={"kind": kind, "rows": len(rows)})

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -44,28 +46,28 @@ class ImportReport:
     kind: str
     rows: int = 0
     created: int = 0
-    errors: list[dict] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)  # {"row", "field", "code", "message"}
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "rows": self.rows, "created": self.created, "errors": self.errors}
 
 
-def _date(value: str):
+def _date(value: str) -> date:
     return date.fromisoformat(value.strip())
 
 
-def _decimal(value: str):
+def _decimal(value: str) -> Decimal:
     number = Decimal(value.strip())
     if not number.is_finite():
         raise InvalidOperation
     return number
 
 
-_PARSERS = {
+_PARSERS: dict[str, tuple[Callable[[str], object], str, str]] = {
     "period_start": (_date, "Use an ISO date, e.g. 2025-01-31.", "invalid_date"),
     "period_end": (_date, "Use an ISO date, e.g. 2025-01-31.", "invalid_date"),
     "quantity": (_decimal, "Use a number, e.g. 1250.5.", "invalid_number"),
@@ -113,17 +115,17 @@ def import_records(project: Project, kind: str, data: bytes, *, user=None) -> Im
             parts.append(f"unknown columns: {', '.join(str(c) for c in unknown)}")
         raise CsvImportError("invalid_header", "The header is wrong: " + "; ".join(parts) + ".")
 
-    model = EmissionRecord if kind == "emissions" else EnergyRecord
+    model: type[EmissionRecord] | type[EnergyRecord] = EmissionRecord if kind == "emissions" else EnergyRecord
     suppliers = {s.name: s for s in Supplier.objects.filter(project=project)} if kind == "emissions" else {}
     report = ImportReport(kind=kind, rows=len(rows))
-    instances = []
+    instances: list[Any] = []  # of ``model``: one kind per import
     for number, row in enumerate(rows, start=2):  # row 1 is the header
         if None in row or any(value is None for value in row.values()):
             report.errors.append({"row": number, "field": "__all__", "code": "column_count",
                                   "message": "The row has a different number of columns than the header."})
             continue
-        values: dict = {}
-        row_errors = []
+        values: dict[str, Any] = {}
+        row_errors: list[dict[str, Any]] = []
         for name, raw in row.items():
             raw = raw.strip()
             if name == "supplier":

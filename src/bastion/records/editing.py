@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -30,7 +31,7 @@ CHANGE_ACTIONS = {
 SENSITIVE_FIELDS = frozenset({"contact_name", "contact_email", "contract_value"})
 
 
-def audited_fields(instance: models.Model) -> dict:
+def audited_fields(instance: models.Model) -> dict[str, Any]:
     return {
         f.attname: getattr(instance, f.attname)
         for f in instance._meta.concrete_fields
@@ -38,7 +39,7 @@ def audited_fields(instance: models.Model) -> dict:
     }
 
 
-def audit_record(change: str, instance: models.Model, changes: dict) -> None:
+def audit_record(change: str, instance: ProjectRecord, changes: dict[str, Any]) -> None:
     audit.record(
         CHANGE_ACTIONS[(type(instance), change)],
         organisation_id=instance.organisation_id,
@@ -81,7 +82,7 @@ def save_record(model: type[R], project: Project, data: dict, *, user=None, inst
     return instance
 
 
-def delete_record(instance: models.Model) -> None:
+def delete_record(instance: ProjectRecord) -> None:
     with transaction.atomic():
         audit_record("deleted", instance, audit.diff(audited_fields(instance), {}, sensitive=SENSITIVE_FIELDS))
         instance.delete()
@@ -89,6 +90,7 @@ def delete_record(instance: models.Model) -> None:
 
 def validation_fields(error: ValidationError) -> dict[str, list[dict[str, str]]]:
     """A ``ValidationError`` as ``{field: [{"code", "message"}]}`` for API bodies and import reports."""
+    items: Iterable[tuple[str, list[ValidationError]]]
     if hasattr(error, "error_dict"):
         items = error.error_dict.items()
     else:

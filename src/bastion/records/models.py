@@ -107,7 +107,7 @@ class EmissionRecord(ProjectRecord, PeriodMixin):
             )
         if self.quantity is not None and self.quantity >= MAX_QUANTITY:
             errors["quantity"] = ValidationError("The quantity is implausibly large.", code="quantity_too_large")
-        if self.supplier_id and self.supplier.project_id != self.project_id:
+        if self.supplier_id and self.supplier is not None and self.supplier.project_id != self.project_id:
             errors["supplier"] = ValidationError("The supplier belongs to another project.", code="invalid")
         if errors:
             raise ValidationError(errors)

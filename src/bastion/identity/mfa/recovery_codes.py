@@ -33,6 +33,8 @@ def _digest(code: str) -> str:
 
 
 class HashedRecoveryCodes(allauth_codes.RecoveryCodes):
+    instance: Authenticator
+
     @classmethod
     def activate(cls, user) -> HashedRecoveryCodes:
         instance = Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.RECOVERY_CODES).first()

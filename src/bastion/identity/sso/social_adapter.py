@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.contrib.auth import get_user_model
@@ -42,7 +44,7 @@ def _record(connection: SSOConnection, action: str, **changes) -> None:
                      resource_id=connection.id, changes=changes)
 
 
-def _refuse(request, connection: SSOConnection | None, email: str, reason: str):
+def _refuse(request, connection: SSOConnection | None, email: str, reason: str) -> NoReturn:
     if connection is not None:
         with transaction.atomic():
             _record(connection, AUTH_SSO_REFUSED, email=email[:254], reason=reason)
@@ -143,8 +145,11 @@ class BastionSocialAccountAdapter(DefaultSocialAccountAdapter):
             provision(connection, existing)
 
     def save_user(self, request, sociallogin, form=None):
+        connection = _connection_of(sociallogin)
+        if connection is None:  # removed since pre_social_login let this sign-in through
+            _refuse(request, None, "", "domain_not_verified")
         user = super().save_user(request, sociallogin, form)
-        provision(_connection_of(sociallogin), user)
+        provision(connection, user)
         return user
 
     def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None) -> None:
