@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import transaction
 from scim2_models import Context, InvalidValueException, ListResponse, Meta, PatchOp, ResponseParameters, SearchRequest
 from scim2_models import UniquenessException
@@ -38,7 +40,7 @@ def to_resource(request: ScimRequest, group: ScimGroup, identities: dict[int, Sc
     )
 
 
-def _load(group_id: str) -> ScimGroup:
+def _load(group_id: str | uuid.UUID) -> ScimGroup:
     try:
         group = ScimGroup.objects.prefetch_related("memberships").filter(id=as_uuid(group_id)).first()
     except NotFound:
@@ -103,7 +105,7 @@ def _save(request: ScimRequest, group: ScimGroup, resource: Group) -> ScimGroup:
 def _answer(request: ScimRequest, group: ScimGroup, scim_ctx: Context, status: int = 200):
     params = ResponseParameters[Group].model_validate(request.query)
     resource = to_resource(request, group, _identities())
-    headers = {"Location": resource.meta.location} if status == 201 else {}
+    headers = {"Location": request.location("group", group.id)} if status == 201 else {}  # as in its meta
     return respond(resource.model_dump(scim_ctx=scim_ctx, response_parameters=params), status, **headers)
 
 

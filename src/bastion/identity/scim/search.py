@@ -13,7 +13,7 @@ from bastion.identity.scim.resources import Group, User
 def search_all(request: ScimRequest):
     search = SearchRequest[User | Group].model_validate(request.json(), scim_ctx=Context.SEARCH_REQUEST)
     # Each collection filters with the union's filter; an attribute only the other type has is false there.
-    resources = [*users.matching(request, search), *groups.matching(request, search)]
+    resources: list[User | Group] = [*users.matching(request, search), *groups.matching(request, search)]
     total, page = page_of(search.sort(resources), search)
     response = ListResponse[User | Group](total_results=total, start_index=search.start_index or 1,
                                           items_per_page=len(page), resources=page)

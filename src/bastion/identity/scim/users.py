@@ -30,10 +30,10 @@ def to_resource(request: ScimRequest, identity: ScimIdentity, members: set[int])
 
 def _data(resource: User) -> provisioning.UserData:
     return provisioning.UserData(
-        user_name=resource.user_name,
-        external_id=resource.external_id,
-        given_name=resource.name.given_name if resource.name else "",
-        family_name=resource.name.family_name if resource.name else "",
+        user_name=resource.user_name or "",
+        external_id=resource.external_id or "",
+        given_name=(resource.name.given_name or "") if resource.name else "",
+        family_name=(resource.name.family_name or "") if resource.name else "",
         emails=[email.model_dump(mode="json", exclude_none=True) for email in resource.emails or []],
         active=resource.active,
     )
@@ -61,7 +61,7 @@ def _load(scim_id: str) -> ScimIdentity:
 def _answer(request: ScimRequest, identity: ScimIdentity, scim_ctx: Context, status: int = 200):
     params = ResponseParameters[User].model_validate(request.query)
     resource = to_resource(request, identity, provisioning.organisation_members())
-    headers = {"Location": resource.meta.location} if status == 201 else {}
+    headers = {"Location": request.location("user", identity.id)} if status == 201 else {}  # as in its meta
     return respond(resource.model_dump(scim_ctx=scim_ctx, response_parameters=params), status, **headers)
 
 
