@@ -28,6 +28,7 @@ from bastion.crypto import envelope
 _ST = TypeVar("_ST", contravariant=True)
 _GT = TypeVar("_GT", covariant=True)
 
+
 class Sealed(str):
     """A ciphertext as read from the database, not opened yet."""
 
