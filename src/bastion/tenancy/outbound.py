@@ -44,7 +44,7 @@ def public_address(host: str, port: int) -> IPAddress:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise RefusedDestination(f"the host {host!r} does not resolve") from None
-    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]  # (host, port, …)
     refused = sorted({str(a) for a in addresses if not _allowed(a)})
     if not addresses or refused:
         raise RefusedDestination(

@@ -7,7 +7,6 @@ checked against the provider's host name."""
 from __future__ import annotations
 
 import functools
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -19,11 +18,13 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class GuardedAdapter(HTTPAdapter):
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
+             timeout: float | tuple[float | None, float | None] | None = None, verify: bool | str = True,
+             cert: str | tuple[str, str] | None = None, proxies: dict[str, str] | None = None) -> requests.Response:
         # The connection is made to an IP address: the Host header keeps naming the provider.
-        netloc = urlsplit(request.url).netloc.rpartition("@")[2]
+        netloc = urlsplit(request.url or "").netloc.rpartition("@")[2]
         request.headers.setdefault("Host", netloc)
-        return super().send(request, **kwargs)
+        return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         # A refused destination is a ValueError: requests reports it as InvalidURL, a RequestException
