@@ -90,7 +90,11 @@ def finish_reading() -> None:
                           + " (`bastion config check` lists each with its fix)")
 
 
-def report(error: ConfigError, fallback: T = None) -> T:
+@overload
+def report(error: ConfigError) -> None: ...
+@overload
+def report(error: ConfigError, fallback: T) -> T: ...
+def report(error: ConfigError, fallback: T | None = None) -> T | None:
     """While settings are read: note ``error`` and go on with ``fallback``; otherwise raise it."""
     if _problems is None:
         raise error

@@ -41,7 +41,7 @@ def check_signing_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
         published = env_list("BASTION_AUDIT_PUBLIC_KEYS")
     except ConfigError as exc:  # a _FILE that cannot be read
         return [Error(str(exc), hint=exc.hint, id=exc.check_id)]
-    problems = []
+    problems: list[CheckMessage] = []
     if configured and len(_decoded(configured)) != 32:
         problems.append(Error(
             "BASTION_AUDIT_SIGNING_KEY is not the base64 of a 32-byte Ed25519 seed",

@@ -16,7 +16,7 @@ from bastion.crypto.keyfiles import key_directory
 
 @register(Tags.security, deploy=True)
 def check_key_files(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    problems = []
+    problems: list[CheckMessage] = []
     data_dir = Path(settings.DATA_DIR)
     mode = stat.S_IMODE(data_dir.stat().st_mode)
     if mode & (stat.S_IRWXG | stat.S_IRWXO):

@@ -56,7 +56,7 @@ def check_secret_key_source(app_configs: Any = None, **kwargs: Any) -> list[Chec
 @register(Tags.security, deploy=True)
 def check_rate_limits(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     known = {f"{rule.name}_{key}".upper() for rule in RULES for key, _ in rule.limits}
-    problems = []
+    problems: list[CheckMessage] = []
     for name, value in sorted(settings.BASTION_RATE_LIMITS.items()):
         if name not in known:
             problems.append(Error(f"BASTION_RATE_LIMIT_{name} names no rate limit",

@@ -21,7 +21,7 @@ def check_configuration_values(app_configs: Any = None, **kwargs: Any) -> list[C
 def check_shared_state(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if settings.BASTION_SERVERS <= 1:
         return []
-    problems = []
+    problems: list[CheckMessage] = []
     if not settings.REDIS_URL:
         problems.append(Error(
             f"BASTION_SERVERS={settings.BASTION_SERVERS} but REDIS_URL is not set: each machine would keep its own "

@@ -79,11 +79,11 @@ def record(component: str, state: str, result: probes.ProbeResult, now: datetime
         if latest is not None and now < latest.checked_at:
             return False  # a slower run (the minute job and `status_check` at once) saw an older state: keep the newer
         continuous = latest is not None and now - latest.checked_at <= STALE_AFTER
-        if continuous and latest.state == state:
+        if continuous and latest is not None and latest.state == state:
             latest.checked_at, latest.detail, latest.seconds = now, result.detail, result.seconds
             latest.save(update_fields=["checked_at", "detail", "seconds"])
             return False
-        if continuous:
+        if continuous and latest is not None:
             latest.checked_at = now  # the old state lasted until this check saw the new one
             latest.save(update_fields=["checked_at"])
         ComponentInterval.objects.create(component=component, state=state, started_at=now, checked_at=now,

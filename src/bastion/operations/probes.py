@@ -11,6 +11,7 @@ component is not working — is picked up at start. ``backups`` will add its own
 
 from __future__ import annotations
 
+import functools
 import datetime
 import importlib
 import json
@@ -253,7 +254,7 @@ def components() -> tuple[Component, ...]:
         if app.name.startswith("bastion.") and module_has_submodule(app.module, "status_probes"):
             module = importlib.import_module(f"{app.name}.status_probes")
             for key, name, check, failing_state in getattr(module, "STATUS_COMPONENTS", ()):
-                found.append(Component(key, name, lambda key=key, check=check: _timed(key, check), failing_state))
+                found.append(Component(key, name, functools.partial(_timed, key, check), failing_state))
     keys = [component.key for component in found]
     if len(keys) != len(set(keys)):
         raise ValueError(f"status components declared twice: {sorted(k for k in keys if keys.count(k) > 1)}")

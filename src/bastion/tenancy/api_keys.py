@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Sequence
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -62,7 +63,7 @@ def revoke(key: ApiKey) -> ApiKey:
     return key
 
 
-def record_address_change(organisation_id, key_id: str, previous_ip: str) -> None:
+def record_address_change(organisation_id: uuid.UUID | str, key_id: str, previous_ip: str) -> None:
     """An API key is used from another address than at its last recorded use (checked at most once
     a minute per key): audited, with the address before, so that security monitoring sees keys that
     only read (reads are not audit events) move to a new network."""

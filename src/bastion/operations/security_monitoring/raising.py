@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import QuerySet
 
 from bastion.audit import chain as audit
 from bastion.operations.audit_actions import SECURITY_ALERT_RAISED
@@ -42,11 +43,16 @@ def _refs(events) -> list[list]:
     return [[str(event.chain_id), event.seq] for event in events]
 
 
+def _alerts_of(organisation_id: uuid.UUID | None) -> QuerySet[SecurityAlert] | QuerySet[PlatformSecurityAlert]:
+    if organisation_id:
+        return SecurityAlert.objects.filter(organisation_id=organisation_id)
+    return PlatformSecurityAlert.objects.all()
+
+
 def incident_is_open(organisation_id: uuid.UUID | None, rule: str, subject: str, at: datetime.datetime,
                      window_seconds: int) -> bool:
     """Whether an alert of ``rule`` and ``subject`` has its last event within the window before ``at``."""
-    model = SecurityAlert if organisation_id else PlatformSecurityAlert
-    alerts = model.objects.filter(organisation_id=organisation_id) if organisation_id else model.objects.all()
+    alerts = _alerts_of(organisation_id)
     return alerts.filter(rule=rule, subject=subject[:300],
                          last_event_at__gte=at - datetime.timedelta(seconds=window_seconds)).exists()
 
@@ -54,7 +60,7 @@ def incident_is_open(organisation_id: uuid.UUID | None, rule: str, subject: str,
 def raise_alert(finding: Finding, organisation_id: uuid.UUID | None) -> RaisedAlert | None:
     """Store and announce ``finding``, or fold it into the open incident it belongs to (``None``)."""
     model = SecurityAlert if organisation_id else PlatformSecurityAlert
-    alerts = model.objects.filter(organisation_id=organisation_id) if organisation_id else model.objects.all()
+    alerts = _alerts_of(organisation_id)
     last = finding.events[-1]
     if finding.window_seconds:
         window_start = last.occurred_at - datetime.timedelta(seconds=finding.window_seconds)
@@ -69,7 +75,7 @@ def raise_alert(finding: Finding, organisation_id: uuid.UUID | None) -> RaisedAl
     alert = model(rule=finding.rule, subject=finding.subject[:300], summary=finding.summary[:1000],
                   dedup_key=finding.dedup_key, events=_refs(finding.events), event_count=len(finding.events),
                   first_event_at=finding.events[0].occurred_at, last_event_at=last.occurred_at)
-    if organisation_id:
+    if isinstance(alert, SecurityAlert) and organisation_id:
         alert.organisation_id = organisation_id
     alert.save(force_insert=True)
     event = audit.record(SECURITY_ALERT_RAISED, organisation_id=organisation_id, resource_type="security_alert",

@@ -14,6 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.conf import settings
 
@@ -54,12 +55,23 @@ TITLES = {
 }
 
 
+class EventLink(Protocol):
+    """What a finding keeps of an event: an ``AuditEvent`` row, or a reference to one in another chain."""
+
+    @property
+    def chain_id(self) -> uuid.UUID | str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def occurred_at(self) -> datetime.datetime: ...
+
+
 @dataclass(frozen=True)
 class Finding:
     rule: str
     subject: str
     summary: str
-    events: tuple[AuditEvent, ...]  # oldest first; the last is the event that completed the pattern
+    events: tuple[EventLink, ...]  # oldest first; the last is the event that completed the pattern
     window_seconds: int = 0  # > 0: later events of the same rule and subject within it are the same incident
 
     @property
@@ -227,7 +239,8 @@ def privilege_grant(event: AuditEvent, history: ChainHistory) -> Finding | None:
     elif event.action == ROLE_UPDATED and isinstance(changes.get("permissions"), list):
         old, new = changes["permissions"]
         gained = sorted(ADMIN_GRADE & (set(new) - set(old)))
-        if gained and Membership.objects.filter(custom_role_id=event.resource_id).exists():
+        # The role's id as the event names it (text): Django's UUID lookup takes it as it is.
+        if gained and Membership.objects.filter(custom_role_id=event.resource_id).exists():  # type: ignore[misc]
             return Finding(PRIVILEGE_GRANT, f"role {event.resource_id}",
                            f"A custom role held by members gained admin-grade permissions ({', '.join(gained)}), "
                            f"changed by {event.actor_label or event.actor_type}", (event,))
