@@ -69,7 +69,7 @@ def covering_member(holds: list[LegalHold], grants: list[Membership]) -> LegalHo
             if grant.scope == "organisation":
                 return hold
             if hold.scope == "workspace" and (grant.workspace_id == hold.workspace_id or (
-                    grant.project_id and grant.project.workspace_id == hold.workspace_id)):
+                    grant.project is not None and grant.project.workspace_id == hold.workspace_id)):
                 return hold
             if hold.scope == "project" and grant.project_id == hold.project_id:
                 return hold

@@ -189,7 +189,8 @@ def _enforce_platform(now, dry_run: bool, run: RetentionRun) -> None:
         if outcome.deleted and not dry_run:
             if data_class == "sessions":
                 for session in past:
-                    session.end()
+                    if isinstance(session, UserSession):  # what this data class holds
+                        session.end()
             past.delete()
             audit.record(RETENTION_ENFORCED, resource_type=data_class,
                          changes={"deleted": outcome.deleted, "cutoff": cutoff, "days": defaults[data_class]})
