@@ -44,7 +44,7 @@ def _notify(subject: str, body: str, payload: dict[str, Any]) -> None:
             logger.exception("could not post the audit alert to the webhook")
 
 
-def notify(subject: str, body: str, payload: dict) -> None:
+def notify(subject: str, body: str, payload: dict[str, Any]) -> None:
     """The same channels for other apps' alarms (a failed backup or restore drill); never raises."""
     _notify(subject, body, payload)
 

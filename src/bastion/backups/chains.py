@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from bastion.audit import anchoring, verification
 from bastion.audit.models import ChainHead
@@ -29,8 +30,12 @@ class _UpTo:
     """The anchor store, limited to checkpoints the restored chain is long enough to be checked against."""
 
     def __init__(self, store: anchoring.AnchorStore, sizes: dict[str, int]) -> None:
-        self.store, self.sizes, self.newest = store, sizes, {}
+        self.store, self.sizes = store, sizes
+        self.newest: dict[str, int] = {}
         self.description = store.description
+
+    def put(self, chain: str, record: dict[str, Any]) -> None:
+        raise NotImplementedError("a restored copy's chains are checked against the anchors, never written to them")
 
     def read(self, chain: str) -> anchoring.Anchored:
         anchored = self.store.read(chain)

@@ -26,7 +26,7 @@ from bastion.backups import audit_actions, failures, metrics, restore, restored_
 from bastion.backups.models import Backup, Drill
 from bastion.tenancy.organisations import slugs_by_id
 
-Progress = Callable[[str], None]
+Progress = Callable[[str], object]  # what it returns is ignored
 
 
 @dataclass
@@ -125,7 +125,8 @@ def _store(drill: Drill, result: DrillResult) -> None:
     message = "; ".join(f"{c.name}: {c.detail}" for c in result.checks if not c.ok)
     with transaction.atomic():
         Drill.objects.filter(pk=drill.pk).update(
-            backup_id=result.backup_id if Backup.objects.filter(pk=result.backup_id).exists() else None,
+            backup_id=(result.backup_id if result.backup_id is not None
+                       and Backup.objects.filter(pk=result.backup_id).exists() else None),
             finished_at=timezone.now(), ok=result.ok, restored_time=result.restored_time,
             rto_seconds=result.rto_seconds, rpo_seconds=result.rpo_seconds, events_lost=result.events_lost,
             tables_checked=result.tables_checked, message=message[:2000])

@@ -20,7 +20,7 @@ from bastion.backups import audit_actions, chains, failures, metrics, pg_cluster
 from bastion.backups.models import Backup
 from bastion.backups.pgbackrest import PgBackRest, PgBackRestError, parse_backup
 
-Progress = Callable[[str], None]
+Progress = Callable[[str], object]  # what it returns is ignored
 REPOSITORIES = {1: "repo1 (local)", 2: "repo2 (offsite)"}
 
 
@@ -94,10 +94,10 @@ def take(pgbackrest: PgBackRest, kind: str, *, repos: tuple[int, ...] = (1, 2),
 def due_kind(now: datetime.datetime, backups: list[Backup]) -> str:
     """The schedule: a full backup weekly, a differential daily, an incremental otherwise (hourly)."""
     good = [b for b in backups if b.status == "ok" and b.finished_at]
-    fulls = [b.finished_at for b in good if b.type == "full"]
+    fulls = [b.finished_at for b in good if b.type == "full" and b.finished_at is not None]
     if not fulls or now - max(fulls) >= datetime.timedelta(days=7):
         return "full"
-    daily = [b.finished_at for b in good if b.type in ("full", "diff")]
+    daily = [b.finished_at for b in good if b.type in ("full", "diff") and b.finished_at is not None]
     if now - max(daily) >= datetime.timedelta(days=1):
         return "diff"
     return "incr"

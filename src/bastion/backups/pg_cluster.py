@@ -63,8 +63,8 @@ def wait_until_promoted(cluster: Restored, *, timeout: float = 300) -> datetime.
     while True:
         try:
             with cluster.connect() as connection:
-                in_recovery, replayed = connection.execute(
-                    "SELECT pg_is_in_recovery(), pg_last_xact_replay_timestamp()").fetchone()
+                in_recovery, replayed = connection.execute(  # a SELECT without FROM always has its row
+                    "SELECT pg_is_in_recovery(), pg_last_xact_replay_timestamp()").fetchone() or (True, None)
                 if not in_recovery:
                     return replayed
         except psycopg.OperationalError:

@@ -175,8 +175,9 @@ def configured() -> list[Repository]:
     from django.conf import settings
 
     repositories: list[Repository] = [LocalRepository(Path(settings.BASTION_BACKUP_DIR))]
-    if settings.BASTION_BACKUP_URL:
-        repositories.append(parse_url(settings.BASTION_BACKUP_URL))
+    offsite = parse_url(settings.BASTION_BACKUP_URL) if settings.BASTION_BACKUP_URL else None
+    if offsite is not None:
+        repositories.append(offsite)
     return repositories
 
 

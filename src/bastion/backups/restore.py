@@ -24,7 +24,7 @@ from bastion.backups import audit_actions, chains, keys, restored_database, snap
 from bastion.backups.repository import RepositoryError
 from bastion.crypto import streams
 
-Progress = Callable[[str], None]
+Progress = Callable[[str], object]  # what it returns is ignored
 
 
 class RestoreRefused(Exception):

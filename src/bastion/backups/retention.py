@@ -32,7 +32,7 @@ def keep(backups: Iterable[tuple[str, datetime.datetime]], now: datetime.datetim
     for backup_id, moment in ordered:  # newest first: the first one seen in a week or month is its newest
         if now - moment <= datetime.timedelta(days=policy.days):
             kept.add(backup_id)
-        weeks.setdefault(tuple(moment.isocalendar())[:2], backup_id)
+        weeks.setdefault((moment.isocalendar().year, moment.isocalendar().week), backup_id)
         months.setdefault((moment.year, moment.month), backup_id)
     this_week, this_month = now.isocalendar(), (now.year, now.month)
     for (year, week), backup_id in weeks.items():

@@ -34,7 +34,7 @@ FORMAT = "bastion-sqlite-snapshot-1"
 DATABASE_MEMBER = "bastion.sqlite3"
 OBJECTS_MEMBER = "objects"
 
-Progress = Callable[[str], None]
+Progress = Callable[[str], object]  # what it returns is ignored
 
 
 @dataclass

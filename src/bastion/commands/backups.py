@@ -36,7 +36,7 @@ def now(*, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     return 0 if result.ok else 1
 
 
-def _size(size: int) -> str:
+def _size(size: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if size < 1024 or unit == "GiB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
