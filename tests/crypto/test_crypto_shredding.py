@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import connection
+from django.utils import timezone
 
 from bastion.audit.models import AuditEvent
 from bastion.audit.verification import verify_chain
 from bastion.crypto import artifacts, envelope, keyring, kms
 from bastion.crypto.models import Artifact, DataKey
+from bastion.privacy import organisation_deletion
 from bastion.records.models import Supplier
 from bastion.tenancy import context
 
@@ -50,8 +55,12 @@ def test_deleting_an_organisation_shreds_it(world, client_for, django_capture_on
     assert kms.provider().unwrap(backup["key"], context_bytes)  # readable before
 
     assert client_for(acme.users["admin"]).delete("/api/v1/orgs/acme").status_code == 403  # owners only
+    # The owner's request schedules the deletion (a grace period, cancellable: issue 17); the daily job
+    # deletes it once the grace period is over.
+    assert client_for(acme.users["owner"]).delete("/api/v1/orgs/acme").status_code == 202
+    later = timezone.now() + datetime.timedelta(days=settings.BASTION_ORGANISATION_DELETION_GRACE_DAYS, hours=1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert client_for(acme.users["owner"]).delete("/api/v1/orgs/acme").status_code == 204
+        assert organisation_deletion.delete_due(now=later).deleted == ["acme"]
 
     # The live data is gone, and so are the keys.
     with context.tenant_context(acme.organisation.id):
