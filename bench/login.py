@@ -9,7 +9,6 @@ check alone for each.
 
 from __future__ import annotations
 
-
 from _setup import per_call, setup_database
 
 

@@ -117,7 +117,6 @@ def main() -> None:
     from types import SimpleNamespace
 
     from _setup import per_call
-
     from bastion.operations.middleware import ObservedRequestMiddleware
 
     answered = SimpleNamespace(status_code=200)

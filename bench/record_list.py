@@ -25,13 +25,12 @@ def main() -> None:
     args = parser.parse_args()
     setup_database()
 
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.http import JsonResponse
     from django.test import Client, override_settings
     from django.urls import include, path
-
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
     from bastion.records.models import EmissionRecord
     from bastion.tenancy import actions, context

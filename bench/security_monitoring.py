@@ -32,13 +32,13 @@ def main() -> None:
 
     from django.contrib.auth import get_user_model
     from django.db import connection
+    from django.test import RequestFactory
 
     from bastion.audit import chain as audit
     from bastion.audit import context as audit_context
     from bastion.operations.models import MonitorCursor
     from bastion.operations.security_monitoring import monitor
     from bastion.tenancy import actions, context
-    from django.test import RequestFactory
 
     owner = get_user_model().objects.create_user(email="bench@example.com", password="x" * 20)
     organisations = [actions.create_organisation(name=f"Org {i}", slug=f"org-{i}", owner=owner) for i in range(THREADS)]

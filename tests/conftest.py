@@ -15,9 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
-from django.db import connections
-
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
 
 from bastion.crypto import api_keys
 from bastion.identity.models import Invitation

@@ -7,12 +7,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from django.core import mail
+from django.db import transaction
 
 from bastion.audit.models import Checkpoint, VerificationResult
 from bastion.db.rls import set_setting
 from bastion.operations.tasks import audit_checkpoints, audit_verify_daily
 from tests.audit.db_tampering import committed, forget, make_chain, tamper
-from django.db import transaction
 
 
 class _Receiver(BaseHTTPRequestHandler):

@@ -86,9 +86,9 @@ def test_swapping_two_events_is_found(chain):
 
 def test_rewriting_the_whole_chain_is_caught_by_the_signed_checkpoint(db, settings):
     """An attacker who recomputes every hash (and the head) still cannot re-sign the checkpoint."""
-    from bastion.audit.format import entry_hash, GENESIS_HASH
-    from bastion.audit.models import AuditEvent
     from bastion.audit import chain as audit_chain
+    from bastion.audit.format import GENESIS_HASH, entry_hash
+    from bastion.audit.models import AuditEvent
 
     settings.BASTION_AUDIT_CHECKPOINT_EVERY = 4
     chain_id = make_chain(8)
@@ -96,6 +96,7 @@ def test_rewriting_the_whole_chain_is_caught_by_the_signed_checkpoint(db, settin
         tamper(f"UPDATE {T} SET actor_label = 'framed' WHERE chain_id = %s AND seq = 2", (chain_id,))
         prev = GENESIS_HASH
         from django.db import transaction
+
         from bastion.db.rls import set_setting
 
         with transaction.atomic():

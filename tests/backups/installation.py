@@ -108,13 +108,14 @@ def _delete(slug: str) -> dict:
 
 def _read_restored(directory: str, slug_id: str) -> dict:
     """Open the encrypted fields and evidence files of one organisation in a restored copy."""
+    from django.core.files.storage import FileSystemStorage
+
     from bastion.backups import restored_database
     from bastion.crypto import artifacts
     from bastion.crypto.envelope import DecryptionFailed
     from bastion.crypto.models import Artifact
     from bastion.records.models import Supplier
     from bastion.tenancy import context
-    from django.core.files.storage import FileSystemStorage
 
     opened, refused = 0, 0
     with restored_database.sqlite(Path(directory) / "bastion.sqlite3"), context.platform_scope():

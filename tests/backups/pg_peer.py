@@ -20,8 +20,16 @@ import boto3
 import psycopg
 
 from bastion.backups.pg_cluster import PG_BIN
-from bastion.backups.pgbackrest import (Cluster, LocalRepo, PgBackRest, S3Repo, archive_command, as_postgres,
-                                        chown_postgres, write_config)
+from bastion.backups.pgbackrest import (
+    Cluster,
+    LocalRepo,
+    PgBackRest,
+    S3Repo,
+    archive_command,
+    as_postgres,
+    chown_postgres,
+    write_config,
+)
 from tests.live_server import free_port
 from tests.peers.certificates import make_ca_and_leaf
 

@@ -8,7 +8,6 @@ import json
 import logging
 
 import structlog
-
 from django.db import transaction
 
 from bastion.audit.models import AuditEvent

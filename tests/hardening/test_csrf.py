@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.test import Client
+
 from tests.sign_in import signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db

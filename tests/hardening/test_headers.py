@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.test import Client
+
 from tests.sign_in import signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+
 from tests.sign_in import signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db

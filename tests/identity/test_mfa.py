@@ -12,7 +12,7 @@ from django.urls import reverse
 from bastion.audit.models import AuditEvent
 from bastion.tenancy import actions, context
 from tests.conftest import PASSWORD
-from tests.sign_in import enrol_totp, sign_in, sign_out, totp_code, signed_in_with_second_factor
+from tests.sign_in import enrol_totp, sign_in, sign_out, signed_in_with_second_factor, totp_code
 
 pytestmark = pytest.mark.django_db
 LOCKED = b"Too many failed sign-in attempts"

@@ -18,8 +18,8 @@ from bastion.audit.models import AuditEvent
 from bastion.crypto import api_keys
 from bastion.crypto.models import ApiKey
 from bastion.identity.models import ScimGroup, ScimIdentity, ScimToken
-from bastion.identity.sso.models import VerifiedDomain
 from bastion.identity.scim import tokens
+from bastion.identity.sso.models import VerifiedDomain
 from bastion.tenancy import actions, context
 from bastion.tenancy.api_keys import create as create_api_key
 from bastion.tenancy.models import Membership

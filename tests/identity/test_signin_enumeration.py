@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-
 from bastion.identity.passwords import BastionArgon2Hasher
 from tests.sign_in import sign_in
 

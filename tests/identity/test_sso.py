@@ -24,8 +24,8 @@ from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
 from bastion.audit.models import AuditEvent
 from bastion.identity import lockout
-from bastion.identity.sso import discovery as sso_discovery
 from bastion.identity.sso import configuration as sso_configuration
+from bastion.identity.sso import discovery as sso_discovery
 from bastion.identity.sso.models import SSOConnection, VerifiedDomain
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.test import Client
 
-from bastion.db.platform import PLATFORM_ID
 from bastion.audit.models import AuditEvent
+from bastion.db.platform import PLATFORM_ID
 from bastion.identity import signin_events
 from bastion.operations.security_monitoring import rules
 from bastion.tenancy import context

@@ -10,8 +10,8 @@ import pytest
 from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from django.test import Client
 
-from bastion.db.platform import PLATFORM_ID
 from bastion.audit.models import AuditEvent
+from bastion.db.platform import PLATFORM_ID
 from bastion.operations.audit_actions import INCIDENT_CREATED, INCIDENT_UPDATED, MAINTENANCE_SCHEDULED
 from bastion.operations.models import Incident, Maintenance
 from bastion.tenancy import context

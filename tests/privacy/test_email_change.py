@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 
-from django.core import mail
-
 import pytest
+from django.core import mail
 from django.test import Client
 
 from tests.conftest import PASSWORD

@@ -5,16 +5,16 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from bastion.api import errors
+from bastion.api.api_keys import router as api_keys_router
 from bastion.api.audit import public_router as audit_public_router
 from bastion.api.audit import router as audit_router
+from bastion.api.credentials import router as credentials_router
 from bastion.api.members import router as members_router
 from bastion.api.organisations import router as organisations_router
-from bastion.api.api_keys import router as api_keys_router
-from bastion.api.credentials import router as credentials_router
 from bastion.api.privacy import router as privacy_router
 from bastion.api.records import router as records_router
-from bastion.api.scim_tokens import router as scim_tokens_router
 from bastion.api.routing import credentials
+from bastion.api.scim_tokens import router as scim_tokens_router
 from bastion.api.sso import router as sso_router
 
 api = NinjaAPI(

@@ -16,12 +16,12 @@ from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import PageQuery, Text, page_of
 from bastion.audit import chain as audit_chain
 from bastion.audit import export, queries, signing
+from bastion.audit.audit_actions import AUDIT_EXPORTED
 from bastion.audit.checkpoints import record_of
 from bastion.audit.models import AuditEvent, Checkpoint
 from bastion.tenancy import artifacts, witnesses
-from bastion.tenancy.models import AuditWitness
 from bastion.tenancy.access import NotFound, public, requires
-from bastion.audit.audit_actions import AUDIT_EXPORTED
+from bastion.tenancy.models import AuditWitness
 
 router = AuthorizingRouter(tags=["audit"])
 public_router = Router(tags=["audit"])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, UnreadablePostError
+from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -34,59 +36,85 @@ def _ninja_fields(errors: list[dict]) -> dict:
     return fields
 
 
-def install(api: NinjaAPI) -> None:
-    def respond(request, status: int, body: dict):
+Answer = tuple[int, dict]
+
+
+def _access_denied(request: Any, exc: AccessDenied) -> Answer:
+    return exc.status, error_body(exc.code, exc.message)
+
+
+def _not_authenticated(request: Any, exc: Exception) -> Answer:
+    return 401, error_body("not_authenticated", "Sign in or send an API credential.")
+
+
+def _not_found(request: Any, exc: Exception) -> Answer:
+    return 404, error_body("not_found", "Not found.")
+
+
+def _invalid_request(request: Any, exc: NinjaValidationError) -> Answer:
+    return 422, error_body("invalid_input", "The request has invalid fields.", _ninja_fields(list(exc.errors)))
+
+
+def _invalid_data(request: Any, exc: DjangoValidationError) -> Answer:
+    return 422, error_body("invalid_input", "The request has invalid fields.", validation_fields(exc))
+
+
+def _unreadable_file(request: Any, exc: ArtifactUnreadable) -> Answer:
+    logger.error("stored file unreadable: %s", exc)  # altered or lost in object storage: an integrity alarm
+    return 409, error_body("stored_file_unreadable",
+                           "The stored file cannot be read: it was altered, lost or its keys destroyed.")
+
+
+def _invalid_csv(request: Any, exc: CsvImportError) -> Answer:
+    return 422, error_body(exc.code, exc.message, {"file": [{"code": exc.code, "message": exc.message}]})
+
+
+def _http_error(request: Any, exc: HttpError) -> Answer:
+    code = "csrf_failed" if exc.status_code == 403 and "CSRF" in str(exc) else "http_error"
+    if exc.status_code == 400:
+        code = "malformed_request"
+    return exc.status_code, error_body(code, str(exc))
+
+
+def _unreadable_body(request: Any, exc: Exception) -> Answer:
+    return 400, error_body("malformed_request", "The request body cannot be read.")
+
+
+def _suspicious(request: Any, exc: SuspiciousOperation) -> Answer:
+    if isinstance(exc, RequestDataTooBig):
+        return 413, error_body("request_too_large", "The request body is too large.")
+    return 400, error_body("malformed_request", "The request was refused as malformed.")
+
+
+def _server_error(request: Any, exc: Exception) -> Answer:
+    logger.exception("unhandled API error on %s %s", request.method, request.path)
+    return 500, error_body("server_error", "Something went wrong on our side; it has been logged.")
+
+
+# Each exception the API can meet, and its answer; ninja picks the handler of the nearest class.
+ANSWERS: list[tuple[type[Exception], Callable[[Any, Any], Answer]]] = [
+    (AccessDenied, _access_denied),
+    (AuthenticationError, _not_authenticated),
+    (Http404, _not_found),
+    (NinjaValidationError, _invalid_request),
+    (DjangoValidationError, _invalid_data),
+    (ArtifactUnreadable, _unreadable_file),
+    (CsvImportError, _invalid_csv),
+    (HttpError, _http_error),
+    (MultiPartParserError, _unreadable_body),
+    (UnreadablePostError, _unreadable_body),
+    (SuspiciousOperation, _suspicious),
+    (Exception, _server_error),
+]
+
+
+def _responder(api: NinjaAPI, answer: Callable[[Any, Any], Answer]) -> Callable[[HttpRequest, Any], HttpResponse]:
+    def handler(request: HttpRequest, exc: Any) -> HttpResponse:
+        status, body = answer(request, exc)
         return api.create_response(request, body, status=status)
+    return handler
 
-    @api.exception_handler(AccessDenied)
-    def access_denied(request, exc: AccessDenied):
-        return respond(request, exc.status, error_body(exc.code, exc.message))
 
-    @api.exception_handler(AuthenticationError)
-    def not_authenticated(request, exc):
-        return respond(request, 401, error_body("not_authenticated", "Sign in or send an API credential."))
-
-    @api.exception_handler(Http404)
-    def not_found(request, exc):
-        return respond(request, 404, error_body("not_found", "Not found."))
-
-    @api.exception_handler(NinjaValidationError)
-    def invalid_request(request, exc: NinjaValidationError):
-        return respond(request, 422, error_body("invalid_input", "The request has invalid fields.", _ninja_fields(exc.errors)))
-
-    @api.exception_handler(DjangoValidationError)
-    def invalid_data(request, exc: DjangoValidationError):
-        return respond(request, 422, error_body("invalid_input", "The request has invalid fields.", validation_fields(exc)))
-
-    @api.exception_handler(ArtifactUnreadable)
-    def unreadable_file(request, exc: ArtifactUnreadable):
-        logger.error("stored file unreadable: %s", exc)  # altered or lost in object storage: an integrity alarm
-        return respond(request, 409, error_body("stored_file_unreadable",
-                                                "The stored file cannot be read: it was altered, lost or its keys destroyed."))
-
-    @api.exception_handler(CsvImportError)
-    def invalid_csv(request, exc: CsvImportError):
-        return respond(request, 422, error_body(exc.code, exc.message, {"file": [{"code": exc.code, "message": exc.message}]}))
-
-    @api.exception_handler(HttpError)
-    def http_error(request, exc: HttpError):
-        code = "csrf_failed" if exc.status_code == 403 and "CSRF" in str(exc) else "http_error"
-        if exc.status_code == 400:
-            code = "malformed_request"
-        return respond(request, exc.status_code, error_body(code, str(exc)))
-
-    @api.exception_handler(MultiPartParserError)
-    @api.exception_handler(UnreadablePostError)
-    def unreadable_body(request, exc):
-        return respond(request, 400, error_body("malformed_request", "The request body cannot be read."))
-
-    @api.exception_handler(SuspiciousOperation)
-    def suspicious(request, exc: SuspiciousOperation):
-        if isinstance(exc, RequestDataTooBig):
-            return respond(request, 413, error_body("request_too_large", "The request body is too large."))
-        return respond(request, 400, error_body("malformed_request", "The request was refused as malformed."))
-
-    @api.exception_handler(Exception)
-    def server_error(request, exc: Exception):
-        logger.exception("unhandled API error on %s %s", request.method, request.path)
-        return respond(request, 500, error_body("server_error", "Something went wrong on our side; it has been logged."))
+def install(api: NinjaAPI) -> None:
+    for exception, answer in ANSWERS:
+        api.add_exception_handler(exception, _responder(api, answer))

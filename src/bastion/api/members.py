@@ -8,7 +8,19 @@ from ninja import Query, Status
 
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
-from bastion.api.schemas import InvitationOut, MemberIn, MemberInvited, MemberOut, MemberPatch, PageQuery, PermissionOut, RoleIn, RoleOut, RolePatch, page_of
+from bastion.api.schemas import (
+    InvitationOut,
+    MemberIn,
+    MemberInvited,
+    MemberOut,
+    MemberPatch,
+    PageQuery,
+    PermissionOut,
+    RoleIn,
+    RoleOut,
+    RolePatch,
+    page_of,
+)
 from bastion.identity import invitations
 from bastion.identity.mfa import step_up
 from bastion.identity.models import Invitation

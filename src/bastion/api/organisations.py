@@ -5,7 +5,6 @@ import datetime
 import uuid
 
 from django.conf import settings
-
 from ninja import Query, Schema, Status
 
 from bastion.api.pagination import paginate

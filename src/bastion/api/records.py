@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Query, Schema, Status
 from ninja.files import UploadedFile
 
+from bastion.api.errors import error_body
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import (
@@ -31,7 +32,6 @@ from bastion.api.schemas import (
     Text,
     page_of,
 )
-from bastion.api.errors import error_body
 from bastion.crypto.blind_index import matching
 from bastion.records import csv_export, csv_import, evidence
 from bastion.records.editing import delete_record, save_record

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from django.db.models import Q
 from ninja import Router
-from ninja.security import HttpBearer, SessionAuth
 from ninja.constants import NOT_SET
+from ninja.security import HttpBearer, SessionAuth
 
-from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile, Supplier
 from bastion.audit.context import Actor, client_address
 from bastion.crypto import api_key_auth
 from bastion.crypto.models import ApiKey, Artifact, Credential
 from bastion.identity.models import Invitation
 from bastion.identity.sso.models import VerifiedDomain
+from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile, Supplier
 from bastion.tenancy import api_keys
 from bastion.tenancy.access import NotFound, as_uuid, authorize
 from bastion.tenancy.models import AuditWitness, Membership, Role

@@ -5,11 +5,10 @@ import datetime
 import types
 import uuid
 from decimal import Decimal
-
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
 from ninja import Field, Schema
+from pydantic import AfterValidator
 
 from bastion.api.pagination import MAX_PAGE_SIZE, Page
 

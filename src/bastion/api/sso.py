@@ -8,9 +8,9 @@ from ninja import Field, Schema, Status
 
 from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import Text, omittable
+from bastion.identity.mfa.step_up import step_up_required
 from bastion.identity.sso import configuration as sso_configuration
 from bastion.identity.sso.models import SSOConnection, VerifiedDomain
-from bastion.identity.mfa.step_up import step_up_required
 from bastion.tenancy.access import NotFound, requires
 
 router = AuthorizingRouter(tags=["single sign-on"])

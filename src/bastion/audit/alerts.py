@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from prometheus_client import Counter, Gauge
+
 from bastion.audit.audit_actions import AUDIT_VERIFICATION_FAILED
 
 logger = logging.getLogger("bastion.audit")

@@ -6,8 +6,10 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from bastion.audit import audit_actions  # noqa: F401  (declares the actions)
-        from bastion.audit import checks  # noqa: F401  (registers the deployment checks)
+        from bastion.audit import (
+            audit_actions,  # noqa: F401  (declares the actions)
+            checks,  # noqa: F401  (registers the deployment checks)
+        )
         from bastion.db.grants import APPEND_ONLY_TABLES
 
         APPEND_ONLY_TABLES.update({"audit_auditevent", "audit_checkpoint", "audit_verificationresult"})

@@ -17,14 +17,14 @@ from django.db import connection
 from django.utils import timezone
 
 from bastion.audit import checkpoints, registry
-from bastion.audit.signals import event_appended
 from bastion.audit.checkpoints import enter_chain
 from bastion.audit.context import Actor, current_actor, request_metadata
 from bastion.audit.format import entry_hash, event_body, format_time
-from bastion.db.platform import PLATFORM_ID
 from bastion.audit.merkle import Frontier
 from bastion.audit.models import AuditEvent, ChainHead
+from bastion.audit.signals import event_appended
 from bastion.db import rls
+from bastion.db.platform import PLATFORM_ID
 
 REDACTED = "[redacted]"
 

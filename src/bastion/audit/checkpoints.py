@@ -25,10 +25,10 @@ from django.utils import timezone
 
 from bastion.audit import anchoring, signing
 from bastion.audit.format import canonical, checkpoint_body, format_time
-from bastion.db.platform import PLATFORM_ID
 from bastion.audit.merkle import Frontier
 from bastion.audit.models import AuditEvent, ChainHead, Checkpoint
 from bastion.db import rls
+from bastion.db.platform import PLATFORM_ID
 
 logger = logging.getLogger("bastion.audit")
 

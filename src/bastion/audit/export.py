@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit import merkle, signing
+from bastion.audit.checkpoints import enter_chain, record_of
 from bastion.audit.format import EXPORT_FORMAT, GENESIS_HASH, format_time
 from bastion.audit.models import AuditEvent, Checkpoint
-from bastion.audit.checkpoints import enter_chain, record_of
 
 
 def _line(document: dict[str, Any]) -> str:

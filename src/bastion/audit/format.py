@@ -19,7 +19,6 @@ from typing import Any
 
 import rfc8785
 
-
 FORMAT = "bastion-audit/1"
 GENESIS_HASH = bytes(32)
 CHECKPOINT_FORMAT = "bastion-audit-checkpoint/1"

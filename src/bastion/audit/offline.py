@@ -373,6 +373,31 @@ def _show(text: str | None) -> str:
     return text if isinstance(text, str) and text.isprintable() else repr(text)
 
 
+class _UsageError(Exception):
+    """A command-line option that cannot be used: one line, exit status 2."""
+
+
+def _public_key_option(value: str | None) -> bytes | None:
+    if value is None:
+        return None
+    public_key = _base64(value)
+    if public_key is None or len(public_key) != 32:
+        raise _UsageError("--public-key must be 32 bytes in standard base64")
+    return public_key
+
+
+def _trusted_checkpoint_option(path: str | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as saved:
+            return load_trusted_checkpoint(saved.read())
+    except (OSError, UnicodeDecodeError) as error:
+        raise _UsageError(f"cannot read {path}: {error}") from None
+    except MalformedExport as error:
+        raise _UsageError(f"--trusted-checkpoint {path}: {error}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bastion-verify", description="Verify a Bastion audit log export offline.")
     parser.add_argument("export", help="the export file (JSON Lines), or - to read standard input")
@@ -389,23 +414,12 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, or a usage error
         return exit_.code if isinstance(exit_.code, int) else 2
-    public_key = None
-    if args.public_key is not None:
-        public_key = _base64(args.public_key)
-        if public_key is None or len(public_key) != 32:
-            print("bastion-verify: --public-key must be 32 bytes in standard base64", file=sys.stderr)
-            return 2
-    trusted_checkpoint = None
-    if args.trusted_checkpoint is not None:
-        try:
-            with open(args.trusted_checkpoint, encoding="utf-8") as saved:
-                trusted_checkpoint = load_trusted_checkpoint(saved.read())
-        except (OSError, UnicodeDecodeError) as error:
-            print(f"bastion-verify: cannot read {args.trusted_checkpoint}: {error}", file=sys.stderr)
-            return 2
-        except MalformedExport as error:
-            print(f"bastion-verify: --trusted-checkpoint {args.trusted_checkpoint}: {error}", file=sys.stderr)
-            return 2
+    try:
+        public_key = _public_key_option(args.public_key)
+        trusted_checkpoint = _trusted_checkpoint_option(args.trusted_checkpoint)
+    except _UsageError as error:
+        print(f"bastion-verify: {error}", file=sys.stderr)
+        return 2
     try:
         result = _run(args.export, public_key, trusted_checkpoint)
     except MalformedExport as error:
@@ -417,13 +431,16 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # an auditor gets one line, never a traceback
         print(f"bastion-verify: could not verify {args.export}: {error!r}", file=sys.stderr)
         return 2
+    return _report(result, quiet=args.quiet)
 
+
+def _report(result: Result, *, quiet: bool) -> int:
     if not result.ok:
         print(f"FAILED: chain {_show(result.chain)}: {len(result.problems)} problem(s)")
         for message in result.problems:
             print(f"  {message}")
         return 1
-    if not args.quiet:
+    if not quiet:
         summary = f"OK: chain {_show(result.chain)}, {result.events} events, {result.checkpoints} checkpoints verified"
         if result.covered < result.events:
             summary += f" (events after sequence {result.covered} are not yet covered by a signed checkpoint)"

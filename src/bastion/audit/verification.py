@@ -29,13 +29,13 @@ from django.utils import timezone
 
 from bastion.audit import anchoring, signing
 from bastion.audit import chain as audit_chain
+from bastion.audit.audit_actions import AUDIT_VERIFICATION_FAILED, AUDIT_VERIFICATION_PASSED
 from bastion.audit.checkpoints import Clock, body_of_checkpoint, enter_chain
 from bastion.audit.format import GENESIS_HASH, canonical, entry_hash
-from bastion.db.platform import PLATFORM_ID
 from bastion.audit.merkle import Frontier
 from bastion.audit.models import AuditEvent, ChainHead, Checkpoint, VerificationResult
+from bastion.db.platform import PLATFORM_ID
 from bastion.db.rls import set_setting
-from bastion.audit.audit_actions import AUDIT_VERIFICATION_FAILED, AUDIT_VERIFICATION_PASSED
 
 logger = logging.getLogger("bastion.audit")
 
@@ -163,18 +163,10 @@ def verify_chain(chain_id: str, *, progress: Callable[[int], object] | None = No
         frontier, prev, expected, intact = Frontier(), GENESIS_HASH, 1, True
         events = AuditEvent.objects.filter(chain_id=chain_id).order_by("seq").iterator(chunk_size=2000)
         for event in events:
-            if event.seq != expected:
-                gap = "missing" if event.seq > expected else "duplicated or out of order"
-                report.fail(expected, f"sequence {expected}: expected {expected}, found {event.seq} (events {gap})")
-                intact = False
-                break
-            if event.prev_hash != prev.hex():
-                report.fail(event.seq, f"sequence {event.seq}: does not follow the previous entry's hash")
-                intact = False
-                break
-            digest = entry_hash(prev, audit_chain.body_of(event))
-            if digest.hex() != event.hash:
-                report.fail(event.seq, f"sequence {event.seq}: content does not match its hash (event altered)")
+            try:
+                digest = _follow(event, expected, prev)
+            except _Broken as broken:
+                report.fail(broken.seq, broken.message)
                 intact = False
                 break
             frontier.append(digest)
@@ -187,14 +179,7 @@ def verify_chain(chain_id: str, *, progress: Callable[[int], object] | None = No
             if progress and report.events % 1000 == 0:
                 progress(report.events)
         if intact:
-            last = expected - 1
-            if pending:
-                report.fail(last + 1, f"checkpoint at tree size {pending[0].tree_size}{pending[0].source} is beyond "
-                                      f"the last event {last} (events missing)")
-            elif head is None and last:
-                report.fail(None, "the chain has events but no head")
-            elif head is not None and (head.seq != last or head.hash != prev.hex()):
-                report.fail(last + 1, f"sequence {last + 1}: the head records {head.seq} events, found {last} (events missing)")
+            _check_end(report, pending, head, expected - 1, prev)
             if first_unsigned_at is not None and now - first_unsigned_at > window:
                 report.fail(covered + 1, f"sequence {covered + 1}: written {int((now - first_unsigned_at).total_seconds())}"
                                          f" s ago and not covered by a signed checkpoint (at most "
@@ -202,6 +187,36 @@ def verify_chain(chain_id: str, *, progress: Callable[[int], object] | None = No
     if progress:
         progress(report.events)
     return report
+
+
+class _Broken(Exception):
+    def __init__(self, seq: int, message: str) -> None:
+        super().__init__(message)
+        self.seq, self.message = seq, message
+
+
+def _follow(event: AuditEvent, expected: int, prev: bytes) -> bytes:
+    """``event``'s entry hash, when it continues the chain at ``expected`` after ``prev``; else ``_Broken``."""
+    if event.seq != expected:
+        gap = "missing" if event.seq > expected else "duplicated or out of order"
+        raise _Broken(expected, f"sequence {expected}: expected {expected}, found {event.seq} (events {gap})")
+    if event.prev_hash != prev.hex():
+        raise _Broken(event.seq, f"sequence {event.seq}: does not follow the previous entry's hash")
+    digest = entry_hash(prev, audit_chain.body_of(event))
+    if digest.hex() != event.hash:
+        raise _Broken(event.seq, f"sequence {event.seq}: content does not match its hash (event altered)")
+    return digest
+
+
+def _check_end(report: ChainReport, pending: list[_Signed], head: ChainHead | None, last: int, prev: bytes) -> None:
+    """An intact run of ``last`` events: no checkpoint beyond it, and the head agrees with it."""
+    if pending:
+        report.fail(last + 1, f"checkpoint at tree size {pending[0].tree_size}{pending[0].source} is beyond "
+                              f"the last event {last} (events missing)")
+    elif head is None and last:
+        report.fail(None, "the chain has events but no head")
+    elif head is not None and (head.seq != last or head.hash != prev.hex()):
+        report.fail(last + 1, f"sequence {last + 1}: the head records {head.seq} events, found {last} (events missing)")
 
 
 def _check_checkpoint(report: ChainReport, checkpoint: _Signed, frontier: Frontier, keys: dict[str, bytes]) -> None:

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import enter_chain
-from bastion.db.platform import PLATFORM_ID
 from bastion.backups import audit_actions, retention
 from bastion.backups.models import Backup
 from bastion.backups.repository import RepositoryError, by_description, configured
+from bastion.db.platform import PLATFORM_ID
 
 
 @dataclass(frozen=True)

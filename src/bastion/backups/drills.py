@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import enter_chain
-from bastion.db.platform import PLATFORM_ID
 from bastion.backups import audit_actions, failures, metrics, restore, restored_database, samples, snapshots
 from bastion.backups.models import Backup, Drill
+from bastion.db.platform import PLATFORM_ID
 from bastion.tenancy.organisations import slugs_by_id
 
 Progress = Callable[[str], object]  # what it returns is ignored

@@ -10,9 +10,9 @@ from django.utils import timezone
 from bastion.audit import alerts
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import enter_chain
-from bastion.db.platform import PLATFORM_ID
 from bastion.backups import audit_actions, metrics
 from bastion.backups.models import Backup
+from bastion.db.platform import PLATFORM_ID
 
 
 def backup_failed(backup: Backup, reason: str) -> None:

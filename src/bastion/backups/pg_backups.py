@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import enter_chain
-from bastion.db.platform import PLATFORM_ID
 from bastion.backups import audit_actions, chains, failures, metrics, pg_cluster, restored_database, retention
 from bastion.backups.models import Backup
 from bastion.backups.pgbackrest import PgBackRest, PgBackRestError, parse_backup
+from bastion.db.platform import PLATFORM_ID
 
 Progress = Callable[[str], object]  # what it returns is ignored
 REPOSITORIES = {1: "repo1 (local)", 2: "repo2 (offsite)"}

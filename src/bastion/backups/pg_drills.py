@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import enter_chain
-from bastion.db.platform import PLATFORM_ID
 from bastion.backups import audit_actions, failures, metrics, pg_backups, pg_cluster
 from bastion.backups.drills import Check, DrillResult, Progress
 from bastion.backups.models import Drill
 from bastion.backups.pgbackrest import PgBackRest, PgBackRestError, chown_postgres
+from bastion.db.platform import PLATFORM_ID
 
 TABLES = "SELECT schemaname || '.' || relname FROM pg_stat_user_tables ORDER BY 1"
 

@@ -19,10 +19,10 @@ from django.db import transaction
 
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import enter_chain
-from bastion.db.platform import PLATFORM_ID
 from bastion.backups import audit_actions, chains, keys, restored_database, snapshots
 from bastion.backups.repository import RepositoryError
 from bastion.crypto import streams
+from bastion.db.platform import PLATFORM_ID
 
 Progress = Callable[[str], object]  # what it returns is ignored
 

@@ -24,11 +24,11 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import enter_chain
-from bastion.db.platform import PLATFORM_ID
 from bastion.backups import audit_actions, failures, keys, metrics
 from bastion.backups.models import Backup
 from bastion.backups.repository import Repository, RepositoryError, configured
 from bastion.crypto import streams
+from bastion.db.platform import PLATFORM_ID
 
 FORMAT = "bastion-sqlite-snapshot-1"
 DATABASE_MEMBER = "bastion.sqlite3"

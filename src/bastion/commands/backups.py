@@ -9,7 +9,8 @@ from typing import TextIO
 
 from django.db import connections
 
-from bastion.backups import catalogue, drills, restore as restores, snapshots
+from bastion.backups import catalogue, drills, snapshots
+from bastion.backups import restore as restores
 
 
 class CommandError(Exception):

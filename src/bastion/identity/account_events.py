@@ -17,7 +17,15 @@ from allauth.usersessions.models import UserSession
 
 from bastion.audit.context import client_address
 from bastion.identity import lockout, signin_events
-from bastion.identity.audit_actions import AUTH_EMAIL_CONFIRMED, AUTH_MFA_ADDED, AUTH_MFA_FAILED, AUTH_MFA_REMOVED, AUTH_PASSWORD_CHANGED, AUTH_PASSWORD_RESET, AUTH_SIGNUP
+from bastion.identity.audit_actions import (
+    AUTH_EMAIL_CONFIRMED,
+    AUTH_MFA_ADDED,
+    AUTH_MFA_FAILED,
+    AUTH_MFA_REMOVED,
+    AUTH_PASSWORD_CHANGED,
+    AUTH_PASSWORD_RESET,
+    AUTH_SIGNUP,
+)
 
 
 def _end_sessions(user, *, keep=None) -> int:

@@ -12,11 +12,14 @@ class IdentityConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
         from django.db.models.signals import post_delete, post_save
 
-        from bastion.identity import audit_actions  # noqa: F401  (declares the actions)
-        from bastion.identity import checks  # noqa: F401  (registers the deployment checks)
-        from bastion.identity.scim import audit_actions as scim_audit_actions  # noqa: F401
-        from bastion.identity import account_events, signin_events
+        from bastion.identity import (
+            account_events,
+            audit_actions,  # noqa: F401  (declares the actions)
+            checks,  # noqa: F401  (registers the deployment checks)
+            signin_events,
+        )
         from bastion.identity.mfa import recovery_codes
+        from bastion.identity.scim import audit_actions as scim_audit_actions  # noqa: F401
         from bastion.identity.sessions import timeouts as session_timeouts
 
         user_logged_in.connect(signin_events.on_login, dispatch_uid="bastion.identity.login")

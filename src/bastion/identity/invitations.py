@@ -35,12 +35,12 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit
 from bastion.crypto import api_keys
+from bastion.identity.audit_actions import INVITATION_ACCEPTED, INVITATION_CREATED, INVITATION_REVOKED
 from bastion.identity.models import Invitation, User
 from bastion.identity.sso.models import VerifiedDomain
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Membership, Organisation, Project, Workspace
 from bastion.tenancy.permissions import BUILTIN_ROLE_NAMES
-from bastion.identity.audit_actions import INVITATION_ACCEPTED, INVITATION_CREATED, INVITATION_REVOKED
 
 MANAGE = "members.manage"
 VISIBLE_BY = "bastion.invitation_id"

@@ -12,10 +12,16 @@ from django.db import transaction
 
 from bastion.audit import chain as audit
 from bastion.audit.context import Actor
+from bastion.identity.audit_actions import (
+    AUTH_LOCKOUT_STARTED,
+    AUTH_LOGIN_FAILED,
+    AUTH_LOGIN_REFUSED,
+    AUTH_LOGIN_SUCCEEDED,
+    AUTH_LOGOUT,
+)
 from bastion.identity.signals import lockout_started, sign_in_refused
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership
-from bastion.identity.audit_actions import AUTH_LOCKOUT_STARTED, AUTH_LOGIN_FAILED, AUTH_LOGIN_REFUSED, AUTH_LOGIN_SUCCEEDED, AUTH_LOGOUT
 
 
 def _organisations_of(user) -> list:

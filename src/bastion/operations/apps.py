@@ -16,9 +16,11 @@ class OperationsConfig(AppConfig):
 
         from bastion.audit.signals import event_appended
         from bastion.identity.signals import lockout_started, sign_in_refused
-        from bastion.operations import audit_actions  # noqa: F401  (declares the actions)
-        from bastion.operations import checks  # noqa: F401  (registers the deployment checks)
-        from bastion.operations import metrics
+        from bastion.operations import (
+            audit_actions,  # noqa: F401  (declares the actions)
+            checks,  # noqa: F401  (registers the deployment checks)
+            metrics,
+        )
 
         for signal, receiver in [
             (user_logged_in, metrics.on_login),

@@ -11,8 +11,8 @@ component is not working — is picked up at start. ``backups`` will add its own
 
 from __future__ import annotations
 
-import functools
 import datetime
+import functools
 import importlib
 import json
 import secrets
@@ -210,8 +210,8 @@ def probe_audit_verification(*, now: datetime.datetime | None = None) -> ProbeRe
     It reads the platform chain's result of each run (row-level security shows the job no tenant's
     results); a broken tenant chain also raises the alarm of ``audit.alerts`` on its own."""
     def check() -> str:
-        from bastion.db.platform import PLATFORM_ID
         from bastion.audit.models import VerificationResult
+        from bastion.db.platform import PLATFORM_ID
         from bastion.operations.models import ComponentInterval
         from bastion.tenancy import context
 

@@ -13,10 +13,10 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 from bastion.audit import alerts
 from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
+from bastion.backups import catalogue, drills, pg_backups, snapshots
 from bastion.operations import history, security_gauges, subscriptions, summary
 from bastion.operations.security_monitoring import monitor
 from bastion.privacy import account_deletion, organisation_deletion, personal_export, retention
-from bastion.backups import catalogue, drills, pg_backups, snapshots
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 
 logger = logging.getLogger("bastion.operations")

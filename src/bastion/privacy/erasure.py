@@ -29,9 +29,9 @@ from bastion.audit import chain as audit
 from bastion.crypto.models import ApiKey
 from bastion.identity.models import Invitation, KnownClient, ScimGroupMember, ScimIdentity, SignInThrottle
 from bastion.privacy import holds, personal_export
-from bastion.privacy.people import grants_by_organisation
 from bastion.privacy.audit_actions import ERASURE_SUSPENDED, PERSON_ERASED
 from bastion.privacy.models import PersonalExport, SubjectRequest
+from bastion.privacy.people import grants_by_organisation
 from bastion.tenancy import actions, api_keys, context
 from bastion.tenancy.models import Membership, Organisation
 

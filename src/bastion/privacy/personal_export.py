@@ -31,8 +31,8 @@ from bastion.privacy.audit_actions import (
     PERSONAL_EXPORT_EXPIRED,
     PERSONAL_EXPORT_REQUESTED,
 )
-from bastion.privacy.people import grants_by_organisation
 from bastion.privacy.models import PersonalExport
+from bastion.privacy.people import grants_by_organisation
 from bastion.tenancy import context
 
 PLATFORM = uuid.UUID(PLATFORM_ID)

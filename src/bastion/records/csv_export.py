@@ -9,10 +9,10 @@ from django.db.models import QuerySet
 
 from bastion import spreadsheets
 from bastion.audit import chain as audit
+from bastion.records.audit_actions import RECORDS_EXPORTED
 from bastion.records.csv_import import COLUMNS
 from bastion.records.models import EmissionRecord, EnergyRecord
 from bastion.tenancy.models import Project
-from bastion.records.audit_actions import RECORDS_EXPORTED
 
 
 def _value(record, name: str):

@@ -6,19 +6,19 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from bastion.audit import chain as audit
+from bastion.records.audit_actions import RECORDS_IMPORTED
 from bastion.records.editing import validation_fields
 from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
 from bastion.tenancy.models import Project
-from bastion.records.audit_actions import RECORDS_IMPORTED
 
 COLUMNS = {
     "emissions": {
@@ -97,14 +97,7 @@ def _read(data: bytes) -> list[dict[str, str]]:
     return rows
 
 
-def import_records(project: Project, kind: str, data: bytes, *, user=None) -> ImportReport:
-    if kind not in COLUMNS:
-        raise CsvImportError("unknown_kind", "Import kind must be 'emissions' or 'energy'.")
-    rows = _read(data)
-    spec = COLUMNS[kind]
-    header = list(rows[0].keys()) if rows else []
-    if not rows:
-        raise CsvImportError("empty_file", "The file has a header but no rows.")
+def _check_header(spec: dict[str, list[str]], header: list[str]) -> None:
     missing = [c for c in spec["required"] if c not in header]
     unknown = [c for c in header if c not in spec["required"] + spec["optional"]]
     if missing or unknown:
@@ -115,6 +108,41 @@ def import_records(project: Project, kind: str, data: bytes, *, user=None) -> Im
             parts.append(f"unknown columns: {', '.join(str(c) for c in unknown)}")
         raise CsvImportError("invalid_header", "The header is wrong: " + "; ".join(parts) + ".")
 
+
+def _row_values(number: int, row: dict[str, str], suppliers: dict[str, Supplier]) -> tuple[dict[str, Any],
+                                                                                            list[dict[str, Any]]]:
+    """One row's field values, parsed, and the errors of those that do not parse."""
+    values: dict[str, Any] = {}
+    row_errors: list[dict[str, Any]] = []
+    for name, raw in row.items():
+        raw = raw.strip()
+        if name == "supplier":
+            if raw and raw not in suppliers:
+                row_errors.append({"row": number, "field": "supplier", "code": "unknown_supplier",
+                                   "message": f"No supplier named {raw!r} in this project."})
+            elif raw:
+                values["supplier"] = suppliers[raw]
+        elif name in _PARSERS and raw:
+            parse, message, code = _PARSERS[name]
+            try:
+                values[name] = parse(raw)
+            except (ValueError, InvalidOperation):
+                row_errors.append({"row": number, "field": name, "code": code, "message": message})
+        else:
+            values[name] = raw
+    return values, row_errors
+
+
+def import_records(project: Project, kind: str, data: bytes, *, user=None) -> ImportReport:
+    if kind not in COLUMNS:
+        raise CsvImportError("unknown_kind", "Import kind must be 'emissions' or 'energy'.")
+    rows = _read(data)
+    spec = COLUMNS[kind]
+    header = list(rows[0].keys()) if rows else []
+    if not rows:
+        raise CsvImportError("empty_file", "The file has a header but no rows.")
+    _check_header(spec, header)
+
     model: type[EmissionRecord] | type[EnergyRecord] = EmissionRecord if kind == "emissions" else EnergyRecord
     suppliers = {s.name: s for s in Supplier.objects.filter(project=project)} if kind == "emissions" else {}
     report = ImportReport(kind=kind, rows=len(rows))
@@ -124,26 +152,7 @@ def import_records(project: Project, kind: str, data: bytes, *, user=None) -> Im
             report.errors.append({"row": number, "field": "__all__", "code": "column_count",
                                   "message": "The row has a different number of columns than the header."})
             continue
-        values: dict[str, Any] = {}
-        row_errors: list[dict[str, Any]] = []
-        for name, raw in row.items():
-            raw = raw.strip()
-            if name == "supplier":
-                if raw:
-                    if raw not in suppliers:
-                        row_errors.append({"row": number, "field": "supplier", "code": "unknown_supplier",
-                                           "message": f"No supplier named {raw!r} in this project."})
-                    else:
-                        values["supplier"] = suppliers[raw]
-                continue
-            if name in _PARSERS and raw:
-                parse, message, code = _PARSERS[name]
-                try:
-                    values[name] = parse(raw)
-                except (ValueError, InvalidOperation):
-                    row_errors.append({"row": number, "field": name, "code": code, "message": message})
-                continue
-            values[name] = raw
+        values, row_errors = _row_values(number, row, suppliers)
         instance = model(organisation_id=project.organisation_id, project=project, created_by=user, **values)
         try:
             instance.full_clean(exclude=[e["field"] for e in row_errors])

@@ -13,9 +13,9 @@ from django.http import FileResponse
 
 from bastion.audit import chain as audit
 from bastion.crypto import artifacts
+from bastion.records.audit_actions import EVIDENCE_DELETED, EVIDENCE_DOWNLOADED, EVIDENCE_UPLOADED
 from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile
 from bastion.tenancy.models import Project
-from bastion.records.audit_actions import EVIDENCE_DELETED, EVIDENCE_DOWNLOADED, EVIDENCE_UPLOADED
 
 ALLOWED_TYPES = {
     "application/pdf": "pdf",

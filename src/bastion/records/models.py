@@ -10,8 +10,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from bastion.crypto.blind_index import BlindIndexField, normalise_email
-from bastion.crypto.models import Artifact
 from bastion.crypto.fields import EncryptedDecimalField, EncryptedEmailField, EncryptedTextField
+from bastion.crypto.models import Artifact
 from bastion.records.vocabulary import ALL_CATEGORIES, CATEGORIES, CATEGORY_SCOPE, ENERGY_SOURCES, SCOPES, UNITS
 from bastion.tenancy.models import Project, TenantModel
 

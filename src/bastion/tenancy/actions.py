@@ -18,11 +18,26 @@ from bastion.audit import chain as audit
 from bastion.crypto import keyring
 from bastion.crypto.models import ApiKey, Artifact, Credential
 from bastion.tenancy import context
-from bastion.tenancy.signals import access_changed
+from bastion.tenancy.audit_actions import (
+    MEMBER_ADDED,
+    MEMBER_REMOVED,
+    MEMBER_ROLE_CHANGED,
+    ORGANISATION_CREATED,
+    ORGANISATION_DELETED,
+    ORGANISATION_UPDATED,
+    PROJECT_CREATED,
+    PROJECT_DELETED,
+    PROJECT_UPDATED,
+    ROLE_CREATED,
+    ROLE_DELETED,
+    ROLE_UPDATED,
+    WORKSPACE_CREATED,
+    WORKSPACE_DELETED,
+    WORKSPACE_UPDATED,
+)
 from bastion.tenancy.models import Membership, Organisation, Project, Role, TenantModel, Workspace
 from bastion.tenancy.permissions import BUILTIN_ROLES, PERMISSIONS, Grant, requires_mfa, unknown_permissions
-from bastion.tenancy.audit_actions import MEMBER_ADDED, MEMBER_REMOVED, MEMBER_ROLE_CHANGED, ORGANISATION_CREATED, ORGANISATION_DELETED, ORGANISATION_UPDATED, PROJECT_CREATED, PROJECT_DELETED, PROJECT_UPDATED, ROLE_CREATED, ROLE_DELETED, ROLE_UPDATED, WORKSPACE_CREATED, WORKSPACE_DELETED, WORKSPACE_UPDATED
-
+from bastion.tenancy.signals import access_changed
 
 _Changed = TypeVar("_Changed", Organisation, Workspace, Project)
 

@@ -14,10 +14,9 @@ from django.utils import timezone
 from bastion.audit import chain as audit
 from bastion.crypto import api_keys
 from bastion.crypto.models import ApiKey
+from bastion.tenancy.audit_actions import API_KEY_ADDRESS_CHANGED, API_KEY_CREATED, API_KEY_REVOKED
 from bastion.tenancy.models import Organisation
 from bastion.tenancy.permissions import Grant, unknown_permissions
-from bastion.tenancy.audit_actions import API_KEY_CREATED, API_KEY_REVOKED
-from bastion.tenancy.audit_actions import API_KEY_ADDRESS_CHANGED
 
 MAX_LIFETIME_DAYS = 366
 

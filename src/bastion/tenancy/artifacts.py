@@ -15,8 +15,8 @@ from bastion.audit import chain as audit
 from bastion.crypto import artifacts
 from bastion.crypto.models import Artifact
 from bastion.tenancy import context
-from bastion.tenancy.models import Organisation
 from bastion.tenancy.audit_actions import ARTIFACT_CONSUMED, ARTIFACT_EXPIRED
+from bastion.tenancy.models import Organisation
 
 
 def _summary(artifact: Artifact) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from django.utils import timezone
 from bastion.audit import chain as audit
 from bastion.audit.context import current_actor
 from bastion.crypto.models import Credential
-from bastion.tenancy.models import Organisation
 from bastion.tenancy.audit_actions import CREDENTIAL_DELETED, CREDENTIAL_ROTATED, CREDENTIAL_STORED, CREDENTIAL_USED
+from bastion.tenancy.models import Organisation
 
 MIN_PREVIEWABLE = 20  # shorter secrets show no characters at all
 

@@ -12,11 +12,11 @@ from django.db import transaction
 
 from bastion.audit import chain as audit
 from bastion.audit import signing
+from bastion.audit.audit_actions import AUDIT_SIGNING_KEY_ROTATED
 from bastion.crypto import rotation
 from bastion.tenancy import context
-from bastion.tenancy.organisations import UnknownOrganisation, slugs_by_id
-from bastion.audit.audit_actions import AUDIT_SIGNING_KEY_ROTATED
 from bastion.tenancy.audit_actions import KEYS_ROTATED, KEYS_ROTATION_STARTED
+from bastion.tenancy.organisations import UnknownOrganisation, slugs_by_id
 
 # progress(slug, rows re-encrypted so far, at most this many rows)
 Progress = Callable[[str, int, int], None]

@@ -40,8 +40,13 @@ from bastion.audit.checkpoints import record_of
 from bastion.audit.context import current_actor
 from bastion.audit.models import Checkpoint
 from bastion.tenancy import context, outbound
+from bastion.tenancy.audit_actions import (
+    AUDIT_WITNESS_ADDED,
+    AUDIT_WITNESS_DELIVERED,
+    AUDIT_WITNESS_DELIVERY_FAILED,
+    AUDIT_WITNESS_REMOVED,
+)
 from bastion.tenancy.models import AuditWitness, Organisation
-from bastion.tenancy.audit_actions import AUDIT_WITNESS_ADDED, AUDIT_WITNESS_DELIVERED, AUDIT_WITNESS_DELIVERY_FAILED, AUDIT_WITNESS_REMOVED
 
 logger = logging.getLogger("bastion.tenancy")
 

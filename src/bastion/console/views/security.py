@@ -9,10 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from bastion.console.forms import DomainForm, MfaPolicyForm, SSOConnectionForm, add_action_errors
-from bastion.identity.sso import configuration as sso_configuration
 from bastion.identity.mfa.step_up import step_up_required
 from bastion.identity.models import ScimToken
 from bastion.identity.scim import tokens
+from bastion.identity.sso import configuration as sso_configuration
 from bastion.identity.sso.models import SSOConnection, VerifiedDomain
 from bastion.tenancy import actions
 from bastion.tenancy.access import requires

@@ -5,16 +5,24 @@ from __future__ import annotations
 import uuid
 
 from django.db import transaction
-from scim2_models import Context, InvalidValueException, ListResponse, Meta, PatchOp, ResponseParameters, SearchRequest
-from scim2_models import UniquenessException
+from scim2_models import (
+    Context,
+    InvalidValueException,
+    ListResponse,
+    Meta,
+    PatchOp,
+    ResponseParameters,
+    SearchRequest,
+    UniquenessException,
+)
 
 from bastion.audit import chain as audit
 from bastion.identity.models import ScimGroup, ScimGroupMember, ScimIdentity
+from bastion.identity.scim.audit_actions import SCIM_GROUP_CREATED, SCIM_GROUP_DELETED, SCIM_GROUP_UPDATED
 from bastion.identity.scim.http import ScimRequest, endpoint, no_content, not_found, respond
 from bastion.identity.scim.listing import equality, page_of, window
 from bastion.identity.scim.resources import Group, GroupMember
 from bastion.tenancy.access import NotFound, as_uuid
-from bastion.identity.scim.audit_actions import SCIM_GROUP_CREATED, SCIM_GROUP_DELETED, SCIM_GROUP_UPDATED
 
 MAX_NAME = 255
 

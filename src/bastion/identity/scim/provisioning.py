@@ -34,11 +34,19 @@ from scim2_models import ForbiddenException, InvalidValueException, UniquenessEx
 from bastion.audit import chain as audit
 from bastion.crypto.models import ApiKey
 from bastion.identity.models import ScimGroupMember, ScimIdentity
-from bastion.identity.sso.discovery import organisation_owns_address
+from bastion.identity.scim.audit_actions import (
+    SCIM_ACCOUNT_DISABLED,
+    SCIM_ACCOUNT_ENABLED,
+    SCIM_USER_CREATED,
+    SCIM_USER_DEACTIVATED,
+    SCIM_USER_DELETED,
+    SCIM_USER_REACTIVATED,
+    SCIM_USER_UPDATED,
+)
 from bastion.identity.scim.tokens import ScimPrincipal
+from bastion.identity.sso.discovery import organisation_owns_address
 from bastion.tenancy import actions, api_keys, context
 from bastion.tenancy.models import Membership, Organisation
-from bastion.identity.scim.audit_actions import SCIM_ACCOUNT_DISABLED, SCIM_ACCOUNT_ENABLED, SCIM_USER_CREATED, SCIM_USER_DEACTIVATED, SCIM_USER_DELETED, SCIM_USER_REACTIVATED, SCIM_USER_UPDATED
 
 DEFAULT_ROLE = "viewer"
 LIMITS = {"user_name": 254, "external_id": 255, "given_name": 150, "family_name": 150}

@@ -18,9 +18,9 @@ from django.utils import timezone
 from bastion.audit import chain as audit
 from bastion.crypto import api_keys
 from bastion.identity.models import ScimToken
+from bastion.identity.scim.audit_actions import SCIM_TOKEN_CREATED, SCIM_TOKEN_REVOKED
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership, Organisation
-from bastion.identity.scim.audit_actions import SCIM_TOKEN_CREATED, SCIM_TOKEN_REVOKED
 
 TOUCH_INTERVAL_SECONDS = 60
 MANAGE = "members.manage"

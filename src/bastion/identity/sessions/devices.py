@@ -18,8 +18,8 @@ from django.db import transaction
 
 from bastion.audit.context import client_address
 from bastion.identity import signin_events
-from bastion.identity.models import KnownClient
 from bastion.identity.audit_actions import AUTH_SESSION_ENDED_SUSPICIOUS
+from bastion.identity.models import KnownClient
 
 SESSION_CLIENT = "bastion_client"
 

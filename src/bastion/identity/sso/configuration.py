@@ -16,12 +16,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bastion.audit import chain as audit
+from bastion.identity.audit_actions import (
+    SSO_CONFIGURED,
+    SSO_DOMAIN_ADDED,
+    SSO_DOMAIN_REMOVED,
+    SSO_DOMAIN_VERIFIED,
+    SSO_REMOVED,
+)
 from bastion.identity.sso.models import SSOConnection, VerifiedDomain
 from bastion.tenancy import outbound
 from bastion.tenancy.actions import check_grantor
 from bastion.tenancy.models import Organisation
 from bastion.tenancy.permissions import BUILTIN_ROLES
-from bastion.identity.audit_actions import SSO_CONFIGURED, SSO_DOMAIN_ADDED, SSO_DOMAIN_REMOVED, SSO_DOMAIN_VERIFIED, SSO_REMOVED
 
 TXT_PREFIX = "bastion-domain-verification="
 # What decides who gets in and with which role: changing any of these re-checks the default role

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import transaction
 
 from bastion.db.rls import setting
-from bastion.identity.sso.saml_replay import ReplayCheckedSAMLProvider
 from bastion.identity.sso.models import SSOConnection, VerifiedDomain
+from bastion.identity.sso.saml_replay import ReplayCheckedSAMLProvider
 from bastion.tenancy import context
 
 PROVIDER_OF = {SSOConnection.OIDC: "openid_connect", SSOConnection.SAML: "saml"}

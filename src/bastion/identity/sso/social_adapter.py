@@ -21,13 +21,13 @@ from django.db import transaction
 from django.shortcuts import render
 
 from bastion.audit import chain as audit
-from bastion.identity.sso import guarded_requests, saml_replay
-from bastion.identity.sso import discovery as sso_discovery
+from bastion.identity.audit_actions import AUTH_SSO_FAILED, AUTH_SSO_REFUSED
 from bastion.identity.sso import configuration as sso_configuration
+from bastion.identity.sso import discovery as sso_discovery
+from bastion.identity.sso import guarded_requests, saml_replay
 from bastion.identity.sso.models import SSOConnection
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Membership, Organisation
-from bastion.identity.audit_actions import AUTH_SSO_FAILED, AUTH_SSO_REFUSED
 
 
 def _connection_of(sociallogin_or_provider) -> SSOConnection | None:

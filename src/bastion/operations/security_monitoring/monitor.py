@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bastion.db.platform import PLATFORM_ID
 from bastion.audit.models import AuditEvent, ChainHead
 from bastion.db import rls
+from bastion.db.platform import PLATFORM_ID
 from bastion.operations.audit_actions import SECURITY_ALERT_ACKNOWLEDGED, SECURITY_ALERT_RAISED
 from bastion.operations.models import MonitorCursor
 from bastion.operations.security_monitoring import platform_spraying

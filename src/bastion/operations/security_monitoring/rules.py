@@ -18,14 +18,27 @@ from typing import Protocol
 
 from django.conf import settings
 
+from bastion.audit.audit_actions import AUDIT_EXPORTED
 from bastion.audit.models import AuditEvent
+from bastion.identity.audit_actions import (
+    AUTH_LOGIN_FAILED,
+    AUTH_LOGIN_REFUSED,
+    AUTH_LOGIN_SUCCEEDED,
+    SSO_CONFIGURED,
+    SSO_REMOVED,
+)
 from bastion.operations.security_monitoring.networks import country_sized
+from bastion.records.audit_actions import EVIDENCE_DOWNLOADED, RECORDS_EXPORTED
+from bastion.tenancy.audit_actions import (
+    API_KEY_ADDRESS_CHANGED,
+    MEMBER_ADDED,
+    MEMBER_ROLE_CHANGED,
+    ORGANISATION_CREATED,
+    ORGANISATION_UPDATED,
+    ROLE_UPDATED,
+)
 from bastion.tenancy.models import Membership, Role
 from bastion.tenancy.permissions import ADMIN_GRADE, BUILTIN_ROLES
-from bastion.audit.audit_actions import AUDIT_EXPORTED
-from bastion.identity.audit_actions import AUTH_LOGIN_FAILED, AUTH_LOGIN_REFUSED, AUTH_LOGIN_SUCCEEDED, SSO_CONFIGURED, SSO_REMOVED
-from bastion.records.audit_actions import EVIDENCE_DOWNLOADED, RECORDS_EXPORTED
-from bastion.tenancy.audit_actions import API_KEY_ADDRESS_CHANGED, MEMBER_ADDED, MEMBER_ROLE_CHANGED, ORGANISATION_CREATED, ORGANISATION_UPDATED, ROLE_UPDATED
 
 SIGN_IN_FAILURES = (AUTH_LOGIN_FAILED, AUTH_LOGIN_REFUSED)
 SIGN_IN_SUCCESS = AUTH_LOGIN_SUCCEEDED
