@@ -165,9 +165,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "bastion.operations.middleware.ObservedRequestMiddleware",  # outermost: counts and logs what the client got
     "bastion.hardening.proxies.TrustedProxyMiddleware",  # first: the scheme and client address everyone else sees
     "django.middleware.security.SecurityMiddleware",
+    "bastion.operations.middleware.ObservedRequestMiddleware",  # counts and logs what the client got
     "bastion.hardening.headers.SecurityHeadersMiddleware",
     "bastion.hardening.content_security_policy.NonceEverywhereCSPMiddleware",
     "bastion.identity.sessions.cookies.SecureCookiesOverTLSMiddleware",

@@ -4,7 +4,6 @@ no CSP violation, and operational again once it is back."""
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 import time
@@ -13,9 +12,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from playwright.sync_api import sync_playwright
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.live_server import ROOT, demo_server, free_port
 from tests.peers.moto import CREDENTIALS
 
@@ -84,49 +81,38 @@ def _state(page, component: str) -> str:
     return page.get_attribute(f"li[data-component='{component}']", "data-state")
 
 
-@contextlib.contextmanager
-def _chromium():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def test_the_object_store_stops_and_the_page_shows_it(live_s3_demo, moto):
+def test_the_object_store_stops_and_the_page_shows_it(live_s3_demo, moto, browser):
     assert "object_storage       operational" in _check_now(live_s3_demo)
-    with _chromium() as browser:
-        context = browser.new_context(base_url=live_s3_demo.url)
-        page = context.new_page()
-        page.add_init_script(LISTEN_JS)
-        violations = []
-        page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
-        page.goto("/status")
-        assert _state(page, "object_storage") == "operational"
+    context = browser.new_context(base_url=live_s3_demo.url)
+    page = context.new_page()
+    page.add_init_script(LISTEN_JS)
+    violations = []
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
+    page.goto("/status")
+    assert _state(page, "object_storage") == "operational"
 
-        moto.stop()
-        try:
-            out = _check_now(live_s3_demo)
-            assert "object_storage       degraded" in out, out
-            page.reload()
-            assert _state(page, "object_storage") == "degraded"
-            assert page.inner_text("li[data-component='object_storage'] .component-state") == "Degraded"
-            assert _state(page, "database") == "operational"
-            assert page.inner_text("#overall h1") != "All Systems Operational"
-            assert page.evaluate("() => getComputedStyle(document.querySelector('.bar .day:last-child'))"
-                                 ".backgroundColor") != "rgba(0, 0, 0, 0)"  # the stylesheet loaded under the CSP
-            violations.extend(page.evaluate("() => window.__cspViolations || []"))
-        finally:
-            moto.start()
-
-        assert "object_storage       operational" in _check_now(live_s3_demo)
+    moto.stop()
+    try:
+        out = _check_now(live_s3_demo)
+        assert "object_storage       degraded" in out, out
         page.reload()
-        assert _state(page, "object_storage") == "operational"
+        assert _state(page, "object_storage") == "degraded"
+        assert page.inner_text("li[data-component='object_storage'] .component-state") == "Degraded"
+        assert _state(page, "database") == "operational"
+        assert page.inner_text("#overall h1") != "All Systems Operational"
+        assert page.evaluate("() => getComputedStyle(document.querySelector('.bar .day:last-child'))"
+                             ".backgroundColor") != "rgba(0, 0, 0, 0)"  # the stylesheet loaded under the CSP
         violations.extend(page.evaluate("() => window.__cspViolations || []"))
-        for path in ("/status.json", "/status/feed.atom"):
-            assert page.request.get(path).status == 200
-        context.close()
+    finally:
+        moto.start()
+
+    assert "object_storage       operational" in _check_now(live_s3_demo)
+    page.reload()
+    assert _state(page, "object_storage") == "operational"
+    violations.extend(page.evaluate("() => window.__cspViolations || []"))
+    for path in ("/status.json", "/status/feed.atom"):
+        assert page.request.get(path).status == 200
+    context.close()
     assert violations == []
     assert _stored_csp_reports(live_s3_demo) == 0  # nor did the server receive any report
 

@@ -13,9 +13,8 @@ import sys
 import zipfile
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.live_server import ROOT, demo_server
 from tests.sign_in import totp_code
 
@@ -40,11 +39,8 @@ def live():
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(browser):
+    return browser  # the session's one browser (tests/conftest.py)
 
 
 def _page(chromium, live):

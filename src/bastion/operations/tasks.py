@@ -85,8 +85,9 @@ def status_probes() -> int:
     """Each minute: probe every component of the status page and extend its history."""
     run = history.run()
     summary.forget()
-    for key in run.changed:
-        logger.warning("status: %s is now %s", key, run.states[key])
+    for key in run.changed:  # a component recovering (or first seen working) is news, not a warning
+        level = logging.INFO if run.states[key] == "operational" else logging.WARNING
+        logger.log(level, "status: %s is now %s", key, run.states[key])
     return sum(1 for state in run.states.values() if state != "operational")
 
 
