@@ -124,7 +124,7 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
         credential = store_credential(organisation, name="GitHub", service="github", kind="oauth",
                                       secret=f"gho_{slug}AccessTokenSecret0123456789",
                                       refresh_token=f"ghr_{slug}RefreshTokenSecret0123456789")
-        export = create_ephemeral_artifact(organisation, [b'{"type":"header"}\n'], purpose="export",
+        export = create_ephemeral_artifact(organisation, [b'{"type":"header"}\n'], purpose="audit_export",
                                            action="audit.exported")
         witness = AuditWitness.objects.create(organisation=organisation, kind="email", email=f"auditor@{slug}.example")
         domain = VerifiedDomain.objects.create(organisation=organisation, domain=f"{slug}-claimed.example",

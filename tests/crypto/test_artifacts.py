@@ -142,7 +142,7 @@ def test_the_scheduled_job_deletes_expired_ephemeral_files_and_audits_it(world, 
     with context.tenant_context(globex.organisation.id):
         assert Artifact.objects.filter(id=globex.export.id).exists()  # not expired yet
     (event,) = _events(acme, "artifact.expired")
-    assert event.actor_type == "system" and event.changes["purpose"] == "export"
+    assert event.actor_type == "system" and event.changes["purpose"] == "audit_export"
 
 
 @pytest.fixture

@@ -160,6 +160,19 @@ def test_organisation_export_and_deletion_with_a_grace_period(world, client_for,
         assert list(Organisation.objects.values_list("slug", flat=True)) == ["globex"]
 
 
+def test_each_download_route_hands_out_only_its_own_kind_of_export(world, client_for):
+    """The right to download the audit log (an admin's, or a custom auditor role's) never opens the
+    organisation's full export, and the owner's organisation-export route never serves an audit export."""
+    owner, admin = client_for(world.acme.users["owner"]), client_for(world.acme.users["admin"])
+    organisation_export = owner.post("/api/v1/orgs/acme/export").json()
+    audit_export = admin.post("/api/v1/orgs/acme/audit/exports").json()
+    assert admin.get(f"/api/v1/orgs/acme/audit/exports/{organisation_export['id']}").status_code == 404
+    assert owner.get(f"/api/v1/orgs/acme/export/{audit_export['id']}").status_code == 404
+    # Neither was consumed by the wrong route: each still downloads, once, where it belongs.
+    assert owner.get(organisation_export["download"]).status_code == 200
+    assert admin.get(audit_export["download"]).status_code == 200
+
+
 def test_staff_record_email_requests_with_the_statutory_deadline(world, django_user_model, person):
     staff = django_user_model.objects.create_user(email="dpo@bastion.example", password="x" * 20, is_staff=True)
     from tests.sign_in import signed_in_with_second_factor

@@ -134,7 +134,7 @@ def create_export(request, org: str):
     """Prepare the export as an encrypted file, for one download within BASTION_EPHEMERAL_ARTIFACT_DAYS."""
     organisation = request.access.organisation
     lines = (line.encode() for line in export.export_lines(str(organisation.id)))
-    artifact = artifacts.create(organisation, lines, purpose="export", action=AUDIT_EXPORTED)
+    artifact = artifacts.create(organisation, lines, purpose="audit_export", action=AUDIT_EXPORTED)
     return Status(201, {"id": artifact.id, "size": artifact.size, "sha256": artifact.sha256,
                         "expires_at": artifact.expires_at,
                         "download": f"/api/v1/orgs/{organisation.slug}/audit/exports/{artifact.id}"})
@@ -144,7 +144,7 @@ def create_export(request, org: str):
 @requires("audit.export")
 def download_export(request, org: str, artifact_id: uuid.UUID):
     artifact = request.path_objects["artifact_id"]
-    if artifact.purpose != "export":
+    if artifact.purpose != "audit_export":
         raise NotFound()
     return FileResponse(artifacts.consume(artifact), as_attachment=True,
                         filename=f"audit-{request.access.organisation.slug}.jsonl", content_type="application/x-ndjson")

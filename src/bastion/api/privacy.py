@@ -236,7 +236,7 @@ def export_organisation(request, org: str):
 @requires("organisation.delete")
 def download_organisation_export(request, org: str, artifact_id: uuid.UUID):
     artifact = request.path_objects["artifact_id"]
-    if artifact.purpose != "export":
+    if artifact.purpose != "organisation_export":
         raise NotFound()
     return FileResponse(artifacts.consume(artifact), as_attachment=True,
                         filename=f"organisation-{request.access.organisation.slug}.zip", content_type="application/zip")

@@ -77,7 +77,10 @@ class Artifact(models.Model):
     with its own key; that key is stored here sealed under the organisation's data key, so key
     rotation re-seals it and shredding the organisation makes the file unreadable everywhere."""
 
-    PURPOSES = [("evidence", "Evidence file"), ("export", "Export"), ("temporary", "Temporary file")]
+    # Each kind of export its own purpose: a download route hands out only its own kind, so the right to
+    # download the audit log never opens an organisation's full export (or the other way round).
+    PURPOSES = [("evidence", "Evidence file"), ("export", "Export"), ("audit_export", "Audit log export"),
+                ("organisation_export", "Organisation export"), ("temporary", "Temporary file")]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation_id = models.UUIDField()

@@ -55,4 +55,4 @@ def build_zip(organisation: Organisation) -> bytes:
 
 def export(organisation: Organisation) -> Artifact:
     content = build_zip(organisation)
-    return artifacts.create(organisation, [content], purpose="export", action=ORGANISATION_EXPORTED)
+    return artifacts.create(organisation, [content], purpose="organisation_export", action=ORGANISATION_EXPORTED)
