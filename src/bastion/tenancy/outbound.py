@@ -32,6 +32,10 @@ class RefusedDestination(ValueError):
     """The URL leads (or now resolves) somewhere a customer's URL may not: one line, fit for an error body."""
 
 
+class Unresolvable(RefusedDestination):
+    """The host does not resolve (a typo, or a name not published yet)."""
+
+
 def _allowed(address: IPAddress) -> bool:
     if address.is_global and not address.is_multicast:
         return True
@@ -43,7 +47,7 @@ def public_address(host: str, port: int) -> IPAddress:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise RefusedDestination(f"the host {host!r} does not resolve") from None
+        raise Unresolvable(f"the host {host!r} does not resolve") from None
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]  # (host, port, …)
     refused = sorted({str(a) for a in addresses if not _allowed(a)})
     if not addresses or refused:
@@ -60,13 +64,11 @@ def check_url(url: str, *, unresolvable_ok: bool = False) -> None:
     parts = urlsplit(url)
     if not parts.hostname:
         raise RefusedDestination("the URL names no host")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    if unresolvable_ok:
-        try:
-            socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError):
-            return
-    public_address(parts.hostname, port)
+    try:
+        public_address(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except Unresolvable:
+        if not unresolvable_ok:
+            raise
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
