@@ -205,9 +205,8 @@ def _refuse_to_serve_on_check_errors(*, production: bool, tls: bool) -> None:
         return
     for finding in report.findings:
         config.show(finding, sys.stderr)
-    if report.errors:
-        fail(f"bastion serve: refusing to start: {config.summary(report)} Fix the errors above "
-             "(`bastion config check` lists them again).")
+    fail(f"bastion serve: refusing to start: {config.summary(report)} Fix the errors above "
+         "(`bastion config check` lists them again).")
 
 
 def cmd_config_check(args) -> None:
