@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import ipaddress
 import os
 import re
 import secrets
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
@@ -158,6 +160,7 @@ INSTALLED_APPS = [
     "bastion.hardening",
     "bastion.privacy",
     "bastion.backups",
+    "bastion.incidents",
     "csp",
     "bastion.console",
     "bastion.operations",
@@ -415,6 +418,30 @@ if BASTION_SECURITY_POLICY_URL:
     BASTION_SECURITY_POLICY_URL = check_url("BASTION_SECURITY_POLICY_URL", BASTION_SECURITY_POLICY_URL)
 BASTION_SECURITY_TXT_DAYS = env_int("BASTION_SECURITY_TXT_DAYS", 180, minimum=1)
 BASTION_SECURITY_TXT_EXPIRES = None
+
+# Vulnerability disclosure (incidents.disclosure): the public /security form and its timers, counted
+# in business days on a working calendar (incidents.working_days): weekdays, holidays (ISO dates), zone.
+BASTION_WORKING_DAYS = [day.strip().lower()[:3] for day in env_list("BASTION_WORKING_DAYS", ["mon", "tue", "wed", "thu", "fri"])]
+if not BASTION_WORKING_DAYS or not set(BASTION_WORKING_DAYS) <= {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}:
+    BASTION_WORKING_DAYS = report(ConfigError("BASTION_WORKING_DAYS lists weekdays: mon,tue,wed,thu,fri,sat,sun",
+                                              check_id=UNKNOWN_VALUE), ["mon", "tue", "wed", "thu", "fri"])
+BASTION_HOLIDAYS = []
+for _holiday in env_list("BASTION_HOLIDAYS", []):
+    try:
+        BASTION_HOLIDAYS.append(datetime.date.fromisoformat(_holiday.strip()))
+    except ValueError:
+        report(ConfigError(f"BASTION_HOLIDAYS: {_holiday!r} is not a date (YYYY-MM-DD)"))
+BASTION_BUSINESS_TIME_ZONE = env("BASTION_BUSINESS_TIME_ZONE", "UTC") or "UTC"
+try:
+    zoneinfo.ZoneInfo(BASTION_BUSINESS_TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    BASTION_BUSINESS_TIME_ZONE = report(ConfigError(
+        f"BASTION_BUSINESS_TIME_ZONE: {BASTION_BUSINESS_TIME_ZONE!r} is not an IANA time zone (e.g. Europe/London)",
+        check_id=UNKNOWN_VALUE), "UTC")
+BASTION_DISCLOSURE_ACKNOWLEDGE_DAYS = env_int("BASTION_DISCLOSURE_ACKNOWLEDGE_DAYS", 2, minimum=1)
+BASTION_DISCLOSURE_TRIAGE_DAYS = env_int("BASTION_DISCLOSURE_TRIAGE_DAYS", 5, minimum=1)
+BASTION_DISCLOSURE_WINDOW_DAYS = env_int("BASTION_DISCLOSURE_WINDOW_DAYS", 90, minimum=1)
+BASTION_SECURITY_REPORT_MAX_CHARS = env_int("BASTION_SECURITY_REPORT_MAX_CHARS", 20_000, minimum=1000, maximum=200_000)
 
 # One cache shared by every app server (TOTP replay protection, rate limits): the database by
 # default, Redis when REDIS_URL is set.

@@ -52,5 +52,6 @@ urlpatterns = [
     path("accounts/", include(_declared_public(allauth_urls.urlpatterns))),
     path("scim/v2/", include("bastion.identity.scim.urls")),
     path("", include("bastion.operations.urls")),
+    path("", include("bastion.incidents.urls")),
     path("", include("bastion.console.urls")),
 ]
