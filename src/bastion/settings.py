@@ -36,6 +36,7 @@ from bastion.config import (
     report,
     reported,
 )
+from bastion.incidents import targets as incident_targets
 from bastion.operations.logs import FORMATS as LOG_FORMATS
 from bastion.operations.logs import logging_config
 
@@ -442,6 +443,14 @@ BASTION_DISCLOSURE_ACKNOWLEDGE_DAYS = env_int("BASTION_DISCLOSURE_ACKNOWLEDGE_DA
 BASTION_DISCLOSURE_TRIAGE_DAYS = env_int("BASTION_DISCLOSURE_TRIAGE_DAYS", 5, minimum=1)
 BASTION_DISCLOSURE_WINDOW_DAYS = env_int("BASTION_DISCLOSURE_WINDOW_DAYS", 90, minimum=1)
 BASTION_SECURITY_REPORT_MAX_CHARS = env_int("BASTION_SECURITY_REPORT_MAX_CHARS", 20_000, minimum=1000, maximum=200_000)
+# Incident response (incidents.response): response/resolution targets per severity (hours or business days).
+try:
+    BASTION_INCIDENT_TARGETS = incident_targets.parse(env("BASTION_INCIDENT_TARGETS", incident_targets.DEFAULT) or "")
+except ValueError as exc:
+    BASTION_INCIDENT_TARGETS = report(ConfigError(f"BASTION_INCIDENT_TARGETS: {exc}"),
+                                      incident_targets.parse(incident_targets.DEFAULT))
+# Tabletop exercises: remind the platform's operators when none has run for this many days (twice a year).
+BASTION_INCIDENT_EXERCISE_DAYS = env_int("BASTION_INCIDENT_EXERCISE_DAYS", 183, minimum=30)
 
 # One cache shared by every app server (TOTP replay protection, rate limits): the database by
 # default, Redis when REDIS_URL is set.

@@ -1,4 +1,9 @@
-"""Vulnerability reports from outside researchers, and the messages exchanged about each.
+"""Security incidents that platform staff respond to (``Incident`` and what hangs on it), and
+vulnerability reports from outside researchers with the messages exchanged about each.
+
+An ``Incident`` here is the response record: severity, phase, commander, timers, timeline, review.
+What the public reads is a status-page incident (``operations.models.Incident``), which a response
+incident may link to and whose updates staff write from it.
 
 A report is platform data (no organisation owns it). What a researcher writes describes a
 weakness that may not be fixed yet, and their address is personal data, so both are sealed with
@@ -10,7 +15,94 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
+
+CRITICAL, HIGH, MEDIUM, LOW = "critical", "high", "medium", "low"
+SEVERITIES = [(CRITICAL, "Critical"), (HIGH, "High"), (MEDIUM, "Medium"), (LOW, "Low")]
+
+IDENTIFICATION = "identification"
+CONTAINMENT = "containment"
+ERADICATION = "eradication"
+RECOVERY = "recovery"
+LESSONS_LEARNED = "lessons_learned"
+CLOSED = "closed"
+PHASES = [(IDENTIFICATION, "Identification"), (CONTAINMENT, "Containment"), (ERADICATION, "Eradication"),
+          (RECOVERY, "Recovery"), (LESSONS_LEARNED, "Lessons learned"), (CLOSED, "Closed")]
+
+MANUAL, SECURITY_ALERT, PLATFORM_SECURITY_ALERT, STATUS_COMPONENT = (
+    "manual", "security_alert", "platform_security_alert", "status_component")
+SOURCES = [(MANUAL, "Declared by hand"), (SECURITY_ALERT, "An organisation's security alert"),
+           (PLATFORM_SECURITY_ALERT, "A platform security alert"), (STATUS_COMPONENT, "A failing status component")]
+
+RESPONSE, RESOLUTION = "response", "resolution"
+TIMERS = [(RESPONSE, "Response"), (RESOLUTION, "Resolution")]
+
+
+class Incident(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=20, unique=True)  # INC-2026-7K3QX9
+    title = models.CharField(max_length=200)
+    summary = models.TextField(max_length=5000, blank=True)
+    severity = models.CharField(max_length=10, choices=SEVERITIES)
+    phase = models.CharField(max_length=20, choices=PHASES, default=IDENTIFICATION)
+    exercise = models.BooleanField(default=False)  # a tabletop: synthetic, marked everywhere, never sent to customers
+    source = models.CharField(max_length=30, choices=SOURCES, default=MANUAL)
+    source_ref = models.CharField(max_length=100, blank=True)  # the alert's id or the component's key
+    components = models.JSONField(default=list)  # status-page component keys concerned
+    organisations = models.JSONField(default=list)  # ids of the organisations known to be concerned (str)
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    commander = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    declared_at = models.DateTimeField()  # the timers start here
+    responded_at = models.DateTimeField(null=True, blank=True)  # a commander took it
+    resolved_at = models.DateTimeField(null=True, blank=True)  # recovery done (entered lessons learned)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    status_incident = models.ForeignKey("operations.Incident", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    review = models.TextField(max_length=20000, blank=True)  # the post-incident review
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-declared_at"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class IncidentNote(models.Model):
+    """One line of an incident's own timeline: a staff note, or a change made to the incident."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(max_length=20)  # note, declared, phase, severity, commander, status_update, escalation, review
+    body = models.TextField(max_length=5000)
+    author_label = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class FollowUpAction(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="follow_ups")
+    title = models.CharField(max_length=300)
+    owner = models.CharField(max_length=254, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+
+class Escalation(models.Model):
+    """A timer that passed its target, escalated once (email and webhook)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="escalations")
+    timer = models.CharField(max_length=20, choices=TIMERS)
+    due_at = models.DateTimeField()
+    escalated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["incident", "timer"], name="one_escalation_per_timer")]
 
 RECEIVED = "received"
 ACKNOWLEDGED = "acknowledged"
