@@ -449,6 +449,9 @@ try:
 except ValueError as exc:
     BASTION_INCIDENT_TARGETS = report(ConfigError(f"BASTION_INCIDENT_TARGETS: {exc}"),
                                       incident_targets.parse(incident_targets.DEFAULT))
+# Breach notices (incidents.notifications): the contact point every notice gives (Art. 33(3)(b)), e.g. the
+# data protection officer's name, email and telephone. Unset, staff must write it into each notice.
+BASTION_BREACH_CONTACT_POINT = (env("BASTION_BREACH_CONTACT_POINT", "") or "").strip()
 # Tabletop exercises: remind the platform's operators when none has run for this many days (twice a year).
 BASTION_INCIDENT_EXERCISE_DAYS = env_int("BASTION_INCIDENT_EXERCISE_DAYS", 183, minimum=30)
 

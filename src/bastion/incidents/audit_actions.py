@@ -24,3 +24,11 @@ INCIDENT_STATUS_PAGE_UPDATED = action("incident.status_page.updated",
 INCIDENT_REVIEWED = action("incident.reviewed", "The post-incident review was recorded with its follow-up actions")
 INCIDENT_TIMER_ESCALATED = action("incident.timer.escalated",
                                   "An incident's response or resolution timer passed its target and was escalated")
+BREACH_CONFIRMED = action("incident.breach.confirmed",
+                          "Platform staff confirmed a personal data breach: the 72-hour notification clock starts")
+BREACH_SCOPED = action("incident.breach.scoped",
+                       "Platform staff worked out what a compromised subject read or changed in a window")
+BREACH_NOTICE_DRAFTED = action("breach.notice.drafted", "A breach notice to an organisation was drafted from a scoping")
+BREACH_NOTICE_EDITED = action("breach.notice.edited", "Platform staff changed a draft breach notice")
+BREACH_NOTICE_SENT = action("breach.notice.sent",
+                            "A breach notice was sent to an organisation's owners and admins (with any delay reason)")

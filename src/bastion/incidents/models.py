@@ -18,6 +18,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from bastion.tenancy.models import TenantModel
+
 CRITICAL, HIGH, MEDIUM, LOW = "critical", "high", "medium", "low"
 SEVERITIES = [(CRITICAL, "Critical"), (HIGH, "High"), (MEDIUM, "Medium"), (LOW, "Low")]
 
@@ -62,6 +64,7 @@ class Incident(models.Model):
                                         related_name="+")
     review = models.TextField(max_length=20000, blank=True)  # the post-incident review
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    breach_confirmed_at = models.DateTimeField(null=True, blank=True)  # a personal data breach: the 72-hour clock
 
     class Meta:
         ordering = ["-declared_at"]
@@ -156,3 +159,54 @@ class ReportMessage(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+
+
+class ScopingResult(models.Model):
+    """What a compromised account, key, token, staff grant or network read or changed in a window,
+    worked out from the audit and read-access logs (``scoping.py``); kept with the incident as
+    evidence. ``digest`` is the SHA-256 of the canonical result: re-running gives the same one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="scopings")
+    subject_kind = models.CharField(max_length=20)  # user, api_key, scim_token, staff_grant, network
+    subject = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    result = models.JSONField()
+    digest = models.CharField(max_length=64)
+    run_at = models.DateTimeField()
+    run_by_label = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["-run_at"]
+
+
+DRAFT, SENT = "draft", "sent"
+NOTICE_STATUSES = [(DRAFT, "Draft"), (SENT, "Sent")]
+
+
+class BreachNotice(TenantModel):
+    """A personal-data-breach notice to one organisation (GDPR Art. 33(3)'s items), drafted from a
+    scoping result, reviewed and sent by staff, possibly in phases (Art. 33(4)). The organisation's
+    own row: row-level security lets it read its notices, and no other organisation's."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="notices")
+    phase = models.PositiveSmallIntegerField(default=1)
+    exercise = models.BooleanField(default=False)
+    nature = models.TextField(max_length=5000)
+    data_categories = models.JSONField(default=list)  # [{"category": "emissions", "records": 3}, …]
+    approx_subjects = models.PositiveIntegerField(default=0)
+    approx_records = models.PositiveIntegerField(default=0)
+    contact_point = models.TextField(max_length=1000)
+    likely_consequences = models.TextField(max_length=5000, blank=True)
+    measures = models.TextField(max_length=5000, blank=True)
+    status = models.CharField(max_length=10, choices=NOTICE_STATUSES, default=DRAFT)
+    drafted_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by_label = models.CharField(max_length=254, blank=True)
+    delay_reason = models.TextField(max_length=2000, blank=True)  # required when sent after the 72 hours
+
+    class Meta:
+        ordering = ["-drafted_at"]
+        constraints = [models.UniqueConstraint(fields=["incident", "organisation", "phase"],
+                                               name="one_notice_per_phase")]
