@@ -248,3 +248,13 @@ def forget(user_id: int, addresses: Iterable[str] = ()) -> int:
         deleted, _ = PersonalDetails.objects.filter(pseudonym__in=pseudonyms).delete()
         Pseudonym.objects.filter(pseudonym__in=pseudonyms).delete()
     return deleted
+
+
+def acted_by(chain: str, user_id: int) -> list[dict[str, Any]]:
+    """The events of ``chain`` where the account acted (by its id in format 1, its pseudonym in 2), as
+    shown, for the person's own data export (Art. 15)."""
+    ids = [str(user_id), *pseudonyms_of_user(chain, user_id)]
+    events = AuditEvent.objects.filter(chain_id=chain, actor_id__in=ids, actor_type__in=PERSON_ACTORS).order_by("seq")
+    return [{"occurred_at": e.occurred_at, "action": e.action, "ip": e.ip, "user_agent": e.user_agent,
+             "resource_type": e.resource_type, "resource_id": e.resource_id, "changes": e.changes}
+            for e in shown(list(events))]

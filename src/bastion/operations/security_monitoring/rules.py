@@ -1,7 +1,9 @@
 """The rules: each looks at one new audit event, with the chain's earlier events, and says whether
 it completes a pattern worth an alert (a ``Finding``).
 
-Rules read only what events carry: actor, IP, user agent, action and payload (``changes``). Counting
+Rules read only what events carry: actor, IP, user agent, action and payload (``changes``), as
+``personal.Shown`` resolves them (format 2 keeps IPs, user agents and names outside the chain, and
+counts by the pseudonyms inside it: the ``stored`` values). Counting
 rules look back over a window ending at the event, so replaying the same events finds the same
 first event and the same dedup key; an incident still open (an alert of the same rule and subject
 whose last event is within the window) absorbs later events instead of raising again.
@@ -18,6 +20,7 @@ from typing import Protocol
 
 from django.conf import settings
 
+from bastion.audit import personal
 from bastion.audit.audit_actions import AUDIT_EXPORTED
 from bastion.audit.models import AuditEvent
 from bastion.identity.audit_actions import (
@@ -107,15 +110,20 @@ class ChainHistory:
             return None
         return Finding(rule, subject, "", (event,), window_seconds)
 
-    def before(self, event: AuditEvent, *, actions=None, seconds: int | None = None, **filters):
+    def before(self, event: AuditEvent, *, actions=None, seconds: int | None = None, **filters) -> list[personal.Shown]:
         """Events (of ``actions``, or any) up to and including ``event``, within ``seconds`` before it
-        (``BASTION_SECURITY_HISTORY_DAYS`` when not given), oldest first."""
+        (``BASTION_SECURITY_HISTORY_DAYS`` when not given), oldest first, as shown."""
         since = event.occurred_at - datetime.timedelta(seconds=seconds if seconds is not None
                                                        else settings.BASTION_SECURITY_HISTORY_DAYS * 86400)
         events = AuditEvent.objects.filter(chain_id=self.chain_id, seq__lte=event.seq, occurred_at__gte=since, **filters)
         if actions is not None:
             events = events.filter(action__in=actions)
-        return events.order_by("seq")
+        return personal.shown(list(events.order_by("seq")))
+
+
+def stored(event) -> AuditEvent:
+    """The event as the chain holds it (pseudonyms), behind a shown one."""
+    return event.event if isinstance(event, personal.Shown) else event
 
 
 def _capped(events) -> tuple[AuditEvent, ...]:
@@ -125,12 +133,13 @@ def _capped(events) -> tuple[AuditEvent, ...]:
 
 def brute_force(event: AuditEvent, history: ChainHistory) -> Finding | None:
     username = (event.changes or {}).get("username")
+    tried = (stored(event).changes or {}).get("username")
     if event.action not in SIGN_IN_FAILURES or not username:
         return None
     window = settings.BASTION_SECURITY_BRUTE_FORCE_WINDOW_SECONDS
     if joined := history.open_incident(BRUTE_FORCE, f"account {username}", event, window):
         return joined
-    attempts = list(history.before(event, actions=SIGN_IN_FAILURES, seconds=window, changes__username=username))
+    attempts = list(history.before(event, actions=SIGN_IN_FAILURES, seconds=window, changes__username=tried))
     if len(attempts) < settings.BASTION_SECURITY_BRUTE_FORCE_FAILURES:
         return None
     networks = sorted({country_sized(a.ip) or "unknown" for a in attempts})
@@ -148,7 +157,7 @@ def password_spraying(event: AuditEvent, history: ChainHistory) -> Finding | Non
         return joined
     attempts = [a for a in history.before(event, actions=SIGN_IN_FAILURES, seconds=window)
                 if country_sized(a.ip) == network]
-    per_account = Counter((a.changes or {}).get("username", "") for a in attempts)
+    per_account = Counter((stored(a).changes or {}).get("username", "") for a in attempts)
     few = {name for name, count in per_account.items()
            if name and count <= settings.BASTION_SECURITY_SPRAY_MAX_PER_ACCOUNT}
     if len(few) < settings.BASTION_SECURITY_SPRAY_ACCOUNTS:
@@ -156,7 +165,7 @@ def password_spraying(event: AuditEvent, history: ChainHistory) -> Finding | Non
     return Finding(PASSWORD_SPRAYING, f"network {network}",
                    f"{len(few)} accounts tried from {network} within {window // 60} minutes, "
                    f"each at most {settings.BASTION_SECURITY_SPRAY_MAX_PER_ACCOUNT} times",
-                   _capped(a for a in attempts if (a.changes or {}).get("username") in few), window)
+                   _capped(a for a in attempts if (stored(a).changes or {}).get("username") in few), window)
 
 
 def _admin_grade(permissions) -> bool:
@@ -177,11 +186,12 @@ def _role_is_admin_grade(role_key: str | None) -> bool:
     return False
 
 
-def _is_admin(user_id: str) -> bool:
-    """Whether the user holds an admin-grade role in the organisation whose chain is read (now)."""
-    if not user_id.isdigit():
+def _is_admin(event) -> bool:
+    """Whether the event's actor holds an admin-grade role in the organisation whose chain is read (now)."""
+    user_id = event.actor_user_id if isinstance(event, personal.Shown) else personal.shown_one(event).actor_user_id
+    if user_id is None:
         return False
-    grants = Membership.objects.filter(user_id=int(user_id), workspace__isnull=True, project__isnull=True)
+    grants = Membership.objects.filter(user_id=user_id, workspace__isnull=True, project__isnull=True)
     return any(_admin_grade(grant.permissions()) for grant in grants.select_related("custom_role"))
 
 
@@ -189,7 +199,7 @@ def admin_new_network_and_device(event: AuditEvent, history: ChainHistory) -> Fi
     """An admin or owner signs in from a network *and* a browser never seen for them (either alone
     is ordinary: a laptop changes networks, a browser updates itself). A first sign-in is the baseline."""
     network = country_sized(event.ip)
-    if event.action != SIGN_IN_SUCCESS or network is None or not _is_admin(event.actor_id):
+    if event.action != SIGN_IN_SUCCESS or network is None or not _is_admin(event):
         return None
     earlier = [e for e in history.before(event, actions=[SIGN_IN_SUCCESS], actor_id=event.actor_id)
                if e.seq != event.seq]
@@ -228,8 +238,8 @@ def api_key_new_network(event: AuditEvent, history: ChainHistory) -> Finding | N
     network = country_sized(event.ip)
     if event.actor_type != "api_key" or not event.actor_id or network is None:
         return None
-    earlier = history.before(event, actor_type="api_key", actor_id=event.actor_id).exclude(seq=event.seq)
-    earlier_networks = {country_sized(ip) for ip in earlier.values_list("ip", flat=True)}
+    earlier = [e for e in history.before(event, actor_type="api_key", actor_id=event.actor_id) if e.seq != event.seq]
+    earlier_networks = {country_sized(e.ip) for e in earlier}
     if event.action == API_KEY_ADDRESS_CHANGED:  # a key that only reads: its address before this one
         earlier_networks.add(country_sized((event.changes or {}).get("previous_ip")))
     earlier_networks.discard(None)
