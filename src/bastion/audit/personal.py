@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -215,8 +216,10 @@ def shown(events: Sequence[AuditEvent]) -> list[Shown]:
         for row in PersonalDetails.objects.filter(chain_id=chain, seq__in=seqs):
             details.setdefault((chain, row.seq), {})[row.pseudonym] = row
         actors = {e.actor_id for e in events if str(e.chain_id) == chain and PSEUDONYM.fullmatch(e.actor_id or "")}
-        users.update(Pseudonym.objects.filter(chain_id=chain, pseudonym__in=actors, user_id__isnull=False)
-                     .values_list("pseudonym", "user_id"))
+        for pseudonym, user_id in Pseudonym.objects.filter(chain_id=chain, pseudonym__in=actors).values_list(
+                "pseudonym", "user_id"):
+            if user_id is not None:
+                users[pseudonym] = user_id
     return [Shown(e, details.get((str(e.chain_id), e.seq), {}), users) for e in events]
 
 
@@ -250,9 +253,10 @@ def forget(user_id: int, addresses: Iterable[str] = ()) -> int:
     return deleted
 
 
-def acted_by(chain: str, user_id: int) -> list[dict[str, Any]]:
+def acted_by(chain: uuid.UUID | str, user_id: int) -> list[dict[str, Any]]:
     """The events of ``chain`` where the account acted (by its id in format 1, its pseudonym in 2), as
     shown, for the person's own data export (Art. 15)."""
+    chain = str(chain)
     ids = [str(user_id), *pseudonyms_of_user(chain, user_id)]
     events = AuditEvent.objects.filter(chain_id=chain, actor_id__in=ids, actor_type__in=PERSON_ACTORS).order_by("seq")
     return [{"occurred_at": e.occurred_at, "action": e.action, "ip": e.ip, "user_agent": e.user_agent,

@@ -6,9 +6,8 @@ import datetime
 import uuid
 from typing import Any
 
-from django.db.models import QuerySet
-
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 
 from bastion.audit.models import AuditEvent, ChainHead, Checkpoint, Pseudonym, VerificationResult
 

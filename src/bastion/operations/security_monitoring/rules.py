@@ -23,6 +23,7 @@ from django.conf import settings
 from bastion.audit import personal
 from bastion.audit.audit_actions import AUDIT_EXPORTED
 from bastion.audit.models import AuditEvent
+from bastion.audit.personal import Shown
 from bastion.identity.audit_actions import (
     AUTH_LOGIN_FAILED,
     AUTH_LOGIN_REFUSED,
@@ -103,14 +104,14 @@ class ChainHistory:
         self.chain_id = chain_id
         self._open_incident = open_incident
 
-    def open_incident(self, rule: str, subject: str, event: AuditEvent, window_seconds: int) -> Finding | None:
+    def open_incident(self, rule: str, subject: str, event: Shown, window_seconds: int) -> Finding | None:
         """While an incident of ``rule`` and ``subject`` is open, its next event joins it at once:
         an attack in progress costs one lookup per event, not a recount of the window."""
         if self._open_incident is None or not self._open_incident(rule, subject, event.occurred_at, window_seconds):
             return None
         return Finding(rule, subject, "", (event,), window_seconds)
 
-    def before(self, event: AuditEvent, *, actions=None, seconds: int | None = None, **filters) -> list[personal.Shown]:
+    def before(self, event: Shown, *, actions=None, seconds: int | None = None, **filters) -> list[personal.Shown]:
         """Events (of ``actions``, or any) up to and including ``event``, within ``seconds`` before it
         (``BASTION_SECURITY_HISTORY_DAYS`` when not given), oldest first, as shown."""
         since = event.occurred_at - datetime.timedelta(seconds=seconds if seconds is not None
@@ -126,12 +127,12 @@ def stored(event) -> AuditEvent:
     return event.event if isinstance(event, personal.Shown) else event
 
 
-def _capped(events) -> tuple[AuditEvent, ...]:
+def _capped(events) -> tuple[Shown, ...]:
     events = list(events)
     return tuple(events[:MAX_LINKED_EVENTS - 1] + events[-1:]) if len(events) > MAX_LINKED_EVENTS else tuple(events)
 
 
-def brute_force(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def brute_force(event: Shown, history: ChainHistory) -> Finding | None:
     username = (event.changes or {}).get("username")
     tried = (stored(event).changes or {}).get("username")
     if event.action not in SIGN_IN_FAILURES or not username:
@@ -148,7 +149,7 @@ def brute_force(event: AuditEvent, history: ChainHistory) -> Finding | None:
                    f"from {len(networks)} network(s): {', '.join(networks[:5])}", _capped(attempts), window)
 
 
-def password_spraying(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def password_spraying(event: Shown, history: ChainHistory) -> Finding | None:
     network = country_sized(event.ip)
     if event.action not in SIGN_IN_FAILURES or network is None:
         return None
@@ -195,7 +196,7 @@ def _is_admin(event) -> bool:
     return any(_admin_grade(grant.permissions()) for grant in grants.select_related("custom_role"))
 
 
-def admin_new_network_and_device(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def admin_new_network_and_device(event: Shown, history: ChainHistory) -> Finding | None:
     """An admin or owner signs in from a network *and* a browser never seen for them (either alone
     is ordinary: a laptop changes networks, a browser updates itself). A first sign-in is the baseline."""
     network = country_sized(event.ip)
@@ -213,7 +214,7 @@ def admin_new_network_and_device(event: AuditEvent, history: ChainHistory) -> Fi
                    f"{event.user_agent[:120] or 'no user agent'}", (event,))
 
 
-def export_burst(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def export_burst(event: Shown, history: ChainHistory) -> Finding | None:
     if event.action not in EXPORTS or not event.actor_id:
         return None
     window = settings.BASTION_SECURITY_EXPORT_WINDOW_SECONDS
@@ -231,7 +232,7 @@ def export_burst(event: AuditEvent, history: ChainHistory) -> Finding | None:
                    _capped(burst), window)
 
 
-def api_key_new_network(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def api_key_new_network(event: Shown, history: ChainHistory) -> Finding | None:
     """An API key's use from a network it never used before (its first use is the baseline). Audited
     operations carry the key and the address; a key that only reads is seen through
     ``api_key.address_changed``, recorded at most once a minute when its address changes."""
@@ -250,7 +251,7 @@ def api_key_new_network(event: AuditEvent, history: ChainHistory) -> Finding | N
                    f"it had not used in {settings.BASTION_SECURITY_HISTORY_DAYS} days ({event.action})", (event,))
 
 
-def privilege_grant(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def privilege_grant(event: Shown, history: ChainHistory) -> Finding | None:
     changes = event.changes or {}
     granted = before = None
     if event.action == MEMBER_ADDED:
@@ -282,13 +283,13 @@ def privilege_grant(event: AuditEvent, history: ChainHistory) -> Finding | None:
                    (event,))
 
 
-def _founding_grant(event: AuditEvent) -> bool:
+def _founding_grant(event: Shown) -> bool:
     """The founder's owner grant, recorded with the organisation itself."""
     return AuditEvent.objects.filter(chain_id=event.chain_id, seq=event.seq - 1, action=ORGANISATION_CREATED,
                                      request_id=event.request_id).exists()
 
 
-def policy_switched_off(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def policy_switched_off(event: Shown, history: ChainHistory) -> Finding | None:
     changes = event.changes or {}
     by = event.actor_label or event.actor_type
     if event.action == ORGANISATION_UPDATED and changes.get("mfa_required") == [True, False]:
@@ -301,6 +302,6 @@ def policy_switched_off(event: AuditEvent, history: ChainHistory) -> Finding | N
     return None
 
 
-Rule = Callable[[AuditEvent, ChainHistory], Finding | None]
+Rule = Callable[[Shown, ChainHistory], Finding | None]
 RULES: tuple[Rule, ...] = (brute_force, password_spraying, admin_new_network_and_device, export_burst,
                            api_key_new_network, privilege_grant, policy_switched_off)
