@@ -20,7 +20,7 @@ from bastion.audit import chain as audit_chain
 from bastion.audit import merkle, signing
 from bastion.audit.checkpoints import enter_chain, record_of
 from bastion.audit.format import EXPORT_FORMAT, GENESIS_HASH, format_time
-from bastion.audit.models import AuditEvent, Checkpoint
+from bastion.audit.models import AuditEvent, Checkpoint, PersonalDetails
 
 
 def _line(document: dict[str, Any]) -> str:
@@ -40,11 +40,21 @@ def export_lines(chain_id: str) -> Iterator[str]:
         })
         leaves: list[bytes] = []
         last_hash = GENESIS_HASH.hex()
+        details = _details(chain_id)
+        pending = next(details, None)
         for event in AuditEvent.objects.filter(chain_id=chain_id).order_by("seq").iterator(chunk_size=2000):
             leaves.append(bytes.fromhex(event.hash))
             last_hash = event.hash
-            yield _line({"type": "event", "body": audit_chain.body_of(event), "prev_hash": event.prev_hash,
-                         "hash": event.hash})
+            record = {"type": "event", "body": audit_chain.body_of(event), "prev_hash": event.prev_hash,
+                      "hash": event.hash}
+            kept = {}
+            while pending is not None and pending.seq <= event.seq:
+                if pending.seq == event.seq:
+                    kept[pending.pseudonym] = {"details": pending.details, "salt": pending.salt}
+                pending = next(details, None)
+            if kept:  # format 2: who the pseudonyms are, while they are known (not hashed; erasure removes it)
+                record["personal"] = kept
+            yield _line(record)
         checkpoints = [c for c in checkpoints if c.tree_size <= len(leaves)]
         for checkpoint in checkpoints:
             yield _line(record_of(checkpoint))
@@ -53,6 +63,10 @@ def export_lines(chain_id: str) -> Iterator[str]:
             yield _line({"type": "consistency", "from": older.tree_size, "to": newer.tree_size,
                          "proof": [node.hex() for node in proof]})
         yield _line({"type": "end", "events": len(leaves), "head_hash": last_hash})
+
+
+def _details(chain_id: str) -> Iterator[PersonalDetails]:
+    return PersonalDetails.objects.filter(chain_id=chain_id).order_by("seq", "pseudonym").iterator(chunk_size=2000)
 
 
 def _leaves(chain_id: str, tree_size: int) -> list[bytes] | None:

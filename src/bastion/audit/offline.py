@@ -120,12 +120,13 @@ class _Verifier:
         if self.chain_broken:
             return
         seq = self.events
-        message = self._event_problem(seq, body, prev_hash, recorded_hash)
+        message = self._event_problem(seq, body, prev_hash, recorded_hash, record.get("personal"))
         if message:
             self.problem(f"sequence {seq}: {message}", seq)
             self.chain_broken = True
 
-    def _event_problem(self, seq: int, body: dict[str, Any], prev_hash: str, recorded_hash: str) -> str | None:
+    def _event_problem(self, seq: int, body: dict[str, Any], prev_hash: str, recorded_hash: str,
+                       record_details: Any = None) -> str | None:
         found = body.get("seq")
         if type(found) is not int:
             return f"expected {seq}, found {found!r} (not a sequence number)"
@@ -147,6 +148,8 @@ class _Verifier:
             return f"content cannot be canonicalized ({error})"
         if recorded_hash != computed.hex():
             return "content does not match its hash (event altered)"
+        if problem := _details_problem(body, record_details):
+            return problem
         self.head = computed
         self.leaves += computed
         return None
@@ -282,6 +285,26 @@ class _Verifier:
                          f"{size1} were rewritten)")
             return
         self.extends = size1
+
+
+def _details_problem(body: dict[str, Any], kept: Any) -> str | None:
+    """Format 2: the personal details the export carries beside an event (``{pseudonym: {"details",
+    "salt"}}``, absent once erased) must match the digests the event hashed."""
+    if kept is None:
+        return None
+    digests = body.get("personal")
+    if not isinstance(kept, dict) or not isinstance(digests, dict):
+        return "personal details given for an event that has none"
+    for pseudonym, entry in kept.items():
+        salt = bytes.fromhex(entry["salt"]) if isinstance(entry, dict) and _is_hex(entry.get("salt")) else None
+        details = entry.get("details") if isinstance(entry, dict) else None
+        if salt is None or not isinstance(details, dict) or digests.get(pseudonym) != format.personal_digest(salt, details):
+            return f"the personal details of {_show(pseudonym)} do not match the event's digest (details altered)"
+    return None
+
+
+def _is_hex(text: Any) -> bool:
+    return isinstance(text, str) and re.fullmatch("(?:[0-9a-f]{2})+", text) is not None
 
 
 def _base64(text: Any) -> bytes | None:

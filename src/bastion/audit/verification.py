@@ -27,13 +27,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from bastion.audit import anchoring, signing
+from bastion.audit import anchoring, personal, signing
 from bastion.audit import chain as audit_chain
 from bastion.audit.audit_actions import AUDIT_VERIFICATION_FAILED, AUDIT_VERIFICATION_PASSED
 from bastion.audit.checkpoints import Clock, body_of_checkpoint, enter_chain
 from bastion.audit.format import GENESIS_HASH, canonical, entry_hash
 from bastion.audit.merkle import Frontier
-from bastion.audit.models import AuditEvent, ChainHead, Checkpoint, VerificationResult
+from bastion.audit.models import AuditEvent, ChainHead, Checkpoint, PersonalDetails, VerificationResult
 from bastion.db.platform import PLATFORM_ID
 from bastion.db.rls import set_setting
 
@@ -162,9 +162,11 @@ def verify_chain(chain_id: str, *, progress: Callable[[int], object] | None = No
         first_unsigned_at = None
         frontier, prev, expected, intact = Frontier(), GENESIS_HASH, 1, True
         events = AuditEvent.objects.filter(chain_id=chain_id).order_by("seq").iterator(chunk_size=2000)
+        details = _DetailsReader(chain_id)
         for event in events:
             try:
                 digest = _follow(event, expected, prev)
+                details.check(event)
             except _Broken as broken:
                 report.fail(broken.seq, broken.message)
                 intact = False
@@ -187,6 +189,27 @@ def verify_chain(chain_id: str, *, progress: Callable[[int], object] | None = No
     if progress:
         progress(report.events)
     return report
+
+
+class _DetailsReader:
+    """The personal details kept outside the chain (format version 2), read in ranges of sequence
+    numbers as the events stream past; each must match the digest its event hashed. Erased details
+    are simply absent."""
+
+    SPAN = 2000
+
+    def __init__(self, chain_id: str) -> None:
+        self.chain_id, self.until, self.rows = chain_id, 0, dict[int, list[PersonalDetails]]()
+
+    def check(self, event: AuditEvent) -> None:
+        if event.seq > self.until:
+            self.until = event.seq + self.SPAN
+            self.rows = {}
+            for row in PersonalDetails.objects.filter(chain_id=self.chain_id, seq__gte=event.seq, seq__lte=self.until):
+                self.rows.setdefault(row.seq, []).append(row)
+        problem = personal.details_problem(event, self.rows.get(event.seq, []))
+        if problem:
+            raise _Broken(event.seq, problem)
 
 
 class _Broken(Exception):
