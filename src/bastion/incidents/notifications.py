@@ -117,8 +117,8 @@ def draft_notices(incident: Incident, scoping: ScopingResult, *, by: User | None
                 organisation_id=organisation_id, incident=incident, phase=phase, exercise=incident.exercise,
                 nature=_nature(incident, scoping, scoped), data_categories=categories,
                 approx_subjects=scoped["data_subjects"], approx_records=scoped["records"],
-                contact_point=settings.BASTION_BREACH_CONTACT_POINT, likely_consequences="", measures="",
-                drafted_at=now)
+                contact_point=_contact_point(), likely_consequences=_consequences(scoped),
+                measures=_measures(incident, scoping), drafted_at=now)
             _record_both(BREACH_NOTICE_DRAFTED, notice, {"scoping": str(scoping.id), "by": _label(by)})
         drafts.append(notice)
     return drafts
@@ -129,6 +129,42 @@ def _nature(incident: Incident, scoping: ScopingResult, scoped: dict) -> str:
     return (f"{incident.title}. {incident.summary}".strip() + "\n\n"
             f"A compromised {scoping.subject_kind.replace('_', ' ')} was used between {window}. In your "
             f"organisation it read {scoped['reads']} and changed {scoped['changes']} item(s).")
+
+
+# What losing each kind of data may mean for the people and the organisation concerned; staff edit the draft.
+CONSEQUENCES = {
+    "supplier records (with a contact person)": "supplier contacts' names and email addresses may be used for "
+                                                "phishing or impersonation",
+    "member accounts": "members' names and email addresses may be used for phishing; review their sign-ins",
+    "emissions records": "commercially sensitive emissions figures may be disclosed to a third party",
+    "energy records": "energy consumption figures, which can reveal activity at each site, may be disclosed",
+    "evidence files": "invoices and other evidence files, which may hold names and prices, may be disclosed",
+    "stored credentials": "the third-party credentials opened must be treated as known to the attacker",
+}
+PROPOSED = {
+    "user": "the account's password was reset, its sessions and API keys revoked, and its second factor re-enrolled",
+    "api_key": "the API key was revoked",
+    "scim_token": "the SCIM token was revoked and a new one issued",
+    "staff_grant": "the staff grant was revoked and the staff account suspended pending review",
+    "network": "the addresses were blocked",
+}
+
+
+def _contact_point() -> str:
+    contacts = [c.removeprefix("mailto:") for c in settings.BASTION_SECURITY_CONTACTS]
+    return settings.BASTION_BREACH_CONTACT_POINT or (f"Bastion security team: {', '.join(contacts)}" if contacts else "")
+
+
+def _consequences(scoped: dict) -> str:
+    found = [CONSEQUENCES[name] for name in sorted(scoped["categories"]) if name in CONSEQUENCES]
+    text = "; ".join(found)
+    return f"{text[0].upper()}{text[1:]}." if text else ""
+
+
+def _measures(incident: Incident, scoping: ScopingResult) -> str:
+    done = [f"- {note.created_at:%Y-%m-%d %H:%M} UTC: {note.body}"
+            for note in incident.notes.filter(kind__in=("phase", "note")).order_by("created_at")]
+    return "\n".join([f"Proposed: {PROPOSED[scoping.subject_kind]}.", *(["Taken so far:", *done] if done else [])])
 
 
 def edit(notice: BreachNotice, *, by: User | None, **fields: object) -> BreachNotice:
@@ -149,7 +185,7 @@ def edit(notice: BreachNotice, *, by: User | None, **fields: object) -> BreachNo
 
 def missing_items(notice: BreachNotice) -> list[str]:
     """The Art. 33(3) items the notice does not hold yet."""
-    return [item for item, field in ARTICLE_33_3.items() if not getattr(notice, field)]
+    return [item for item, field in ARTICLE_33_3.items() if getattr(notice, field) in (None, "", [])]
 
 
 def send(notice: BreachNotice, *, by: User | None, delay_reason: str = "", clock: Clock = timezone.now) -> BreachNotice:
