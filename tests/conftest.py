@@ -21,6 +21,8 @@ from django.db import connections
 from bastion.crypto import api_keys
 from bastion.identity.models import Invitation
 from bastion.identity.sso.models import VerifiedDomain
+from bastion.incidents.models import BreachNotice
+from bastion.incidents.models import Incident as ResponseIncident
 from bastion.records.evidence import store_evidence
 from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
 from bastion.tenancy import actions, context
@@ -135,6 +137,12 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
             public_id=link.public_id, secret_hash=link.secret_hash,
             expires_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=7),
         )
+        now = datetime.datetime.now(datetime.UTC)
+        incident = ResponseIncident.objects.create(reference=f"INC-TEST-{slug.upper()}", title=f"{name} breach",
+                                                   severity="high", declared_at=now, breach_confirmed_at=now)
+        notice = BreachNotice.objects.create(organisation=organisation, incident=incident, nature=f"{name} breach",
+                                             contact_point="security@bastion.example", status="sent", drafted_at=now,
+                                             sent_at=now)
         energy = EnergyRecord.objects.create(
             organisation=organisation, project=project, meter="MTR-1", site="London", kwh=Decimal("5400"),
             source="grid", period_start=datetime.date(2025, 2, 1), period_end=datetime.date(2025, 2, 28),
@@ -144,7 +152,7 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
         other_project=other_project, supplier=supplier, emissions=emissions, emission=emissions[0], energy=energy,
         evidence=evidence, custom_role=custom_role, viewer_membership=viewer_membership,
         api_key=api_key, api_token=api_token, credential=credential, export=export, domain=domain, witness=witness,
-        invitation=invitation, invitation_token=link.token,
+        invitation=invitation, invitation_token=link.token, notice=notice,
     )
 
 

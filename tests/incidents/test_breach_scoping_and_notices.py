@@ -175,3 +175,26 @@ def test_an_exercise_notice_reaches_the_operators_only(world, staff, breach, set
         notifications.send(notice, by=staff)
     assert [m.to for m in mail.outbox] == [["oncall@bastion.example"]]
     assert "[EXERCISE]" in mail.outbox[0].subject
+
+
+def test_an_organisation_reads_its_sent_notices_and_nobody_elses(world, staff, breach, client_for):
+    incident, start, end = breach
+    result = scoping.run(incident, scoping.Subject("network", ATTACKER), start, end, by=staff,
+                         clock=at(end + datetime.timedelta(seconds=1)))
+    incident = notifications.confirm_breach(incident, by=staff)
+    [draft] = notifications.draft_notices(incident, result, by=staff)
+    admin = client_for(world.acme.users["admin"])
+    listed = admin.get("/api/v1/orgs/acme/notices").json()["items"]
+    assert str(draft.id) not in [n["id"] for n in listed]  # a draft is Bastion's own until sent
+    notifications.send(draft, by=staff)
+    listed = admin.get("/api/v1/orgs/acme/notices").json()["items"]
+    assert [n["incident"] for n in listed if n["id"] == str(draft.id)] == [incident.reference]
+    one = admin.get(f"/api/v1/orgs/acme/notices/{draft.id}").json()
+    assert one["approx_records"] == 2 and one["contact_point"]
+    page = admin.get("/o/acme/security/notices/").content.decode()
+    assert incident.reference in page and "Nature of the breach" in page
+    assert client_for(world.acme.users["editor"]).get("/api/v1/orgs/acme/notices").status_code == 403
+    outsider = client_for(world.globex.users["admin"])
+    assert outsider.get(f"/api/v1/orgs/globex/notices/{draft.id}").status_code == 404
+    assert incident.reference not in outsider.get("/o/globex/security/notices/").content.decode()
+    assert outsider.get("/api/v1/orgs/acme/notices").status_code == 404

@@ -33,6 +33,7 @@ PARAMS = {
     "artifact_id": lambda o: o.export.id,
     "domain_id": lambda o: o.domain.id,
     "invitation_id": lambda o: o.invitation.id,
+    "notice_id": lambda o: o.notice.id,
     "witness_id": lambda o: o.witness.id,
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}

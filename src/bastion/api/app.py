@@ -10,6 +10,7 @@ from bastion.api.audit import public_router as audit_public_router
 from bastion.api.audit import router as audit_router
 from bastion.api.credentials import router as credentials_router
 from bastion.api.members import router as members_router
+from bastion.api.notices import router as notices_router
 from bastion.api.organisations import router as organisations_router
 from bastion.api.privacy import router as privacy_router
 from bastion.api.records import router as records_router
@@ -40,3 +41,4 @@ api.add_router("", scim_tokens_router)
 api.add_router("", audit_public_router)
 api.add_router("", sso_router)
 api.add_router("", privacy_router)
+api.add_router("", notices_router)
