@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "bastion.hardening",
     "bastion.privacy",
     "bastion.backups",
+    "bastion.support_access",
     "csp",
     "bastion.console",
     "bastion.operations",
@@ -190,6 +191,7 @@ MIDDLEWARE = [
     "bastion.identity.mfa.policy.MFAEnrolmentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "bastion.tenancy.middleware.TenantContextMiddleware",
+    "bastion.support_access.transparency.GrantUseMiddleware",  # records each request made under a staff grant
 ]
 
 ROOT_URLCONF = "bastion.urls"

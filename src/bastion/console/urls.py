@@ -68,6 +68,7 @@ organisation_urls = [
     path("security/scim-token/revoke/", security.scim_token_revoke, name="security_scim_token_revoke"),
     # Security monitoring's alerts live in operations (the console may not import it: same layer).
     path("security/alerts/", include("bastion.operations.security_monitoring.urls")),
+    path("security/access/", include("bastion.support_access.organisation_urls")),
 ]
 
 urlpatterns = [
