@@ -183,3 +183,19 @@ def test_break_glass_opens_at_once_on_a_second_staff_members_approval(world, sta
     assert asker.post("/staff/access-requests/", {"organisation": "acme", "reason": "incident", "reference": "I",
                                                    "mode": "read_only", "minutes": 61, "break_glass": "on"}
                       ).status_code == 400
+
+
+def test_a_grant_on_a_named_project_reaches_that_project_only(world, staff, client_for):
+    acme = world.acme
+    support = staff.clients["support"]
+    refused = support.post("/staff/access-requests/", {
+        "organisation": "acme", "reason": "legal", "reference": "CASE-1", "mode": "read_only", "minutes": 60,
+        "projects": str(world.globex.project.id)})
+    assert refused.status_code == 400  # another organisation's project is no project of acme's
+    asked = _ask(support, reason="legal", reference="CASE-2", projects=str(acme.project.id))
+    assert asked.project_ids == [str(acme.project.id)] and asked.workspace_ids == []
+    _api(client_for(acme.users["owner"]), "acme", asked.id, "approve")
+    assert support.get(_record_url(acme)).status_code == 200
+    assert support.get(f"/o/acme/p/{acme.other_project.id}/").status_code == 404
+    assert support.get(f"/api/v1/orgs/acme/projects/{acme.other_project.id}/emissions").status_code == 404
+    assert support.get("/o/acme/members/").status_code == 403  # the organisation itself: no more than its name
