@@ -94,10 +94,12 @@ def test_ask_approve_from_the_emailed_link_use_feed_expire_review(world, staff, 
     assert not mails_to(smtp, "support2@staff.example")
     security_page = admin.get("/o/acme/security/access/")
     assert b"access-unreviewed" in security_page.content and str(asked.id).encode() in security_page.content
+    assert b"1 ended staff access grant not yet reviewed" in client_for(acme.users["owner"]).get("/o/acme/security/").content
     assert _api(admin, "acme", asked.id, "review").json()["org_reviewed_at"]
     assert staff.clients["support2"].post(f"/staff/access-requests/{asked.id}/review/").status_code == 404
     assert staff.clients["security"].post(f"/staff/access-requests/{asked.id}/review/").status_code == 302
     assert b"access-unreviewed" not in admin.get("/o/acme/security/access/").content
+    assert b"Every ended staff access grant is reviewed" in client_for(acme.users["owner"]).get("/o/acme/security/").content
 
 
 def test_revoking_mid_grant_works_at_once(world, staff, client_for):
