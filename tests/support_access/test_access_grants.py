@@ -5,6 +5,8 @@ organisation's audit chain and its feed; reviews after the end; break-glass."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bastion.audit.models import AuditEvent
@@ -108,6 +110,12 @@ def test_revoking_mid_grant_works_at_once(world, staff, client_for):
     assert _api(admin, "acme", asked.id, "approve").json()["open"] is True
     record_url = _record_url(world.acme)
     assert support.get(record_url).status_code == 200
+    # A change under a read-write grant: made, and in the feed as a change with the grant.
+    api_record = f"/api/v1/orgs/acme/projects/{world.acme.project.id}/emissions/{world.acme.emission.id}"
+    changed = support.patch(api_record, data=json.dumps({"site": "Leeds"}), content_type="application/json")
+    assert changed.status_code == 200 and changed.json()["site"] == "Leeds"
+    feed = admin.get("/api/v1/orgs/acme/access-requests/feed").json()
+    assert {"method": "PATCH", "path": api_record, "grant": str(asked.id)}.items() <= feed[0].items()
     assert client_for(world.globex.users["admin"]).post(
         f"/api/v1/orgs/globex/access-requests/{asked.id}/revoke").status_code == 404
     revoked = _api(admin, "acme", asked.id, "revoke")
