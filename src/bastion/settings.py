@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "bastion.hardening",
     "bastion.privacy",
     "bastion.backups",
+    "bastion.support_access",
     "bastion.incidents",
     "csp",
     "bastion.console",
@@ -194,6 +195,7 @@ MIDDLEWARE = [
     "bastion.identity.mfa.policy.MFAEnrolmentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "bastion.tenancy.middleware.TenantContextMiddleware",
+    "bastion.support_access.transparency.GrantUseMiddleware",  # records each request made under a staff grant
 ]
 
 ROOT_URLCONF = "bastion.urls"

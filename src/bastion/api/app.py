@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from bastion.api import errors
+from bastion.api.access_requests import router as access_requests_router
 from bastion.api.api_keys import router as api_keys_router
 from bastion.api.audit import public_router as audit_public_router
 from bastion.api.audit import router as audit_router
@@ -42,3 +43,4 @@ api.add_router("", audit_public_router)
 api.add_router("", sso_router)
 api.add_router("", privacy_router)
 api.add_router("", notices_router)
+api.add_router("", access_requests_router)

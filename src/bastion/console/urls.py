@@ -69,6 +69,7 @@ organisation_urls = [
     # Security monitoring's alerts live in operations (the console may not import it: same layer).
     path("security/alerts/", include("bastion.operations.security_monitoring.urls")),
     path("security/notices/", include("bastion.incidents.urls_organisation")),
+    path("security/access/", include("bastion.support_access.organisation_urls")),
 ]
 
 urlpatterns = [

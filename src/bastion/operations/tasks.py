@@ -18,6 +18,7 @@ from bastion.incidents import escalation, exercises
 from bastion.operations import history, security_gauges, subscriptions, summary
 from bastion.operations.security_monitoring import monitor
 from bastion.privacy import account_deletion, organisation_deletion, personal_export, retention
+from bastion.support_access import notifications, requests
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 
 logger = logging.getLogger("bastion.operations")
@@ -136,6 +137,21 @@ def security_monitoring() -> int:
         logger.info("security monitoring: %d event(s) read in %d chain(s), %d alert(s) raised", run.events,
                     run.chains, len(run.raised))
     return len(run.raised)
+@db_periodic_task(crontab(minute="*"))
+@lock_task("staff-access")
+def staff_access_minutely() -> dict:
+    """Each minute: staff access requests left unanswered expire; ended grants get their review task."""
+    with acting_as(SYSTEM):
+        return requests.expire_and_ask_for_reviews()
+
+
+@db_periodic_task(crontab(hour="6", minute="13"))
+@lock_task("staff-access-digest")
+def staff_access_digest() -> int:
+    """Daily: each organisation's admins get the list of what platform staff did under grants."""
+    return notifications.send_digests(hours=24)
+
+
 @db_task()
 def build_personal_export(export_id) -> None:
     """A person's "export my data": progress is kept in its row; they are emailed when it is ready."""
