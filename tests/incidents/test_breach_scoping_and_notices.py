@@ -15,6 +15,7 @@ from bastion.audit.models import AuditEvent
 from bastion.db.platform import PLATFORM_ID
 from bastion.incidents import notifications, response, scoping
 from bastion.incidents.models import BreachNotice
+from bastion.support_access.models import AccessRequest
 from bastion.tenancy.context import platform_scope, tenant_context
 
 ATTACKER = "198.51.100.7"
@@ -60,7 +61,7 @@ def test_an_api_key_is_scoped_to_what_it_touched_in_its_organisation_only(world,
         {"type": "project", "id": str(world.acme.project.id), "access": ["read"]},
     ], key=lambda r: (r["type"], r["id"]))
     assert acme["reads"] == 2 and acme["changes"] == 0
-    assert acme["categories"] == {"evidence files": 1, "project exports (every record of the project)": 1}
+    assert acme["categories"] == {"evidence files": 1, "projects (their record lists or exports)": 1}
     assert "globex" not in repr(result)
 
 
@@ -198,3 +199,31 @@ def test_an_organisation_reads_its_sent_notices_and_nobody_elses(world, staff, b
     assert outsider.get(f"/api/v1/orgs/globex/notices/{draft.id}").status_code == 404
     assert incident.reference not in outsider.get("/o/globex/security/notices/").content.decode()
     assert outsider.get("/api/v1/orgs/acme/notices").status_code == 404
+
+
+def test_a_staff_grants_activity_is_scoped_the_same_way(world, client_for, django_user_model, staff):
+    """A support engineer's grant on acme: a record opened, an evidence file downloaded, a globex page
+    refused — the scoping names the record and the file, in acme only."""
+    engineer = django_user_model.objects.create_user(email="eng@staff.example", staff_role="support",
+                                                     email_verified=True)
+    support = client_for(engineer)
+    asked = support.post("/staff/access-requests/", {"organisation": "acme", "reason": "support",
+                                                     "reference": "ZD-1", "mode": "read_only", "minutes": 60})
+    assert asked.status_code == 302
+    with platform_scope():
+        grant = AccessRequest.all_tenants.get(requested_by=engineer)
+    admin = client_for(world.acme.users["admin"])
+    assert admin.post(f"/api/v1/orgs/acme/access-requests/{grant.id}/approve").status_code == 200
+    start = datetime.datetime.now(datetime.UTC)
+    acme = world.acme
+    assert support.get(f"/o/acme/p/{acme.project.id}/emissions/{acme.emission.id}/").status_code == 200
+    assert support.get(f"/o/acme/p/{acme.project.id}/evidence/{acme.evidence.id}/download/").status_code == 200
+    assert support.get(f"/o/globex/p/{world.globex.project.id}/emissions/{world.globex.emission.id}/"
+                       ).status_code == 404
+    end = datetime.datetime.now(datetime.UTC)
+    result = scope_after(scoping.Subject("staff_grant", str(grant.id)), start, end)
+    [scoped] = result["organisations"]
+    assert scoped["slug"] == "acme" and scoped["changes"] == 0
+    assert {(r["type"], r["id"]) for r in scoped["resources"]} == {
+        ("emission_record", str(acme.emission.id)), ("evidence", str(acme.evidence.id))}
+    assert "globex" not in repr(result)

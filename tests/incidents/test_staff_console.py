@@ -11,6 +11,7 @@ from django.test import Client
 
 from bastion.incidents import disclosure
 from bastion.incidents.models import BreachNotice, Incident, VulnerabilityReport
+from bastion.operations.models import SecurityAlert
 from bastion.tenancy.context import tenant_context
 
 
@@ -121,3 +122,29 @@ def test_a_report_is_worked_from_the_console(db, security, commits_mail):
     assert security.post(page, {"action": "resolved"}).status_code == 302
     assert "Eve" in Client().get("/security/acknowledgments").content.decode()
     assert VulnerabilityReport.objects.get(id=report.id).status == "resolved"
+
+
+def test_incidents_are_declared_from_an_alert_or_a_component_and_reports_linked(world, security):
+    acme = world.acme.organisation
+    with tenant_context(acme.id):
+        now = datetime.datetime.now(datetime.UTC)
+        alert = SecurityAlert.objects.create(organisation=acme, rule="export_burst", severity="high",
+                                             subject="api key CI", summary="40 exports in 10 minutes",
+                                             dedup_key="export_burst:ci", events=[], first_event_at=now,
+                                             last_event_at=now)
+    assert security.post("/staff/incidents/", {"alert": str(alert.id), "organisation": "globex"}).status_code == 404
+    assert security.post("/staff/incidents/", {"alert": "nope"}).status_code == 400
+    assert security.post("/staff/incidents/", {"alert": str(alert.id), "organisation": "acme"}).status_code == 302
+    from_alert = Incident.objects.get(source="security_alert")
+    assert from_alert.source_ref == str(alert.id) and from_alert.organisations == [str(acme.id)]
+    assert "40 exports" in security.get(f"/staff/incidents/{from_alert.id}/").content.decode()
+    assert security.post("/staff/incidents/", {"component": "teleporter", "severity": "high"}).status_code == 400
+    assert security.post("/staff/incidents/", {"component": "database", "severity": "critical"}).status_code == 302
+    assert Incident.objects.filter(source="status_component", source_ref="database").exists()
+
+    report = disclosure.receive(title="x", description="y", reporter_email="r@research.example",
+                                base_url="https://b.example").report
+    page = f"/staff/reports/{report.id}/"
+    assert security.post(page, {"action": "link_incident", "incident": "INC-NOPE"}).status_code == 400
+    assert security.post(page, {"action": "link_incident", "incident": from_alert.reference}).status_code == 302
+    assert VulnerabilityReport.objects.get(id=report.id).incident_id == from_alert.id

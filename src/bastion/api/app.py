@@ -18,6 +18,7 @@ from bastion.api.records import router as records_router
 from bastion.api.routing import credentials
 from bastion.api.scim_tokens import router as scim_tokens_router
 from bastion.api.sso import router as sso_router
+from bastion.api.staff_incidents import router as staff_incidents_router
 
 api = NinjaAPI(
     title="Bastion API",
@@ -43,4 +44,5 @@ api.add_router("", audit_public_router)
 api.add_router("", sso_router)
 api.add_router("", privacy_router)
 api.add_router("", notices_router)
+api.add_router("", staff_incidents_router)
 api.add_router("", access_requests_router)

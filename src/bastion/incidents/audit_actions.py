@@ -10,6 +10,7 @@ VULNERABILITY_REPORT_STATUS_CHANGED = action(
     "Platform staff moved a vulnerability report (acknowledged, fixing, resolved, disclosed, rejected)")
 VULNERABILITY_REPORT_TRIAGED = action("security.report.triaged",
                                       "Platform staff assessed a vulnerability report with a CVSS 4.0 vector")
+VULNERABILITY_REPORT_LINKED = action("security.report.linked", "Platform staff linked a vulnerability report to an incident")
 VULNERABILITY_REPORT_MESSAGE_ADDED = action("security.report.message_added",
                                             "The reporter or platform staff wrote on a vulnerability report")
 

@@ -29,8 +29,9 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit
 from bastion.crypto import platform_secrets
-from bastion.incidents import working_days
+from bastion.incidents import refusals, working_days
 from bastion.incidents.audit_actions import (
+    VULNERABILITY_REPORT_LINKED,
     VULNERABILITY_REPORT_MESSAGE_ADDED,
     VULNERABILITY_REPORT_RECEIVED,
     VULNERABILITY_REPORT_STATUS_CHANGED,
@@ -45,6 +46,7 @@ from bastion.incidents.models import (
     RESOLVED,
     STAFF,
     TRIAGED,
+    Incident,
     ReportMessage,
     VulnerabilityReport,
 )
@@ -68,7 +70,7 @@ class InvalidLink(Exception):
     """A reporter's private link that matches no report."""
 
 
-class NotAllowed(Exception):
+class NotAllowed(refusals.NotAllowed):
     """The step is not allowed from the report's current status."""
 
     def __init__(self, report: VulnerabilityReport, step: str) -> None:
@@ -269,6 +271,20 @@ def triage(report: VulnerabilityReport, *, cvss_vector: str, disclosure_due: dat
                                                      "cvss_score": str(report.cvss_score), "severity": report.severity,
                                                      "disclosure_due": report.disclosure_due.isoformat()})
         transaction.on_commit(lambda: _email_reporter(report, TRIAGED, ""))
+    return report
+
+
+def link_incident(report: VulnerabilityReport, reference: str) -> VulnerabilityReport:
+    """Tie a report to the incident it became (or belongs to)."""
+    incident = Incident.objects.filter(reference=reference.strip()).first()
+    if incident is None:
+        raise ValidationError({"incident": ValidationError("No incident has that reference.", code="invalid")})
+    with transaction.atomic():
+        report = VulnerabilityReport.objects.select_for_update().get(id=report.id)
+        report.incident = incident
+        report.save(update_fields=["incident"])
+        audit.record(VULNERABILITY_REPORT_LINKED, organisation_id=None, resource_type="vulnerability_report",
+                     resource_id=report.id, changes={"reference": report.reference, "incident": incident.reference})
     return report
 
 

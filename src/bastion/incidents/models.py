@@ -142,6 +142,7 @@ class VulnerabilityReport(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     disclosed_at = models.DateTimeField(null=True, blank=True)
     disclosure_due = models.DateField()  # received + the disclosure window (90 days by default); staff may move it
+    incident = models.ForeignKey("Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
 
     class Meta:
         ordering = ["-received_at"]

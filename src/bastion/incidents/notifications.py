@@ -31,6 +31,7 @@ from bastion.incidents.audit_actions import (
     BREACH_NOTICE_SENT,
 )
 from bastion.incidents.models import DRAFT, SENT, BreachNotice, Incident, ScopingResult
+from bastion.incidents.refusals import NotAllowed
 from bastion.tenancy.context import tenant_context
 from bastion.tenancy.models import Membership, Organisation
 
@@ -49,10 +50,6 @@ ARTICLE_33_3 = {
     "(c) the likely consequences of the breach": "likely_consequences",
     "(d) the measures taken or proposed, including to mitigate its effects": "measures",
 }
-
-
-class NotAllowed(Exception):
-    """A step the notice or incident does not allow (sending twice, a late notice without a reason)."""
 
 
 @dataclass(frozen=True)

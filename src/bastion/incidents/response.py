@@ -51,6 +51,7 @@ from bastion.incidents.models import (
     Incident,
     IncidentNote,
 )
+from bastion.incidents.refusals import NotAllowed
 from bastion.incidents.targets import SeverityTargets
 from bastion.operations import incidents as status_page
 from bastion.operations.models import PlatformSecurityAlert, SecurityAlert
@@ -58,10 +59,6 @@ from bastion.operations.models import PlatformSecurityAlert, SecurityAlert
 Clock = Callable[[], datetime.datetime]
 PHASE_ORDER = [key for key, _ in PHASES]
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-class NotAllowed(Exception):
-    """A step the incident's phase does not allow (backwards, skipping, or on a closed incident)."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from bastion.audit import chain as audit
@@ -31,6 +32,7 @@ from bastion.incidents.audit_actions import BREACH_SCOPED
 from bastion.incidents.models import Incident, ScopingResult
 from bastion.privacy.audit_actions import ORGANISATION_EXPORTED
 from bastion.records.audit_actions import EVIDENCE_DOWNLOADED, RECORDS_EXPORTED
+from bastion.support_access.audit_actions import GRANT_USED
 from bastion.tenancy.audit_actions import ARTIFACT_CONSUMED, CREDENTIAL_USED
 from bastion.tenancy.context import platform_scope, tenant_context
 from bastion.tenancy.models import Organisation
@@ -51,7 +53,8 @@ CATEGORIES: dict[str, tuple[str, bool]] = {
     "user": ("member accounts", True),
     "member": ("member accounts", True),
     "organisation": ("organisation data", False),
-    "project": ("project exports (every record of the project)", False),
+    "project": ("projects (their record lists or exports)", False),
+    "workspace": ("workspaces", False),
     "audit_log": ("audit log", True),
 }
 
@@ -80,7 +83,7 @@ def _matcher(subject: Subject, chain: str) -> tuple[Q | None, Callable[[Any], bo
     if subject.kind == "scim_token":
         return Q(actor_type="scim", actor_id=subject.value), None
     if subject.kind == "staff_grant":
-        return Q(changes__grant_id=subject.value), None
+        return Q(action=GRANT_USED, resource_id=subject.value), None
     network = ipaddress.ip_network(subject.value, strict=False)
     return None, lambda shown: bool(shown.ip) and _in(shown.ip, network)
 
@@ -128,9 +131,9 @@ def _organisation_result(organisation: Organisation, events: Iterable[Any],
     actions: Counter[str] = Counter()
     for event in events:
         actions[event.action] += 1
-        if event.resource_type:
-            touched[(event.resource_type, str(event.resource_id))].add("read" if event.action in READ_ACTIONS
-                                                                        else "changed")
+        resource, access = _resource_of(event)
+        if resource is not None:
+            touched[resource].add(access)
     for resource_type, resource_id in reads:
         touched[(resource_type, resource_id)].add("read")
     if not actions and not touched:
@@ -150,6 +153,34 @@ def _organisation_result(organisation: Organisation, events: Iterable[Any],
         "records": len(resources), "data_subjects": subjects, "categories": dict(sorted(categories.items())),
         "resources": resources,
     }
+
+
+# A path parameter of a page or API operation, and the kind of resource it names (most specific first).
+PATH_RESOURCES = [("evidence_id", "evidence"), ("emission_id", "emission_record"), ("energy_id", "energy_record"),
+                  ("supplier_id", "supplier"), ("credential_id", "credential"), ("project_id", "project"),
+                  ("workspace_id", "workspace")]
+
+
+def _resource_of(event: Any) -> tuple[tuple[str, str] | None, str]:
+    """What an event touched, and how ("read" or "changed"). A request made under a staff grant is
+    recorded with its method and path: the path names the record or file (resolved through the URL
+    map), the method says whether it changed anything; a refused request touched nothing."""
+    if event.action != GRANT_USED:
+        if not event.resource_type:
+            return None, ""
+        return (event.resource_type, str(event.resource_id)), "read" if event.action in READ_ACTIONS else "changed"
+    changes = event.changes
+    if not isinstance(changes.get("status"), int) or changes["status"] >= 400:
+        return None, ""
+    try:
+        kwargs = resolve(str(changes.get("path", ""))).kwargs
+    except Resolver404:
+        return None, ""
+    access = "read" if changes.get("method") in ("GET", "HEAD") else "changed"
+    for name, resource_type in PATH_RESOURCES:
+        if name in kwargs:
+            return (resource_type, str(kwargs[name])), access
+    return ("organisation", str(event.chain_id)), access
 
 
 ReadLogSource = Callable[[Subject, Organisation, datetime.datetime, datetime.datetime], list[tuple[str, str]]]

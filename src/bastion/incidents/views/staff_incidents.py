@@ -20,8 +20,10 @@ from django.utils import timezone
 
 from bastion.incidents import notifications, response, scoping, timeline
 from bastion.incidents.models import CLOSED, PHASES, SEVERITIES, BreachNotice, Incident, ScopingResult
+from bastion.operations.models import PlatformSecurityAlert, SecurityAlert
 from bastion.support_access.staff import staff_only
 from bastion.tenancy.context import platform_scope, tenant_context
+from bastion.tenancy.models import Organisation
 
 SECURITY = "security"
 
@@ -33,6 +35,17 @@ class DeclareForm(forms.Form):
     exercise = forms.BooleanField(required=False, label="A tabletop exercise (synthetic data, never sent to customers)")
 
 
+class FromAlertForm(forms.Form):
+    alert = forms.UUIDField(help_text="the security alert's id")
+    organisation = forms.SlugField(required=False, help_text="its organisation's slug (empty: a platform alert)")
+    severity = forms.ChoiceField(choices=[("", "the alert's"), *SEVERITIES], required=False)
+
+
+class FromComponentForm(forms.Form):
+    component = forms.CharField(max_length=40, help_text="a status-page component key, e.g. database")
+    severity = forms.ChoiceField(choices=SEVERITIES, initial="critical")
+
+
 class ScopeForm(forms.Form):
     kind = forms.ChoiceField(choices=[(k, k.replace("_", " ")) for k in scoping.KINDS])
     subject = forms.CharField(max_length=200, help_text="user id or email, API key id, SCIM token id, grant id, "
@@ -41,20 +54,51 @@ class ScopeForm(forms.Form):
     end = forms.DateTimeField(help_text="UTC; a window that has ended")
 
 
+def _alert(form: FromAlertForm) -> SecurityAlert | PlatformSecurityAlert:
+    data = form.cleaned_data
+    if not data["organisation"]:
+        with platform_scope():
+            return get_object_or_404(PlatformSecurityAlert, id=data["alert"])
+    with platform_scope():
+        organisation = get_object_or_404(Organisation, slug=data["organisation"])
+    with tenant_context(organisation.id):
+        return get_object_or_404(SecurityAlert, id=data["alert"])
+
+
+def _declare(request: HttpRequest) -> Incident | None:
+    """From the form that was posted (by hand, from an alert, or from a component); None when invalid."""
+    by = request.user
+    if "alert" in request.POST:
+        alert_form = FromAlertForm(request.POST)
+        return response.declare_from_alert(_alert(alert_form), by=by,  # type: ignore[arg-type]
+                                           severity=alert_form.cleaned_data["severity"]) if alert_form.is_valid() else None
+    if "component" in request.POST:
+        component_form = FromComponentForm(request.POST)
+        return response.declare_from_component(component_form.cleaned_data["component"], by=by,  # type: ignore[arg-type]
+                                               severity=component_form.cleaned_data["severity"]) \
+            if component_form.is_valid() else None
+    form = DeclareForm(request.POST)
+    return response.declare(by=by, **form.cleaned_data) if form.is_valid() else None  # type: ignore[arg-type]
+
+
 @staff_only(SECURITY)
 def incident_list(request: HttpRequest) -> HttpResponse:
-    form = DeclareForm(request.POST or None)
+    status, errors = 200, []
     if request.method == "POST":
-        if form.is_valid():
-            incident = response.declare(by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        try:
+            incident = _declare(request)
+        except ValidationError as invalid:
+            incident, errors = None, invalid.messages
+        if incident is not None:
             messages.success(request, f"{incident.reference} declared.")
             return redirect("staff_incident", incident_id=incident.id)
-    now = timezone.now()
+        status, errors = 400, errors or ["The incident is incomplete: see the form."]
     rows = [{"incident": i, "timers": response.timers(i)} for i in Incident.objects.exclude(phase=CLOSED)]
     closed = Incident.objects.filter(phase=CLOSED)[:50]
-    return render(request, "incidents/staff_incidents.html", {"form": form, "rows": rows, "closed": closed,
-                                                              "now": now},
-                  status=400 if request.method == "POST" else 200)
+    return render(request, "incidents/staff_incidents.html", {
+        "form": DeclareForm(request.POST if "title" in request.POST else None), "alert_form": FromAlertForm(),
+        "component_form": FromComponentForm(), "rows": rows, "closed": closed, "now": timezone.now(),
+        "errors": errors}, status=status)
 
 
 def _notices(incident: Incident) -> list[dict[str, object]]:

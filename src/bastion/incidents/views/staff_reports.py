@@ -52,6 +52,8 @@ def report_page(request: HttpRequest, report_id: uuid.UUID) -> HttpResponse:
             due = request.POST.get("disclosure_due", "")
             disclosure.triage(report, cvss_vector=request.POST.get("cvss_vector", ""),
                               disclosure_due=datetime.date.fromisoformat(due) if due else None)
+        elif action == "link_incident":
+            disclosure.link_incident(report, request.POST.get("incident", ""))
         elif action in disclosure.MOVES:
             disclosure.move(report, action, note=request.POST.get("note", ""))
         else:
