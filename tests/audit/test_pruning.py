@@ -4,6 +4,7 @@ verification (database and offline) then starts from that checkpoint, and the ex
 from __future__ import annotations
 
 import datetime
+import json
 
 import psycopg
 import pytest
@@ -74,8 +75,6 @@ def test_a_forged_start_is_found_offline(chain):
     lines = list(export.export_lines(chain))
     header = offline._parse(1, lines[0])
     header["pruned"]["frontier"][0][1] = "00" * 32  # not the tree the checkpoint at 10 signed
-    import json
-
     result = offline.verify_lines([json.dumps(header), *lines[1:]])
     assert not result.ok and any("tree_size 10" in p for p in result.problems)
 
@@ -114,3 +113,20 @@ def test_on_postgresql_only_the_pruning_function_deletes_and_only_at_a_checkpoin
     with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM audit_auditevent WHERE seq = 11")
+
+
+def test_a_checkpoint_the_customer_saved_is_held_to_the_pruned_log(chain):
+    from bastion.audit.checkpoints import record_of
+    from bastion.audit.models import Checkpoint
+
+    with transaction.atomic():
+        enter_chain(chain)
+        saved = {c.tree_size: record_of(c) for c in Checkpoint.objects.filter(chain_id=chain)}
+    _prune(chain, timezone.now() + LATER)
+    lines = list(export.export_lines(chain))
+    extended = offline.verify_lines(lines, trusted_checkpoint=offline.load_trusted_checkpoint(
+        json.dumps(saved[10])))
+    assert extended.ok and extended.extends == 10
+    older = offline.verify_lines(lines, trusted_checkpoint=offline.load_trusted_checkpoint(
+        json.dumps(saved[5])))
+    assert not older.ok and "older than the log's start" in older.problems[0]

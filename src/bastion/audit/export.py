@@ -36,7 +36,7 @@ def export_lines(chain_id: str) -> Iterator[str]:
         keys = signing.public_keys()
         prefix = pruning.start_of(chain_id)
         start = prefix.tree_size if prefix else 0
-        header = {
+        header: dict[str, Any] = {
             "type": "header", "format": EXPORT_FORMAT, "chain": chain_id, "exported_at": format_time(timezone.now()),
             "public_keys": [{"key_id": k, "ed25519": base64.b64encode(raw).decode()} for k, raw in keys.items()],
         }

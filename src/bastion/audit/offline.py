@@ -318,6 +318,25 @@ class _Verifier:
         self.extends = size1
 
 
+    def _check_trusted_pruned(self, label: str, size1: int, root1: bytes) -> None:
+        if size1 < self.base:
+            self.problem(f"{label}: the events up to tree_size {self.base} were pruned at the end of their retention; "
+                         "your checkpoint is older than the log's start")
+            return
+        available = self.base + len(self.leaves) // 32
+        if size1 > available:
+            self.problem(f"{label}: cannot be proved, the chain is broken before sequence {size1}")
+            return
+        tree = merkle.Frontier.from_json(self.base_frontier)
+        for offset in range(size1 - self.base):
+            tree.append(bytes(self.leaves[32 * offset : 32 * offset + 32]))
+        if tree.root() != root1:
+            self.problem(f"{label}: the log has forked: its first {size1} events are not the ones you saved the "
+                         "checkpoint of")
+            return
+        self.extends = size1
+
+
 def _details_problem(body: dict[str, Any], kept: Any) -> str | None:
     """Format 2: the personal details the export carries beside an event (``{pseudonym: {"details",
     "salt"}}``, absent once erased) must match the digests the event hashed."""
@@ -336,25 +355,6 @@ def _details_problem(body: dict[str, Any], kept: Any) -> str | None:
 
 def _is_hex(text: Any) -> bool:
     return isinstance(text, str) and re.fullmatch("(?:[0-9a-f]{2})+", text) is not None
-
-
-    def _check_trusted_pruned(self, label: str, size1: int, root1: bytes) -> None:
-        if size1 < self.base:
-            self.problem(f"{label}: the events up to tree_size {self.base} were pruned at the end of their retention; "
-                         "your checkpoint is older than the log's start")
-            return
-        available = self.base + len(self.leaves) // 32
-        if size1 > available:
-            self.problem(f"{label}: cannot be proved, the chain is broken before sequence {size1}")
-            return
-        tree = merkle.Frontier.from_json(self.base_frontier)
-        for offset in range(size1 - self.base):
-            tree.append(bytes(self.leaves[32 * offset : 32 * offset + 32]))
-        if tree.root() != root1:
-            self.problem(f"{label}: the log has forked: its first {size1} events are not the ones you saved the "
-                         "checkpoint of")
-            return
-        self.extends = size1
 
 
 def _base64(text: Any) -> bytes | None:

@@ -8,6 +8,8 @@ table, and any other DELETE is refused by the trigger, the owner's included.
 """
 
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 from bastion.db.rls import EnableTenantRLS, MakeAppendOnly
 
@@ -76,7 +78,7 @@ CREATE TRIGGER "audit_auditevent_append_only_delete" BEFORE DELETE ON "audit_aud
 """
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(POSTGRES_FORWARDS, params=None)  # its % are plpgsql, not placeholders
     elif schema_editor.connection.vendor == "sqlite":
@@ -84,7 +86,7 @@ def forwards(apps, schema_editor):
         schema_editor.execute(SQLITE_FORWARDS, params=None)
 
 
-def backwards(apps, schema_editor):
+def backwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(POSTGRES_BACKWARDS, params=None)
     elif schema_editor.connection.vendor == "sqlite":
