@@ -115,7 +115,7 @@ def tamper(sql: str, params: tuple = ()) -> None:
             conn.execute(sql, params)
     else:
         with connection.cursor() as cursor:
-            for table in (TABLE, "audit_checkpoint"):
+            for table in (TABLE, "audit_checkpoint", "audit_prunedprefix"):
                 for operation in ("update", "delete"):
                     cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_append_only_{operation}"')
             cursor.execute(sql, tuple(_sqlite_value(p) for p in params))
@@ -127,7 +127,7 @@ def forget(chain_id: str) -> None:
         with superuser_connection() as conn:
             conn.execute("SET session_replication_role = replica")
             for table in ("audit_auditevent", "audit_checkpoint", "audit_chainhead", "audit_verificationresult",
-                          "audit_personaldetails", "audit_pseudonym"):
+                          "audit_personaldetails", "audit_pseudonym", "audit_prunedprefix"):
                 conn.execute(f"DELETE FROM {table} WHERE chain_id = %s", (chain_id,))
 
 

@@ -129,3 +129,23 @@ class PersonalDetails(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["chain_id", "seq", "pseudonym"], name="audit_personal_event")]
         indexes = [models.Index(fields=["pseudonym"], name="audit_perso_pseudon_idx")]
+
+
+class PrunedPrefix(models.Model):
+    """Events 1..``tree_size`` of a chain were pruned at the end of their retention, at the boundary of
+    the signed checkpoint of that size (``bastion.audit.pruning``). Verification, in the database and
+    offline, starts from here: ``frontier`` (the Merkle frontier of those events, which must hash to
+    the checkpoint's signed root) and ``head_hash`` (the entry hash of event ``tree_size``, which
+    the next event links to). Append-only."""
+
+    id = models.BigAutoField(primary_key=True)
+    chain_id = models.UUIDField()
+    tree_size = models.PositiveBigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    frontier = models.JSONField(default=list)
+    pruned_at = models.DateTimeField()
+    cutoff = models.DateTimeField()  # every pruned event is older than this (the retention period's start)
+
+    class Meta:
+        ordering = ["chain_id", "tree_size"]
+        constraints = [models.UniqueConstraint(fields=["chain_id", "tree_size"], name="audit_pruned_size")]
