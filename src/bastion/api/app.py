@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from bastion.api import errors
+from bastion.api.access_log import router as access_log_router
 from bastion.api.api_keys import router as api_keys_router
 from bastion.api.audit import public_router as audit_public_router
 from bastion.api.audit import router as audit_router
@@ -40,3 +41,4 @@ api.add_router("", scim_tokens_router)
 api.add_router("", audit_public_router)
 api.add_router("", sso_router)
 api.add_router("", privacy_router)
+api.add_router("", access_log_router)
