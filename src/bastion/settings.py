@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "bastion.tenancy",
     "bastion.identity",
     "bastion.records",
+    "bastion.access_log",
     "bastion.hardening",
     "bastion.privacy",
     "bastion.backups",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from bastion.api import errors
+from bastion.api.access_log import router as access_log_router
 from bastion.api.access_requests import router as access_requests_router
 from bastion.api.api_keys import router as api_keys_router
 from bastion.api.audit import public_router as audit_public_router
@@ -46,3 +47,4 @@ api.add_router("", privacy_router)
 api.add_router("", notices_router)
 api.add_router("", staff_incidents_router)
 api.add_router("", access_requests_router)
+api.add_router("", access_log_router)
