@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from bastion.access_log import configuration as access_log_configuration
 from bastion.audit.models import AuditEvent
 from bastion.db.platform import PLATFORM_ID
 from bastion.incidents import notifications, response, scoping
@@ -32,15 +33,18 @@ def staff(django_user_model, db):
 
 @pytest.fixture
 def breach(world, staff, settings):
-    """acme's API key, from the attacker's address: an evidence download and a project export;
-    globex's key, from elsewhere, the same kind of thing in the same window."""
+    """acme's API key, from the attacker's address: three records read (acme logs record views) and one
+    evidence file downloaded; globex's key, from elsewhere, the same kind of thing in the same window."""
     settings.BASTION_SECURITY_CONTACTS = ["mailto:security@bastion.example"]
+    with tenant_context(world.acme.organisation.id):
+        access_log_configuration.update(world.acme.organisation.id, record_views=True)
     start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=5)
     for org, address in ((world.acme, ATTACKER), (world.globex, "192.0.2.50")):
         client = Client(HTTP_AUTHORIZATION=f"Bearer {org.api_token}", REMOTE_ADDR=address)
         base = f"/api/v1/orgs/{org.slug}/projects/{org.project.id}"
+        for record in org.emissions:
+            assert client.get(f"{base}/emissions/{record.id}").status_code == 200
         assert client.get(f"{base}/evidence/{org.evidence.id}/download").status_code == 200
-        assert client.get(f"{base}/export?kind=emissions").status_code == 200
     end = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1)
     incident = response.declare(title="Leaked CI API key", severity="critical", by=staff,
                                 summary="An acme CI key was published in a build log.")
@@ -56,20 +60,22 @@ def test_an_api_key_is_scoped_to_what_it_touched_in_its_organisation_only(world,
     result = scope_after(scoping.Subject("api_key", world.acme.api_key.public_id), start, end)
     assert [org["slug"] for org in result["organisations"]] == ["acme"]
     acme = result["organisations"][0]
-    assert acme["resources"] == sorted([
-        {"type": "evidence", "id": str(world.acme.evidence.id), "access": ["read"]},
-        {"type": "project", "id": str(world.acme.project.id), "access": ["read"]},
-    ], key=lambda r: (r["type"], r["id"]))
-    assert acme["reads"] == 2 and acme["changes"] == 0
-    assert acme["categories"] == {"evidence files": 1, "projects (their record lists or exports)": 1}
+    assert {(r["type"], r["id"], tuple(r["access"])) for r in acme["resources"]} == {
+        *(("emission_record", str(record.id), ("read",)) for record in world.acme.emissions),
+        ("evidence", str(world.acme.evidence.id), ("read",)),
+    }
+    assert acme["reads"] == 4 and acme["changes"] == 0 and acme["records"] == 4
+    assert acme["categories"] == {"emissions records": 3, "evidence files": 1}
     assert "globex" not in repr(result)
 
 
-def test_the_attackers_network_finds_the_same_and_nothing_of_globex(world, breach):
+def test_the_attackers_network_finds_what_the_audit_log_holds_and_nothing_of_globex(world, breach):
+    """The read-access log keeps no addresses: from a network, the audit log's download is what is found."""
     incident, start, end = breach
-    by_key = scope_after(scoping.Subject("api_key", world.acme.api_key.public_id), start, end)
     by_network = scope_after(scoping.Subject("network", "198.51.100.0/24"), start, end)
-    assert by_network["organisations"] == by_key["organisations"]
+    assert [org["slug"] for org in by_network["organisations"]] == ["acme"]
+    assert [(r["type"], r["id"]) for r in by_network["organisations"][0]["resources"]] == [
+        ("evidence", str(world.acme.evidence.id))]
     assert scope_after(scoping.Subject("network", "203.0.113.0/24"), start, end)["organisations"] == []
 
 
@@ -109,9 +115,9 @@ def test_a_draft_holds_every_article_33_3_item_and_is_sent_to_owners_and_admins(
     [notice] = notifications.draft_notices(incident, result, by=staff, clock=at(confirmed_at))
     assert notice.organisation_id == world.acme.organisation.id
     assert notifications.missing_items(notice) == []
-    assert notice.approx_records == 2 and "Key revoked" in notice.measures and "security@bastion.example" in \
+    assert notice.approx_records == 4 and "Key revoked" in notice.measures and "security@bastion.example" in \
         notice.contact_point
-    assert "Invoices" in notice.likely_consequences
+    assert "invoices and other evidence files" in notice.likely_consequences
     with django_capture_on_commit_callbacks(execute=True):
         notifications.send(notice, by=staff, clock=at(confirmed_at + datetime.timedelta(hours=2)))
     # Through a real SMTP server (aiosmtpd): one message to each owner and admin of acme, nobody else.
@@ -192,7 +198,7 @@ def test_an_organisation_reads_its_sent_notices_and_nobody_elses(world, staff, b
     listed = admin.get("/api/v1/orgs/acme/notices").json()["items"]
     assert [n["incident"] for n in listed if n["id"] == str(draft.id)] == [incident.reference]
     one = admin.get(f"/api/v1/orgs/acme/notices/{draft.id}").json()
-    assert one["approx_records"] == 2 and one["contact_point"]
+    assert one["approx_records"] == 1 and one["contact_point"]
     page = admin.get("/o/acme/security/notices/").content.decode()
     assert incident.reference in page and "Nature of the breach" in page
     assert client_for(world.acme.users["editor"]).get("/api/v1/orgs/acme/notices").status_code == 403
