@@ -123,6 +123,10 @@ def test_revoking_mid_grant_works_at_once(world, staff, client_for):
     assert support.get(record_url).status_code == 404
     assert support.get(f"/api/v1/orgs/acme/projects/{world.acme.project.id}/emissions").status_code == 404
     assert _api(admin, "acme", asked.id, "revoke").json()["error"]["code"] == "not_open"
+    [mine] = support.get("/api/v1/staff/access-requests").json()
+    assert mine["id"] == str(asked.id) and mine["organisation"] == "acme" and mine["revoked_at"] and not mine["open"]
+    assert staff.clients["support2"].get("/api/v1/staff/access-requests").json() == []
+    assert admin.get("/api/v1/staff/access-requests").status_code == 404
 
 
 def test_two_approvers_self_approval_expiry_and_limits(world, staff, client_for, move_clock):

@@ -1,5 +1,6 @@
 """Staff access requests for the organisation's admins: list them, approve, deny, revoke a grant,
-mark an ended one reviewed, and read the feed of what staff did under grants (access transparency)."""
+mark an ended one reviewed, and read the feed of what staff did under grants (access transparency);
+and for a staff member, their own requests (asking is done in the staff console, with step-up)."""
 # No "from __future__ import annotations": django-ninja reads these signatures at runtime.
 
 import datetime
@@ -11,7 +12,9 @@ from ninja import Schema
 from bastion.api.routing import AuthorizingRouter
 from bastion.support_access import clock, notifications, requests, transparency
 from bastion.support_access.models import AccessRequest
-from bastion.tenancy.access import Forbidden, NotFound, requires
+from bastion.support_access.staff import is_staff
+from bastion.tenancy import context
+from bastion.tenancy.access import Forbidden, NotFound, authenticated, requires
 
 router = AuthorizingRouter(tags=["staff access"])
 DECIDE = notifications.DECIDE_PERMISSION
@@ -129,3 +132,18 @@ def revoke_access_grant(request, org: str, access_request_id: uuid.UUID):
 @requires(DECIDE)
 def review_access_grant(request, org: str, access_request_id: uuid.UUID):
     return _do(request, access_request_id, lambda r, person: requests.review(r, person, as_staff=False))
+
+
+class StaffAccessRequestOut(AccessRequestOut):
+    organisation: str
+
+
+@router.get("/staff/access-requests", response=list[StaffAccessRequestOut])
+@authenticated
+def my_access_requests(request):
+    """A staff member's own requests and grants, in every organisation; to anyone else, no such path."""
+    if not is_staff(request.user) or getattr(request, "principal", None) is not None:
+        raise NotFound()
+    with context.platform_scope():
+        mine = list(AccessRequest.all_tenants.filter(requested_by=request.user).select_related("organisation")[:200])
+    return [{**_out(r), "organisation": r.organisation.slug} for r in mine]
