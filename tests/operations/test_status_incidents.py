@@ -10,6 +10,7 @@ import pytest
 from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from django.test import Client
 
+from bastion.audit import personal
 from bastion.audit.models import AuditEvent
 from bastion.db.platform import PLATFORM_ID
 from bastion.operations.audit_actions import INCIDENT_CREATED, INCIDENT_UPDATED, MAINTENANCE_SCHEDULED
@@ -61,7 +62,7 @@ def test_staff_open_and_update_an_incident_audited(staff, client_for, world, dja
         "Sign-in errors", "major", "investigating", ["sign_in"])
     created = _platform_events(INCIDENT_CREATED)
     assert len(created) == 1 and created[0].resource_id == str(incident.id)
-    assert created[0].actor_id == str(staff.pk)
+    assert personal.shown_one(created[0]).actor_user_id == staff.pk
     with django_capture_on_commit_callbacks(execute=False):
         assert client.post(f"/status/admin/incidents/{incident.id}/",
                            {"status": "resolved", "body": "Fixed."}).status_code == 302

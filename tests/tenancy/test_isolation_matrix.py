@@ -35,6 +35,7 @@ PARAMS = {
     "domain_id": lambda o: o.domain.id,
     "invitation_id": lambda o: o.invitation.id,
     "notice_id": lambda o: o.notice.id,
+    "incident_id": lambda o: o.notice.incident.id,
     "witness_id": lambda o: o.witness.id,
     "access_request_id": lambda o: o.access_request.id,
 }
@@ -147,6 +148,10 @@ WRITES_OUTSIDE_AN_ORGANISATION = [
     ("delete", "/api/v1/me/deletion"),
     ("post", "/api/v1/privacy/requests"),
     ("post", "/api/v1/privacy/requests/update"),
+    ("post", "/api/v1/staff/incidents"),  # platform staff of the security role only: 404 to everyone else
+    ("post", "/api/v1/staff/incidents/{incident_id}/command"),
+    ("post", "/api/v1/staff/incidents/{incident_id}/phase"),
+    ("post", "/api/v1/staff/incidents/{incident_id}/notes"),
 ]
 
 
