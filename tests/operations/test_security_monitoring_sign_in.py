@@ -93,9 +93,11 @@ def test_spraying_below_the_threshold_or_from_many_networks_raises_nothing(world
     assert monitoring.new(world.acme, rules.PASSWORD_SPRAYING) == []
 
 
-def test_spraying_accounts_that_do_not_exist_alerts_the_platform(world, monitoring, settings):
+def test_spraying_accounts_that_do_not_exist_alerts_the_platform(world, monitoring, settings, django_user_model):
     settings.BASTION_SECURITY_SPRAY_ACCOUNTS = 5
     settings.BASTION_ALERT_EMAILS = ["soc@platform.example"]
+    for role in ("support", "security", "operator"):  # of platform staff, only the security role hears of alerts
+        django_user_model.objects.create_user(email=f"{role}@staff.example", staff_role=role)
     for number in range(6):
         _fail(f"guess{number}@nowhere.example", "2001:db8:aa::7")
     monitoring.scan()
@@ -106,7 +108,7 @@ def test_spraying_accounts_that_do_not_exist_alerts_the_platform(world, monitori
     with context.platform_scope():
         raised = AuditEvent.objects.get(chain_id=PLATFORM_ID, seq=alert.raised_event_seq)
     assert raised.action == "security.alert.raised"
-    assert recipients() == {"soc@platform.example"}  # the platform, not any organisation's admins
+    assert recipients() == {"soc@platform.example", "security@staff.example"}  # not any organisation's admins
     assert monitoring.new(world.acme, None) == [] and monitoring.new(world.globex, None) == []
     monitoring.replay()
     assert len(monitoring.new_platform(rules.PASSWORD_SPRAYING)) == 1
