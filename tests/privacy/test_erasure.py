@@ -46,6 +46,9 @@ def _rows_mentioning(needles: list[str]) -> dict[str, list[str]]:
 def test_after_erasure_no_table_holds_the_persons_email_name_or_address(world, person, person_client):
     assert person_client.get("/api/v1/me/privacy").status_code == 200  # a session from the person's address
     assert person_client.post("/api/v1/me/export").status_code == 202
+    assert person_client.patch(  # an audited change in acme's chain, from the person's address
+        f"/api/v1/orgs/acme/projects/{world.acme.project.id}/emissions/{world.acme.emission.id}",
+        data='{"notes": "checked"}', content_type="application/json").status_code == 200
     with context.tenant_context(world.globex.organisation.id):  # another organisation invited them
         from bastion.crypto import api_keys
 
@@ -62,6 +65,7 @@ def test_after_erasure_no_table_holds_the_persons_email_name_or_address(world, p
     needles = [person.email, person.first_name, person.last_name, PERSON_IP]
     before = _rows_mentioning(needles)
     assert "identity_user" in before and "usersessions_usersession" in before  # the scan sees what is there
+    assert "audit_personaldetails" in before and "audit_auditevent" not in before  # people beside the chain only
 
     result = erasure.erase_person(person.pk)
 
