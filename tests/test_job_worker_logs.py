@@ -7,7 +7,11 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from tests.live_server import ROOT
+
+pytestmark = pytest.mark.own_cluster  # its own SQLite installation (bastion migrate and worker in subprocesses) whatever the suite's database
 
 
 def test_the_job_worker_prints_each_line_once(tmp_path):
