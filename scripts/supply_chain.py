@@ -31,6 +31,11 @@ FIRST_SEEN = SUPPLY_CHAIN / "first-seen.json"
 AUDIT_RESULT = ROOT / "dist" / "dependency-audit.json"
 SBOM = ROOT / "dist" / "sbom.cdx.json"
 SEMGREP_RULES = ROOT / ".semgrep"
+# Vendored rules left out, each with why. semgrep matches `requests.x(...)` by name, so this rule takes
+# the project's own module bastion.support_access.requests for the HTTP library; what it guards
+# (an outbound request built from request data) is covered by .semgrep/bastion's
+# bastion-outbound-http-outside-guard, which flags every outbound request outside the reviewed modules.
+SEMGREP_EXCLUDED_RULES = {"ssrf-injection-requests"}  # by the rule's own id: semgrep prefixes it with the config's path
 PATCH_TARGET_DAYS = 7
 AUDIT_TIMEOUT_SECONDS = 300
 
@@ -116,7 +121,7 @@ def run_semgrep(root: Path, targets: list[str], rules: Path = SEMGREP_RULES) -> 
     raw = [
         ("semgrep", r["check_id"].rsplit(".", 1)[-1], SEVERITY[r["extra"]["severity"]], r["path"],
          r["start"]["line"], r["extra"]["message"].strip().splitlines()[0])
-        for r in data["results"]
+        for r in data["results"] if r["check_id"].rsplit(".", 1)[-1] not in SEMGREP_EXCLUDED_RULES
     ]
     return _with_fingerprints(root, raw)
 
