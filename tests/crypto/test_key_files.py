@@ -9,7 +9,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from tests.live_server import ROOT
+
+pytestmark = pytest.mark.own_cluster  # its own SQLite installation (bastion commands in subprocesses) whatever the suite's database
 
 
 def _bastion(data_dir: Path, *args):

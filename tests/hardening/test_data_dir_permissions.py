@@ -12,6 +12,8 @@ import pytest
 
 from tests.live_server import ROOT
 
+pytestmark = pytest.mark.own_cluster  # its own SQLite installation (bastion migrate in a subprocess) whatever the suite's database
+
 
 def _bastion(data_dir, *args) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items()
