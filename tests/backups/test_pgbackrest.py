@@ -167,7 +167,7 @@ def test_a_person_erased_after_the_backup_is_erased_again_before_the_restored_co
     restored = pg_backups.restore(peer.pgbackrest, peer.base / "erased-again", free_port(), target_time=moment,
                                   repo=1, database=database)
     try:
-        assert restored.erasures.ok and restored.erasures.replayed == [f"person.erased {person.pk} (entry 1)"]
+        assert restored.erasures.ok and restored.erasures.replayed == [f"person-erased {person.pk} (entry 1)"]
         with restored_database.postgresql(host=str(restored.cluster.socket_dir), port=restored.cluster.port,
                                           name=database):
             again = django_user_model.objects.get(pk=person.pk)

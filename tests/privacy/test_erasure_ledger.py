@@ -30,7 +30,7 @@ def test_an_entry_written_ahead_of_a_crash_is_replayed_once_and_spares_the_outsi
     entry = ledger.append(ledger.PERSON_ERASED, person.pk)
     assert not erasure.is_erased(_reload(person)) and not LedgerApplied.objects.exists()
     first = ledger.replay()
-    assert first.ok and first.replayed == [f"person.erased {person.pk} (entry {entry.seq})"]
+    assert first.ok and first.replayed == [f"person-erased {person.pk} (entry {entry.seq})"]
     assert erasure.is_erased(_reload(person)) and not _reload(person).is_active
     assert LedgerApplied.objects.get(seq=entry.seq).entry_hash == entry.hash
     again = ledger.replay()
@@ -80,8 +80,8 @@ def test_an_organisation_deletion_is_recorded_and_a_restored_organisation_delete
     LedgerApplied.objects.all().delete()
     later = ledger.append(ledger.ORGANISATION_DELETED, world.acme.organisation.id)
     result = ledger.replay()
-    assert result.ok and result.replayed == [f"organisation.deleted {world.globex.organisation.id} (entry 1)",
-                                             f"organisation.deleted {world.acme.organisation.id} (entry {later.seq})"]
+    assert result.ok and result.replayed == [f"organisation-deleted {world.globex.organisation.id} (entry 1)",
+                                             f"organisation-deleted {world.acme.organisation.id} (entry {later.seq})"]
     with context.platform_scope():
         assert not Organisation.objects.filter(id__in=[world.acme.organisation.id, world.globex.organisation.id]).exists()
     assert ledger.came_back() == []

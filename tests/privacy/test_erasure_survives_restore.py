@@ -47,7 +47,7 @@ def _ledger(site) -> list[dict]:
 def test_the_erasure_is_in_the_ledger_beside_the_anchors_without_personal_data(erased_after_backup):
     site, person_id, _ = erased_after_backup
     [entry] = _ledger(site)
-    assert entry["body"]["kind"] == "person.erased" and entry["body"]["subject"] == str(person_id)
+    assert entry["body"]["kind"] == "person-erased" and entry["body"]["subject"] == str(person_id)
     assert entry["signature"] and entry["body"]["prev"] == "0" * 64
     assert "acme" not in json.dumps(entry) and "viewer" not in json.dumps(entry)
 
@@ -109,6 +109,6 @@ def test_serve_over_a_database_put_back_by_hand_erases_before_it_answers(erased_
     finally:
         server.terminate()
         _, errors = server.communicate(timeout=30)
-    assert f"erasure ledger: replayed person.erased {person_id} (entry 1)" in errors
+    assert f"erasure ledger: replayed person-erased {person_id} (entry 1)" in errors
     person = _step(site, "person", str(person_id))
     assert person["email"].endswith("@erased.invalid") and person["addresses"] == 0

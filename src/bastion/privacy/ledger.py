@@ -44,8 +44,8 @@ from bastion.audit import anchoring, signing
 from bastion.audit.format import canonical, format_time
 
 FORMAT = "bastion-erasure-ledger/1"
-PERSON_ERASED = "person.erased"
-ORGANISATION_DELETED = "organisation.deleted"
+PERSON_ERASED = "person-erased"
+ORGANISATION_DELETED = "organisation-deleted"
 KINDS = (PERSON_ERASED, ORGANISATION_DELETED)
 GENESIS = "0" * 64
 FILE_NAME = "erasure-ledger.jsonl"
@@ -176,7 +176,8 @@ class S3Ledger:
     def _first_versions(self) -> list[dict[str, Any]]:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        client, versions = self.store.client, {}
+        client = self.store.client
+        versions: dict[str, list[Any]] = {}
         try:
             for page in client.get_paginator("list_object_versions").paginate(Bucket=self.store.bucket,
                                                                               Prefix=self.folder):
@@ -247,7 +248,7 @@ def mark_applied(entry: Entry) -> None:
 @dataclasses.dataclass
 class ReplayResult:
     entries: int = 0
-    replayed: list[str] = dataclasses.field(default_factory=list)  # "person.erased 42"
+    replayed: list[str] = dataclasses.field(default_factory=list)  # "person-erased 42 (entry 7)"
     failed: list[str] = dataclasses.field(default_factory=list)
     error: str = ""  # the ledger could not be read, or does not match what the database applied
 
