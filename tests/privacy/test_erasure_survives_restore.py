@@ -112,3 +112,38 @@ def test_serve_over_a_database_put_back_by_hand_erases_before_it_answers(erased_
     assert f"erasure ledger: replayed person-erased {person_id} (entry 1)" in errors
     person = _step(site, "person", str(person_id))
     assert person["email"].endswith("@erased.invalid") and person["addresses"] == 0
+
+
+def test_a_worker_over_a_database_put_back_by_hand_erases_before_it_takes_jobs(erased_after_backup):
+    site, person_id, by_hand = erased_after_backup
+    live = site.data_dir / "bastion.sqlite3"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{live}{suffix}").unlink(missing_ok=True)
+    live.write_bytes(by_hand.read_bytes())
+    worker = subprocess.Popen([sys.executable, "-m", "bastion.cli", "worker"], cwd=ROOT, env=site.env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        line = worker.stderr.readline()
+        while line and "erasure ledger" not in line:
+            line = worker.stderr.readline()
+    finally:
+        worker.terminate()
+        worker.communicate(timeout=30)
+    assert f"bastion worker: erasure ledger: replayed person-erased {person_id} (entry 1)" in line
+    assert _step(site, "person", str(person_id))["email"].endswith("@erased.invalid")
+
+
+def test_serve_refuses_to_start_on_an_altered_ledger(erased_after_backup):
+    site, _, _ = erased_after_backup
+    path = site.data_dir / "witness" / "erasure-ledger.jsonl"
+    original = path.read_text()
+    record = json.loads(original)
+    record["body"]["subject"] = "1"
+    path.write_text(json.dumps(record) + "\n")
+    try:
+        refused = site.bastion("serve", "--port", str(free_port()), "--no-jobs", timeout=120)
+    finally:
+        path.write_text(original)
+    assert refused.returncode == 2, refused.stderr
+    assert "bastion serve: refusing to start: erasure ledger:" in refused.stderr and "entry 1 was altered" in refused.stderr
+    assert "Traceback" not in refused.stderr
