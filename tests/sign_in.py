@@ -105,3 +105,11 @@ def accept_invitation(client, message):
     link = invitation_link(message)
     assert client.get(link).status_code == 200
     return client.post(link)
+
+
+def mailed_code(message) -> str:
+    """The code allauth mails to prove an address (ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED): entered
+    at /accounts/confirm-email/ in the browser that asked for it."""
+    import re
+
+    return re.search(r"browser window\.\s+(\S+)", message.body).group(1)

@@ -55,6 +55,19 @@ def _migrate_before_serving() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
+def _replay_erasures_before_serving(command: str) -> None:
+    """A database restored by hand (pgBackRest, a copied file) must not serve people erased since its
+    backup: the erasure ledger's entries it lacks are carried out first, or the start is refused."""
+    _setup()
+    from bastion.privacy import ledger
+
+    result = ledger.replay()
+    for name in result.replayed:
+        print(f"{command}: erasure ledger: replayed {name}", file=sys.stderr, flush=True)
+    if not result.ok:
+        fail(f"{command}: refusing to start: erasure ledger: {result.summary()}")
+
+
 def _die_with_parent() -> None:
     """In the child: on Linux, be sent SIGTERM when the server process ends, however it ends."""
     try:
@@ -136,7 +149,7 @@ def cmd_demo(args) -> None:
     os.environ.setdefault("BASTION_WEBAUTHN_ALLOW_INSECURE_ORIGIN", "true")
     _observed(log_format="console", wipe_metrics=True)
     _migrate_before_serving()
-    _setup()
+    _replay_erasures_before_serving("bastion demo")
     from bastion import demo
 
     password, generated = demo.demo_password()
@@ -183,6 +196,7 @@ def cmd_serve(args) -> None:
         fail(f"bastion serve: BASTION_DEBUG is on, so it serves only on localhost, not {args.host}")
     _refuse_to_serve_on_check_errors(production=args.host not in LOOPBACK, tls=tls is not None)
     _migrate_before_serving()
+    _replay_erasures_before_serving("bastion serve")
     _serve(args.host, args.port, workers=args.workers, with_jobs=not args.no_jobs, tls=tls)
 
 
@@ -319,6 +333,8 @@ def cmd_backup(args) -> None:
 def cmd_worker(args) -> None:
     _observed(log_format="json", wipe_metrics=not os.environ.get(EMBEDDED_WORKER))
     _setup()
+    if not os.environ.get(EMBEDDED_WORKER):  # the server that started it has replayed already
+        _replay_erasures_before_serving("bastion worker")
     from django.core.management import call_command
 
     call_command("run_huey", workers=args.workers)

@@ -283,6 +283,7 @@ ACCOUNT_ADAPTER = "bastion.identity.account_adapter.BastionAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True  # an address is added only once its code is entered: also for accounts with a second factor
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_FORMS = {"signup": "bastion.identity.signup_form.SameWorkSignupForm"}

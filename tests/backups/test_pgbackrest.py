@@ -117,3 +117,65 @@ def test_retention_expires_full_backups_outside_the_catalogue(peer, db):
     done = pg_backups.expire(peer.pgbackrest, 1, now=later, policy=retention.Policy(days=1, weeks=0, months=0))
     assert done.kept == [fulls[-1]] and set(done.expired) == set(fulls[:-1])
     assert [b["label"] for b in peer.pgbackrest.backups(1) if b["type"] == "full"] == [fulls[-1]]
+
+
+def _bastion_schema_into(peer, database: str) -> None:
+    """Bastion's tables in the peer cluster: the test database's schema, dumped and loaded (no migration run)."""
+    from django.db import connection
+
+    from bastion.backups.pg_cluster import PG_BIN
+
+    source = connection.settings_dict
+    dump = subprocess.run([str(PG_BIN / "pg_dump"), "--schema-only", "--no-owner", "--no-privileges",
+                           "-h", source["HOST"] or "localhost", "-p", str(source["PORT"] or 5432),
+                           "-U", source["USER"], source["NAME"]], env={**os.environ, "PGPASSWORD": source["PASSWORD"]},
+                          capture_output=True, text=True, check=True)
+    with peer.connect() as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    loaded = subprocess.run([str(PG_BIN / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-h", str(peer.cluster.socket_dir),
+                             "-p", str(peer.cluster.port), "-U", "postgres", "-d", database],
+                            input=dump.stdout, capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+
+
+@pytest.mark.postgres_only
+def test_a_person_erased_after_the_backup_is_erased_again_before_the_restored_copy_serves(peer, db, django_user_model):
+    """Issue 17 part 5 on PostgreSQL: Bastion's database in the pgBackRest cluster, a backup, an erasure
+    after it (in the erasure ledger beside the anchors), a point-in-time restore to before the erasure:
+    the restore replays the ledger into the copy, so the copy never holds the person again."""
+    from bastion.backups import restored_database
+    from bastion.privacy import erasure, ledger
+    from bastion.privacy.models import LedgerApplied
+    from tests.conftest import _make_org
+
+    database = f"bastion_erasure_{os.getpid()}"
+    _bastion_schema_into(peer, database)
+    live = {"host": str(peer.cluster.socket_dir), "port": peer.cluster.port, "name": database}
+    with restored_database.postgresql(**live):
+        acme, globex = _make_org("acme", "Acme", django_user_model), _make_org("globex", "Globex", django_user_model)
+    person, outsider = acme.users["viewer"], globex.users["viewer"]
+    assert pg_backups.take(peer.pgbackrest, "full", repos=(1,)).ok
+    time.sleep(1.1)
+    with peer.connect() as connection:
+        moment = connection.execute("SELECT now()").fetchone()[0]
+    time.sleep(1.1)
+    with restored_database.postgresql(**live):
+        erasure.erase_person(person.pk)
+        assert erasure.is_erased(django_user_model.objects.get(pk=person.pk))
+    peer.pgbackrest.check()
+    started = datetime.datetime.now(datetime.UTC)
+    restored = pg_backups.restore(peer.pgbackrest, peer.base / "erased-again", free_port(), target_time=moment,
+                                  repo=1, database=database)
+    try:
+        assert restored.erasures.ok and restored.erasures.replayed == [f"person-erased {person.pk} (entry 1)"]
+        with restored_database.postgresql(host=str(restored.cluster.socket_dir), port=restored.cluster.port,
+                                          name=database):
+            again = django_user_model.objects.get(pk=person.pk)
+            assert erasure.is_erased(again) and not again.is_active and again.first_name == ""
+            assert not django_user_model.objects.filter(email=person.email).exists()
+            assert django_user_model.objects.get(pk=outsider.pk).email == outsider.email
+            assert ledger.came_back() == [] and ledger.pending(ledger.read()) == []
+            # Erased by the replay (the copy is from before the erasure), not found erased already.
+            assert LedgerApplied.objects.get(seq=1).applied_at >= started
+    finally:
+        pg_cluster.stop(restored.cluster)

@@ -17,7 +17,7 @@ from bastion.audit.models import AuditEvent
 from bastion.identity import lockout
 from bastion.tenancy import context
 from tests.conftest import PASSWORD
-from tests.sign_in import accept_invitation, sign_in, signed_in_with_second_factor
+from tests.sign_in import accept_invitation, mailed_code, sign_in, signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a brand new passphrase 2026"
@@ -93,8 +93,12 @@ def test_sign_up_needs_a_good_password_and_a_confirmed_email(client, world):
     assert response.status_code == 302 and response.url == reverse("account_email_verification_sent")
     assert "_auth_user_id" not in client.session
     [confirmation] = mail.outbox
-    assert confirmation.to == ["grace@startup.example"]
-    assert sign_in(Client(), "grace@startup.example", NEW_PASSWORD).url == reverse("account_email_verification_sent")
+    assert confirmation.to == ["grace@startup.example"] and "/accounts/confirm-email/" not in confirmation.body
+    elsewhere = sign_in(Client(), "grace@startup.example", NEW_PASSWORD)  # the code is entered where it was asked
+    assert elsewhere.status_code == 200 and "_auth_user_id" not in client.session
+    assert client.post(reverse("account_email_verification_sent"), {"code": "WRONG1"}).status_code == 200
+    assert client.post(reverse("account_email_verification_sent"), {"code": mailed_code(confirmation)}).status_code == 302
+    assert sign_in(Client(), "grace@startup.example", NEW_PASSWORD).status_code == 302
 
 
 def test_sign_up_does_not_reveal_an_existing_account(world):
@@ -137,9 +141,9 @@ def test_an_invited_newcomer_signs_up_confirms_and_accepts(world):
     signed_up = newcomer.post(reverse("account_signup"), {"email": "newcomer@acme.example", "password1": NEW_PASSWORD,
                                                           "password2": NEW_PASSWORD})
     assert signed_up.status_code == 302
-    assert sign_in(Client(), "newcomer@acme.example", NEW_PASSWORD).url == reverse("account_email_verification_sent")
-    confirm = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
-    assert newcomer.post(confirm).status_code == 302  # the address is proven first
+    assert signed_up.url == reverse("account_email_verification_sent")
+    code = mailed_code(mail.outbox[-1])
+    assert newcomer.post(signed_up.url, {"code": code}).status_code == 302  # the address is proven first
     assert sign_in(newcomer, "newcomer@acme.example", NEW_PASSWORD).status_code == 302
     assert accept_invitation(newcomer, invitation).status_code == 302
     assert newcomer.get("/api/v1/orgs/acme/members").status_code == 200

@@ -10,11 +10,13 @@ the database. ``ChainHead.anchored_size`` only saves work: verification reads th
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +56,20 @@ def record_of(checkpoint: Checkpoint) -> dict[str, Any]:
     return {"type": "checkpoint", "body": body_of_checkpoint(checkpoint), "signature": checkpoint.signature}
 
 
+_anchoring = contextvars.ContextVar("bastion_audit_anchoring", default=True)
+
+
+@contextlib.contextmanager
+def unanchored() -> Iterator[None]:
+    """Work on a restored copy (``backups.restored_database``): checkpoints signed there stay in the
+    copy; anchoring them would put a copy's tree heads in the live installation's store."""
+    token = _anchoring.set(False)
+    try:
+        yield
+    finally:
+        _anchoring.reset(token)
+
+
 def sign(head: ChainHead, frontier: Frontier) -> Checkpoint:
     """Sign the tree head of ``head`` (locked by the caller), and anchor it once the transaction commits."""
     body = checkpoint_body(
@@ -65,7 +81,8 @@ def sign(head: ChainHead, frontier: Frontier) -> Checkpoint:
         chain_id=head.chain_id, tree_size=body["tree_size"], root_hash=body["root_hash"], time=body["time"],
         key_id=body["key_id"], signature=signing.sign(canonical(body)),
     )
-    transaction.on_commit(functools.partial(_anchor_after_commit, str(head.chain_id)))
+    if _anchoring.get():
+        transaction.on_commit(functools.partial(_anchor_after_commit, str(head.chain_id)))
     return checkpoint
 
 

@@ -1,7 +1,8 @@
 """``bastion backup drill`` (weekly, and by hand): restore the newest backup into a scratch place,
 check its migrations, verify every audit chain against the anchored checkpoints, compare row counts
 per table with the source at the backup's moment, open a sample of encrypted fields and evidence
-files, then tear it down. It stores what it measured — RTO (start → restored, verified and serving)
+files, check that nothing erased since came back (the erasure ledger replayed into it), then tear
+it down. It stores what it measured — RTO (start → restored, verified and serving)
 and RPO (the moment asked for − the newest restorable transaction) — appends an audit event, sets
 the metrics, and alerts on failure."""
 
@@ -24,6 +25,7 @@ from bastion.audit.checkpoints import enter_chain
 from bastion.backups import audit_actions, failures, metrics, restore, restored_database, samples, snapshots
 from bastion.backups.models import Backup, Drill
 from bastion.db.platform import PLATFORM_ID
+from bastion.privacy import ledger
 from bastion.tenancy.organisations import slugs_by_id
 
 Progress = Callable[[str], object]  # what it returns is ignored
@@ -74,6 +76,20 @@ def _row_counts_match(database: Path, expected: dict[str, int]) -> Check:
     return Check("row counts", not differing, "; ".join(differing[:5]) or f"{len(actual)} tables equal to the source")
 
 
+def erasures_stay_erased(progress: Progress) -> Check:
+    """On the restored copy, after the other checks: the erasure ledger replayed into it, then every
+    person and organisation it names looked up."""
+    replayed = ledger.replay(progress=progress)
+    if not replayed.ok:
+        return Check("erasures", False, replayed.summary())
+    try:
+        back = ledger.came_back()
+    except ledger.LedgerError as exc:
+        return Check("erasures", False, str(exc))
+    return Check("erasures", not back, f"came back: {', '.join(back[:5])}" if back else
+                 f"nothing erased came back ({replayed.summary()})")
+
+
 def _serving(database: Path) -> Check:
     """The copy answers queries as an application database would (opened read-write, integrity checked)."""
     with sqlite3.connect(database) as db:
@@ -90,7 +106,8 @@ def run(*, backup_id: str | None = None, progress: Progress | None = None, scrat
     with tempfile.TemporaryDirectory(prefix="bastion-drill-", dir=scratch) as work:
         place = Path(work) / "restored"
         try:
-            restored = restore.restore(place, backup_id=backup_id, progress=progress, record=False)
+            restored = restore.restore(place, backup_id=backup_id, progress=progress, record=False,
+                                       replay_erasures=False)
         except (restore.RestoreRefused, restore.RestoreFailed) as exc:
             result.checks.append(Check("restore", False, str(exc)))
             restored = None
@@ -110,9 +127,11 @@ def run(*, backup_id: str | None = None, progress: Progress | None = None, scrat
                                            f"unapplied: {', '.join(pending)}" if pending else "none unapplied"))
                 objects = place / snapshots.OBJECTS_MEMBER
                 sample = samples.open_sample(live_organisations, objects if objects.is_dir() else None)
+                erasures = erasures_stay_erased(progress)
             result.checks.append(Check("encrypted sample", sample.ok and sample.opened > 0,
                                        "; ".join(sample.failures[:3]) or
                                        f"{sample.opened} opened, {sample.shredded} shredded (organisation deleted)"))
+            result.checks.append(erasures)
             result.checks.append(_serving(restored.database))
             result.rto_seconds = time.monotonic() - started
         for check in result.checks:

@@ -19,6 +19,7 @@ from bastion.backups import audit_actions, chains, failures, metrics, pg_cluster
 from bastion.backups.models import Backup
 from bastion.backups.pgbackrest import PgBackRest, PgBackRestError, parse_backup
 from bastion.db.platform import PLATFORM_ID
+from bastion.privacy import ledger
 
 Progress = Callable[[str], object]  # what it returns is ignored
 REPOSITORIES = {1: "repo1 (local)", 2: "repo2 (offsite)"}
@@ -148,6 +149,7 @@ class PgRestoreResult:
     restored_time: datetime.datetime | None  # the newest replayed transaction
     seconds: float
     chains: list[chains.ChainCheck] = field(default_factory=list)
+    erasures: ledger.ReplayResult = field(default_factory=ledger.ReplayResult)
 
     @property
     def events_lost(self) -> int:
@@ -155,14 +157,15 @@ class PgRestoreResult:
 
     @property
     def ok(self) -> bool:
-        return all(check.ok for check in self.chains)
+        return all(check.ok for check in self.chains) and self.erasures.ok
 
 
 def restore(pgbackrest: PgBackRest, directory: Path, port: int, *, target_time: datetime.datetime | None = None,
             label: str | None = None, repo: int | None = None, database: str | None = None,
-            progress: Progress | None = None) -> PgRestoreResult:
+            progress: Progress | None = None, replay_erasures: bool = True) -> PgRestoreResult:
     """Into a new cluster (``directory``, ``port``), started and polled until out of recovery; with
-    ``database`` (Bastion's), every audit chain in it verified against the anchored checkpoints."""
+    ``database`` (Bastion's), every audit chain in it verified against the anchored checkpoints, then
+    the erasure ledger replayed into it (``privacy.ledger``)."""
     progress = progress or (lambda message: None)
     started = time.monotonic()
     pg_cluster.prepare(directory)
@@ -175,5 +178,8 @@ def restore(pgbackrest: PgBackRest, directory: Path, port: int, *, target_time: 
     if database:
         with restored_database.postgresql(host=str(cluster.socket_dir), port=port, name=database):
             result.chains = chains.verify_restored(target_time or replayed or timezone.now(), live)
+            if replay_erasures:  # the drill replays after its own checks (``drills.erasures_stay_erased``)
+                result.erasures = ledger.replay(progress=progress)
+                progress(f"erasure ledger: {result.erasures.summary()}")
     result.seconds = time.monotonic() - started
     return result

@@ -1,7 +1,8 @@
 """The PostgreSQL drill: ``pgbackrest check`` (it forces a WAL switch, so the moment asked for is
 archived), a point-in-time restore of the newest backup into a scratch cluster on another port,
 polled until out of recovery, checked (tables as at the source, audit chains against the anchored
-checkpoints when it is Bastion's database), then stopped and removed. RTO and RPO are measured and
+checkpoints and nothing erased come back when it is Bastion's database), then stopped and removed.
+RTO and RPO are measured and
 stored like the SQLite drill's."""
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import enter_chain
-from bastion.backups import audit_actions, failures, metrics, pg_backups, pg_cluster
-from bastion.backups.drills import Check, DrillResult, Progress
+from bastion.backups import audit_actions, failures, metrics, pg_backups, pg_cluster, restored_database
+from bastion.backups.drills import Check, DrillResult, Progress, erasures_stay_erased
 from bastion.backups.models import Drill
 from bastion.backups.pgbackrest import PgBackRest, PgBackRestError, chown_postgres
 from bastion.db.platform import PLATFORM_ID
@@ -44,7 +45,8 @@ def run(pgbackrest: PgBackRest, *, port: int, source_dsn: dict, target_time: dat
                 expected = [name for (name,) in source.execute(TABLES)]
             pgbackrest.check()
             restored = pg_backups.restore(pgbackrest, Path(work) / "data", port, target_time=target_time,
-                                          database=database if bastion_database else None, progress=progress)
+                                          database=database if bastion_database else None, progress=progress,
+                                          replay_erasures=False)
             result.restored_time, result.events_lost = restored.restored_time, restored.events_lost
             result.checks.append(Check("restore", True, f"promoted on port {port}"))
             with restored.cluster.connect(database) as copy:
@@ -57,6 +59,8 @@ def run(pgbackrest: PgBackRest, *, port: int, source_dsn: dict, target_time: dat
                 broken = [c for c in restored.chains if not c.ok]
                 result.checks.append(Check("audit chains", not broken, "; ".join(c.message for c in broken)
                                            or f"{len(restored.chains)} chains intact, {restored.events_lost} events lost"))
+                with restored_database.postgresql(host=str(restored.cluster.socket_dir), port=port, name=database):
+                    result.checks.append(erasures_stay_erased(progress))
             result.rto_seconds = time.monotonic() - started
         except (PgBackRestError, pg_cluster.ClusterError, psycopg.Error) as exc:
             result.checks.append(Check("restore", False, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))

@@ -1,6 +1,7 @@
 """``bastion backup restore``: a backup into a new place — never over the live database — then
 every audit chain of the copy verified against the anchored checkpoints, with the events beyond the
-restore point counted as data lost."""
+restore point counted as data lost, then the erasures and deletions made since the backup carried out
+again from the erasure ledger (``privacy.ledger.replay``) before anything can serve the copy."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from bastion.backups import audit_actions, chains, keys, restored_database, snap
 from bastion.backups.repository import RepositoryError
 from bastion.crypto import streams
 from bastion.db.platform import PLATFORM_ID
+from bastion.privacy import ledger
 
 Progress = Callable[[str], object]  # what it returns is ignored
 
@@ -44,10 +46,11 @@ class RestoreResult:
     seconds: float
     chains: list[chains.ChainCheck] = field(default_factory=list)
     details: dict = field(default_factory=dict)  # the manifest's row counts and chain heads
+    erasures: ledger.ReplayResult = field(default_factory=ledger.ReplayResult)
 
     @property
     def ok(self) -> bool:
-        return all(check.ok for check in self.chains)
+        return all(check.ok for check in self.chains) and self.erasures.ok
 
     @property
     def events_lost(self) -> int:
@@ -106,7 +109,9 @@ def unpack(backup_id: str | None, directory: Path, progress: Progress) -> tuple[
 
 
 def restore(to: Path, *, backup_id: str | None = None, progress: Progress | None = None,
-            record: bool = True) -> RestoreResult:
+            record: bool = True, replay_erasures: bool = True) -> RestoreResult:
+    """``replay_erasures=False``: for the drill, which compares the copy with the source first and
+    replays afterwards (``drills.erasures_stay_erased``)."""
     progress = progress or (lambda message: None)
     started = time.monotonic()
     to = Path(to)
@@ -116,15 +121,21 @@ def restore(to: Path, *, backup_id: str | None = None, progress: Progress | None
     restore_point = datetime.datetime.fromisoformat(manifest["restore_point"])
     with restored_database.sqlite(to / snapshots.DATABASE_MEMBER):
         checks = chains.verify_restored(restore_point, live)
+        # Verified first: the replay appends to the copy's chains.
+        erasures = ledger.replay(progress=progress) if replay_erasures else ledger.ReplayResult()
     result = RestoreResult(manifest["id"], repository, to, restore_point, time.monotonic() - started, checks,
-                           {"row_counts": manifest.get("row_counts", {}), "chain_heads": manifest.get("chain_heads", {})})
+                           {"row_counts": manifest.get("row_counts", {}), "chain_heads": manifest.get("chain_heads", {})},
+                           erasures)
     progress(f"{len(checks)} audit chain(s) verified, {result.events_lost} event(s) beyond the restore point")
+    if replay_erasures:
+        progress(f"erasure ledger: {erasures.summary()}")
     if record:
         with transaction.atomic():
             enter_chain(PLATFORM_ID)
             audit_chain.record(audit_actions.RESTORE_COMPLETED, resource_type="backup", resource_id=result.backup_id,
                                changes={"to": str(to), "restore_point": restore_point.isoformat(), "ok": result.ok,
                                         "events_lost": result.events_lost,
+                                        "erasures_replayed": len(erasures.replayed),
                                         "broken_chains": [c.chain_id for c in checks if not c.ok]})
     return result
 

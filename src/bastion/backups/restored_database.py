@@ -1,6 +1,7 @@
 """Work on a restored copy with the platform's own code (the audit verifier, the encrypted fields,
 the migration executor): for the duration of a ``with`` block, this thread's ``default`` database
-connection is the restored copy. Other threads, and this one afterwards, keep the live database."""
+connection is the restored copy. Other threads, and this one afterwards, keep the live database.
+Checkpoints signed in the copy are not anchored (``audit.checkpoints.unanchored``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 
 from django.db import connections
 
+from bastion.audit.checkpoints import unanchored
+
 
 @contextlib.contextmanager
 def _swapped(overrides: dict) -> Iterator[None]:
@@ -20,7 +23,8 @@ def _swapped(overrides: dict) -> Iterator[None]:
     restored = original.__class__(settings_dict, alias="default")
     connections["default"] = restored
     try:
-        yield
+        with unanchored():  # events written in the copy (an erasure replayed) are not the live chains'
+            yield
     finally:
         restored.close()
         connections["default"] = original

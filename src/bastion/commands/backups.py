@@ -71,6 +71,7 @@ def restore(to: str | None, *, backup_id: str | None = None, out: TextIO = sys.s
         state = "ok" if check.ok else "BROKEN"
         out.write(f"{state} chain {check.chain_id}: {check.restored_events} events restored, "
                   f"{check.events_lost} beyond the restore point{': ' + check.message if check.message else ''}\n")
+    out.write(f"{'ok' if result.erasures.ok else 'FAILED'} erasure ledger: {result.erasures.summary()}\n")
     out.write(f"restored backup {result.backup_id} (as of {result.restore_point.isoformat()}) into {result.directory}; "
               f"{result.events_lost} audit event(s) lost\n")
     return 0 if result.ok else 1

@@ -75,6 +75,7 @@ def restore(to: str | None, to_database: str | None, when: str | None, *, backup
     for check in result.chains:
         out.write(f"{'ok' if check.ok else 'BROKEN'} chain {check.chain_id}: {check.restored_events} events restored, "
                   f"{check.events_lost} beyond the restore point\n")
+    out.write(f"{'ok' if result.erasures.ok else 'FAILED'} erasure ledger: {result.erasures.summary()}\n")
     out.write(f"restored into {to} on port {parts.port}, newest transaction {result.restored_time}; "
               f"{result.events_lost} audit event(s) lost\n")
     return 0 if result.ok else 1

@@ -49,7 +49,15 @@ def on_password_changed(sender, request, user, **kwargs) -> None:
 
 
 def on_password_reset(sender, request, user, **kwargs) -> None:
+    from allauth.account.internal.flows.email_verification_by_code import EMAIL_VERIFICATION_CODE_SESSION_KEY
+    from allauth.account.internal.stagekit import pop_login
+
     ended = _end_sessions(user)
+    # The reset link proved the address: a code verification this browser began before (a sign-up
+    # answered "already exists") no longer stands between it and signing in.
+    if getattr(request, "session", None) is not None:
+        request.session.pop(EMAIL_VERIFICATION_CODE_SESSION_KEY, None)
+        pop_login(request)
     lockout.record_success(user.get_username())
     signin_events.record_for_user(AUTH_PASSWORD_RESET, user, sessions_ended=ended)
 

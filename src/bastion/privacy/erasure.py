@@ -29,7 +29,7 @@ from bastion.audit import chain as audit
 from bastion.audit import personal as audit_personal
 from bastion.crypto.models import ApiKey
 from bastion.identity.models import Invitation, KnownClient, ScimGroupMember, ScimIdentity, SignInThrottle
-from bastion.privacy import holds, personal_export
+from bastion.privacy import holds, ledger, personal_export
 from bastion.privacy.audit_actions import ERASURE_SUSPENDED, PERSON_ERASED
 from bastion.privacy.models import PersonalExport, SubjectRequest
 from bastion.privacy.people import grants_by_organisation
@@ -108,7 +108,11 @@ def _nothing(stage: str, done: int, total: int) -> None:
 
 
 def erase_person(user_id, *, now: datetime.datetime | None = None,
-                 progress: Callable[[str, int, int], None] = _nothing) -> ErasureResult:
+                 progress: Callable[[str, int, int], None] = _nothing,
+                 replaying: ledger.Entry | None = None) -> ErasureResult:
+    """``replaying``: the erasure ledger's entry for an erasure already decided and carried out once
+    (``ledger.replay`` after a restore): no new entry, and a legal hold of the older copy does not
+    suspend it (no erasure is recorded while a hold covers the person)."""
     now = now or timezone.now()
     result = ErasureResult(user_id=user_id, kept=[Item(what, why=why) for what, why in KEPT_ALWAYS])
     user = get_user_model().objects.filter(pk=user_id).first()
@@ -118,7 +122,7 @@ def erase_person(user_id, *, now: datetime.datetime | None = None,
     sole = sole_ownerships(user_id)
     if sole:
         raise SoleOwner(sole)
-    covering = holds_covering(user_id)
+    covering = holds_covering(user_id) if replaying is None else []
     if covering:
         result.suspended = True
         result.kept = [Item(f"everything about the person in organisation {org.slug}",
@@ -128,6 +132,9 @@ def erase_person(user_id, *, now: datetime.datetime | None = None,
                          changes={"holds": [str(hold.id) for _, hold in covering]})
         return result
 
+    # Written ahead, durably, before anything is erased: a crash from here on leaves an entry this
+    # database has not applied, which the next start replays (``ledger`` module's doc).
+    entry = replaying or ledger.append(ledger.PERSON_ERASED, user_id, now)
     stages = ["organisations", "sessions", "account"]
     # Every organisation, not only the person's own: another may hold an invitation to their address,
     # or keys and SCIM identities left from a membership that has ended.
@@ -149,6 +156,7 @@ def erase_person(user_id, *, now: datetime.datetime | None = None,
                               "kept": [i.what for i in result.kept]})
         # Last, after every event that names them: their pseudonyms and the details kept beside the chains.
         forgotten = audit_personal.forget(user.pk, addresses)
+        ledger.mark_applied(entry)
     result.erased.append(Item("who the person is in the audit log: their pseudonyms, and the email, name, "
                               "address and browser kept beside the events", forgotten))
     progress(stages[-1], 1, 1)

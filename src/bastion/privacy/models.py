@@ -122,3 +122,15 @@ class OrganisationDeletion(TenantModel):
 
     class Meta:
         ordering = ["-requested_at"]
+
+
+class LedgerApplied(models.Model):
+    """An erasure ledger entry (``privacy.ledger``) this database has carried out: what a restored
+    copy lacks here is replayed before it serves."""
+
+    seq = models.PositiveBigIntegerField(primary_key=True)
+    entry_hash = models.CharField(max_length=64)
+    applied_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]

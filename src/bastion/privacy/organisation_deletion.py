@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bastion.audit import chain as audit
-from bastion.privacy import holds
+from bastion.privacy import holds, ledger
 from bastion.privacy.audit_actions import ORGANISATION_DELETION_CANCELLED, ORGANISATION_DELETION_SCHEDULED
 from bastion.privacy.models import OrganisationDeletion
 from bastion.tenancy import actions, context
@@ -98,6 +98,10 @@ def delete_due(*, now: datetime.datetime | None = None) -> DueDeletions:
             if hold is not None:
                 run.held[organisation.slug] = hold.describe()
                 continue
-            actions.delete_organisation(organisation)
+            # The ledger entry first (see ``privacy.ledger``): a restore of an older backup deletes it again.
+            entry = ledger.append(ledger.ORGANISATION_DELETED, organisation.id, now)
+            with transaction.atomic():
+                actions.delete_organisation(organisation)
+                ledger.mark_applied(entry)
             run.deleted.append(organisation.slug)
     return run
