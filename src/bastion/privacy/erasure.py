@@ -29,7 +29,7 @@ from bastion.audit import chain as audit
 from bastion.audit import personal as audit_personal
 from bastion.crypto.models import ApiKey
 from bastion.identity.models import Invitation, KnownClient, ScimGroupMember, ScimIdentity, SignInThrottle
-from bastion.privacy import holds, ledger, personal_export
+from bastion.privacy import holds, ledger, personal_export, signals
 from bastion.privacy.audit_actions import ERASURE_SUSPENDED, PERSON_ERASED
 from bastion.privacy.models import PersonalExport, SubjectRequest
 from bastion.privacy.people import grants_by_organisation
@@ -221,6 +221,8 @@ def _erase_platform_rows(user, result: ErasureResult) -> None:
         requests = SubjectRequest.objects.filter(Q(user=user) | Q(requester_email__iexact=user.email)).update(
             requester_email=f"erased-{user.pk}@{ERASED_DOMAIN}")
         counted.append(("the requester's address on data-subject requests", requests))
+        for _receiver, erased in signals.erasing_person.send(sender=None, user=user, addresses=[user.email]):
+            counted.extend(erased)
     result.erased.extend(Item(label, count) for label, count in counted if count)
 
 

@@ -9,10 +9,13 @@ class SupportAccessConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from bastion.privacy.signals import erasing_person
         from bastion.support_access import (
             audit_actions,  # noqa: F401  (declares the actions)
+            erasure,
             grants,
         )
         from bastion.tenancy import access
 
         access.register_staff_grant_resolver(grants.active_grants)
+        erasing_person.connect(erasure.on_erasing_person, dispatch_uid="bastion.support_access.erasure")
