@@ -16,20 +16,9 @@ import pytest
 from bastion.backups import keys, pg_backups, pg_cluster, pg_drills, retention
 from bastion.backups.models import Backup, Drill
 from bastion.backups.pgbackrest import LocalRepo, S3Repo, as_postgres
-from tests.backups.pg_peer import cluster_with_pgbackrest
 from tests.live_server import free_port
 
-
-@pytest.fixture(scope="session")
-def peer(moto_url, tmp_path_factory, django_db_blocker):
-    wrapped = tmp_path_factory.mktemp("pgbackrest-key") / "passphrase.wrapped"
-    with django_db_blocker.unblock():
-        passphrase = keys.pgbackrest_passphrase(wrapped)
-    with cluster_with_pgbackrest(moto_url, passphrase) as peer:
-        peer.wrapped_passphrase = wrapped
-        with peer.connect() as connection:
-            connection.execute("CREATE TABLE ledger (id serial PRIMARY KEY, note text, at timestamptz DEFAULT now())")
-        yield peer
+pytestmark = pytest.mark.own_cluster
 
 
 def _notes(cluster: pg_cluster.Restored) -> list[str]:

@@ -15,12 +15,14 @@ import uuid
 from pathlib import Path
 
 import boto3
+import pytest
 
 from tests.backups import installation
 from tests.live_server import ROOT, free_port
 from tests.peers.moto import CREDENTIALS
 
 ID = r"[0-9a-f-]{36}"
+pytestmark = pytest.mark.own_cluster  # its own SQLite installation whatever the suite's database
 
 
 def _ids(output: str) -> list[str]:
