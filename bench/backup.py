@@ -159,8 +159,8 @@ def postgres(args) -> None:
             started = time.monotonic()
             with psycopg.connect(host=str(cluster.socket_dir), port=cluster.port, user="postgres", dbname="bastion",
                                  autocommit=True) as connection:
-                connection.execute("CREATE TABLE bulk_filler AS SELECT g AS id, "
-                                   "decode(repeat(md5(g::text), 32), 'hex') || gen_random_uuid()::text::bytea AS payload "
+                random_bytes = " || ".join(["md5(random()::text)"] * 32)  # 512 incompressible bytes a row
+                connection.execute(f"CREATE TABLE bulk_filler AS SELECT g AS id, decode({random_bytes}, 'hex') AS payload "
                                    "FROM generate_series(1, %s) g", [args.megabytes * 2**20 // 560])
                 size = connection.execute("SELECT pg_database_size('bastion')").fetchone()[0]
             print(f"generated {size / 2**20:.0f} MiB in {time.monotonic() - started:.1f} s")
