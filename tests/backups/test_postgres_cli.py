@@ -80,10 +80,13 @@ def test_scheduled_job_and_every_command_on_postgresql(pg_site):
     refused = pg_site.bastion("backup", "restore", "--to", str(place / "x"),
                               "--to-database", f"postgres://localhost:{live_port}/bastion")
     assert refused.returncode == 2 and "live database" in refused.stderr
-    restored = _ok(pg_site.bastion("backup", "restore", "--to", str(place / "restored"), "--to-database",
-                                   f"postgres://localhost:{port}/bastion", "--time", moment.isoformat(), timeout=600))
-    try:
-        assert "BROKEN" not in restored and re.search(r"^ok chain ", restored, flags=re.M), restored
+    try:  # the restored cluster is left serving by the command: stopped here whatever happens
+        restored = _ok(pg_site.bastion("backup", "restore", "--to", str(place / "restored"), "--to-database",
+                                       f"postgres://localhost:{port}/bastion", "--time", moment.isoformat(), timeout=600))
+        # acme's chain holds "Before the drill" (covered by a checkpoint signed and anchored after the
+        # moment, which the copy rightly lacks) and loses "After the moment": one event, counted.
+        assert "BROKEN" not in restored, restored
+        assert re.search(r"^ok chain \S+: \d+ events restored, 1 beyond the restore point$", restored, flags=re.M), restored
         with psycopg.connect(host=str(place / "restored.sock"), port=port, user="postgres", dbname="bastion") as copy:
             names = [name for (name,) in copy.execute("SELECT name FROM tenancy_workspace")]
         assert "Before the drill" in names and "After the moment" not in names
