@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime
 import os
+import socket
 from collections.abc import Iterator
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
@@ -21,8 +24,11 @@ from django.db import connections
 from bastion.crypto import api_keys
 from bastion.identity.models import Invitation
 from bastion.identity.sso.models import VerifiedDomain
+from bastion.incidents.models import BreachNotice
+from bastion.incidents.models import Incident as ResponseIncident
 from bastion.records.evidence import store_evidence
 from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
+from bastion.support_access.models import AccessRequest
 from bastion.tenancy import actions, context
 from bastion.tenancy.api_keys import create as create_api_key
 from bastion.tenancy.artifacts import create as create_ephemeral_artifact
@@ -135,6 +141,18 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
             public_id=link.public_id, secret_hash=link.secret_hash,
             expires_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=7),
         )
+        now = datetime.datetime.now(datetime.UTC)
+        incident = ResponseIncident.objects.create(reference=f"INC-TEST-{slug.upper()}", title=f"{name} breach",
+                                                   severity="high", declared_at=now, breach_confirmed_at=now)
+        notice = BreachNotice.objects.create(organisation=organisation, incident=incident, nature=f"{name} breach",
+                                             contact_point="security@bastion.example", status="sent", drafted_at=now,
+                                             sent_at=now)
+        # A staff access request waiting for acme's (globex's) admins, made by the platform's support staff.
+        support_staff, _ = django_user_model.objects.get_or_create(
+            email="support@bastion-staff.example", defaults={"staff_role": "support", "username": "support@bastion-staff.example"})
+        access_request = AccessRequest.objects.create(
+            organisation=organisation, requested_by=support_staff, requested_by_label=support_staff.email,
+            reason="support", reference=f"TICKET-{slug}", created_at=now, answer_by=now + datetime.timedelta(hours=24))
         energy = EnergyRecord.objects.create(
             organisation=organisation, project=project, meter="MTR-1", site="London", kwh=Decimal("5400"),
             source="grid", period_start=datetime.date(2025, 2, 1), period_end=datetime.date(2025, 2, 28),
@@ -144,8 +162,42 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
         other_project=other_project, supplier=supplier, emissions=emissions, emission=emissions[0], energy=energy,
         evidence=evidence, custom_role=custom_role, viewer_membership=viewer_membership,
         api_key=api_key, api_token=api_token, credential=credential, export=export, domain=domain, witness=witness,
-        invitation=invitation, invitation_token=link.token,
+        invitation=invitation, invitation_token=link.token, notice=notice, access_request=access_request,
     )
+
+
+class Inbox(Message):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+@pytest.fixture(scope="session")
+def smtp_inbox():
+    """aiosmtpd on a free port of 127.0.0.1 for the session, shared by every test that sends real
+    email; each test empties ``messages`` first (the ``smtp`` fixtures do)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    inbox.port = port
+    yield inbox
+    server.stop()
+
+
+@pytest.fixture
+def smtp(settings, smtp_inbox):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_inbox.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    smtp_inbox.messages.clear()
+    return smtp_inbox
 
 
 @pytest.fixture(autouse=True)

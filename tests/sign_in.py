@@ -47,6 +47,15 @@ def enrol_totp(client, password: str) -> str:
     return secret
 
 
+def register_security_key(user):
+    """A security key registered for ``user``, as allauth stores one after a WebAuthn registration
+    (the ceremony itself needs a physical key; the browser tests of staff sign in with a session)."""
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.create(user=user, type=Authenticator.Type.WEBAUTHN,
+                                        data={"name": "Test key", "credential": {}, "passwordless": False})
+
+
 def signed_in_with_second_factor(client, user):
     """``client`` signed in as ``user`` just now with a second factor, as allauth records it after the
     MFA step. A user whose roles require MFA and who has none gets an authenticator app first (their
@@ -63,8 +72,15 @@ def signed_in_with_second_factor(client, user):
     from bastion.identity.mfa import policy as mfa_policy
 
     client.force_login(user)
-    factor = Authenticator.objects.filter(user_id=user.pk).exclude(type=Authenticator.Type.RECOVERY_CODES).first()
-    if factor is None and mfa_policy.mfa_required_for(user):
+    from bastion.identity.models import STAFF_ROLES_NEEDING_SECURITY_KEY
+
+    factors = Authenticator.objects.filter(user_id=user.pk).exclude(type=Authenticator.Type.RECOVERY_CODES)
+    if user.staff_role in STAFF_ROLES_NEEDING_SECURITY_KEY:
+        factors = factors.filter(type=Authenticator.Type.WEBAUTHN)
+    factor = factors.first()
+    if factor is None and user.staff_role in STAFF_ROLES_NEEDING_SECURITY_KEY:
+        factor = register_security_key(user)
+    elif factor is None and mfa_policy.mfa_required_for(user):
         factor = TOTP.activate(user, generate_totp_secret()).instance
     if factor is not None:
         session = client.session

@@ -281,6 +281,13 @@ def cmd_privacy_retention(args) -> None:
     from bastion.commands import privacy
 
     sys.exit(privacy.retention_run(dry_run=args.dry_run))
+def cmd_staff_create(args) -> None:
+    _setup()
+    from bastion.commands import staff
+
+    sys.exit(staff.create(args.email, args.role))
+
+
 def cmd_backup(args) -> None:
     _setup()
     from bastion.commands import backups, pg_backups
@@ -383,6 +390,11 @@ def main(argv: list[str] | None = None) -> None:
     retention = privacy.add_parser("retention", help="delete what is past its retention period (legal holds keep theirs)")
     retention.add_argument("--dry-run", action="store_true", help="delete nothing: report what a run would delete")
     retention.set_defaults(func=cmd_privacy_retention, by_operator=True)
+    staff = sub.add_parser("staff", help="platform staff accounts").add_subparsers(dest="staff_command", required=True)
+    staff_create = staff.add_parser("create", help="make EMAIL platform staff in a role (a member of no organisation)")
+    staff_create.add_argument("email", metavar="EMAIL")
+    staff_create.add_argument("--role", required=True, choices=["support", "security", "operator"])
+    staff_create.set_defaults(func=cmd_staff_create, by_operator=True)
     backup = sub.add_parser("backup", help="backups, restores into a new place, restore drills")
     backup_sub = backup.add_subparsers(dest="backup_command", required=True)
     backup_sub.add_parser("now", help="take a backup now (SQLite: an encrypted snapshot to every repository)")

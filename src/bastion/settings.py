@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import ipaddress
 import os
 import re
 import secrets
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
@@ -34,6 +36,7 @@ from bastion.config import (
     report,
     reported,
 )
+from bastion.incidents import targets as incident_targets
 from bastion.operations.logs import FORMATS as LOG_FORMATS
 from bastion.operations.logs import logging_config
 
@@ -155,9 +158,12 @@ INSTALLED_APPS = [
     "bastion.tenancy",
     "bastion.identity",
     "bastion.records",
+    "bastion.access_log",
     "bastion.hardening",
     "bastion.privacy",
     "bastion.backups",
+    "bastion.support_access",
+    "bastion.incidents",
     "csp",
     "bastion.console",
     "bastion.operations",
@@ -190,6 +196,7 @@ MIDDLEWARE = [
     "bastion.identity.mfa.policy.MFAEnrolmentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "bastion.tenancy.middleware.TenantContextMiddleware",
+    "bastion.support_access.transparency.GrantUseMiddleware",  # records each request made under a staff grant
 ]
 
 ROOT_URLCONF = "bastion.urls"
@@ -415,6 +422,41 @@ if BASTION_SECURITY_POLICY_URL:
     BASTION_SECURITY_POLICY_URL = check_url("BASTION_SECURITY_POLICY_URL", BASTION_SECURITY_POLICY_URL)
 BASTION_SECURITY_TXT_DAYS = env_int("BASTION_SECURITY_TXT_DAYS", 180, minimum=1)
 BASTION_SECURITY_TXT_EXPIRES = None
+
+# Vulnerability disclosure (incidents.disclosure): the public /security form and its timers, counted
+# in business days on a working calendar (incidents.working_days): weekdays, holidays (ISO dates), zone.
+BASTION_WORKING_DAYS = [day.strip().lower()[:3] for day in env_list("BASTION_WORKING_DAYS", ["mon", "tue", "wed", "thu", "fri"])]
+if not BASTION_WORKING_DAYS or not set(BASTION_WORKING_DAYS) <= {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}:
+    BASTION_WORKING_DAYS = report(ConfigError("BASTION_WORKING_DAYS lists weekdays: mon,tue,wed,thu,fri,sat,sun",
+                                              check_id=UNKNOWN_VALUE), ["mon", "tue", "wed", "thu", "fri"])
+BASTION_HOLIDAYS = []
+for _holiday in env_list("BASTION_HOLIDAYS", []):
+    try:
+        BASTION_HOLIDAYS.append(datetime.date.fromisoformat(_holiday.strip()))
+    except ValueError:
+        report(ConfigError(f"BASTION_HOLIDAYS: {_holiday!r} is not a date (YYYY-MM-DD)"))
+BASTION_BUSINESS_TIME_ZONE = env("BASTION_BUSINESS_TIME_ZONE", "UTC") or "UTC"
+try:
+    zoneinfo.ZoneInfo(BASTION_BUSINESS_TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    BASTION_BUSINESS_TIME_ZONE = report(ConfigError(
+        f"BASTION_BUSINESS_TIME_ZONE: {BASTION_BUSINESS_TIME_ZONE!r} is not an IANA time zone (e.g. Europe/London)",
+        check_id=UNKNOWN_VALUE), "UTC")
+BASTION_DISCLOSURE_ACKNOWLEDGE_DAYS = env_int("BASTION_DISCLOSURE_ACKNOWLEDGE_DAYS", 2, minimum=1)
+BASTION_DISCLOSURE_TRIAGE_DAYS = env_int("BASTION_DISCLOSURE_TRIAGE_DAYS", 5, minimum=1)
+BASTION_DISCLOSURE_WINDOW_DAYS = env_int("BASTION_DISCLOSURE_WINDOW_DAYS", 90, minimum=1)
+BASTION_SECURITY_REPORT_MAX_CHARS = env_int("BASTION_SECURITY_REPORT_MAX_CHARS", 20_000, minimum=1000, maximum=200_000)
+# Incident response (incidents.response): response/resolution targets per severity (hours or business days).
+try:
+    BASTION_INCIDENT_TARGETS = incident_targets.parse(env("BASTION_INCIDENT_TARGETS", incident_targets.DEFAULT) or "")
+except ValueError as exc:
+    BASTION_INCIDENT_TARGETS = report(ConfigError(f"BASTION_INCIDENT_TARGETS: {exc}"),
+                                      incident_targets.parse(incident_targets.DEFAULT))
+# Breach notices (incidents.notifications): the contact point every notice gives (Art. 33(3)(b)), e.g. the
+# data protection officer's name, email and telephone. Unset, staff must write it into each notice.
+BASTION_BREACH_CONTACT_POINT = (env("BASTION_BREACH_CONTACT_POINT", "") or "").strip()
+# Tabletop exercises: remind the platform's operators when none has run for this many days (twice a year).
+BASTION_INCIDENT_EXERCISE_DAYS = env_int("BASTION_INCIDENT_EXERCISE_DAYS", 183, minimum=30)
 
 # One cache shared by every app server (TOTP replay protection, rate limits): the database by
 # default, Redis when REDIS_URL is set.

@@ -51,6 +51,9 @@ urlpatterns = [
          name="privacy_cancel_organisation_link"),
     path("accounts/", include(_declared_public(allauth_urls.urlpatterns))),
     path("scim/v2/", include("bastion.identity.scim.urls")),
+    path("staff/", include("bastion.incidents.urls_staff")),
+    path("staff/", include("bastion.support_access.urls")),
     path("", include("bastion.operations.urls")),
+    path("", include("bastion.incidents.urls")),
     path("", include("bastion.console.urls")),
 ]

@@ -28,8 +28,10 @@ def _append(chain_id: str, count: int, start: int = 0) -> None:
     for i in range(start, start + count):
         with transaction.atomic():
             set_setting("bastion.org_id", chain_id)
+            # Every third event names a person: format 2 keeps their address outside the chain.
+            changes = {"i": i, "note": f"event {i}"} | ({"user": f"person{i}@tampering.example"} if i % 3 == 1 else {})
             audit.record("audit.exported", organisation_id=chain_id, resource_type="test", resource_id=i,
-                         changes={"i": i, "note": f"event {i}"})
+                         changes=changes)
 
 
 def committed(function, *args):
@@ -113,7 +115,7 @@ def tamper(sql: str, params: tuple = ()) -> None:
             conn.execute(sql, params)
     else:
         with connection.cursor() as cursor:
-            for table in (TABLE, "audit_checkpoint"):
+            for table in (TABLE, "audit_checkpoint", "audit_prunedprefix"):
                 for operation in ("update", "delete"):
                     cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_append_only_{operation}"')
             cursor.execute(sql, tuple(_sqlite_value(p) for p in params))
@@ -124,7 +126,8 @@ def forget(chain_id: str) -> None:
     if on_postgres():
         with superuser_connection() as conn:
             conn.execute("SET session_replication_role = replica")
-            for table in ("audit_auditevent", "audit_checkpoint", "audit_chainhead", "audit_verificationresult"):
+            for table in ("audit_auditevent", "audit_checkpoint", "audit_chainhead", "audit_verificationresult",
+                          "audit_personaldetails", "audit_pseudonym", "audit_prunedprefix"):
                 conn.execute(f"DELETE FROM {table} WHERE chain_id = %s", (chain_id,))
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from bastion.audit import chain as audit
+from bastion.audit import personal
 from bastion.audit.models import AuditEvent
 from bastion.audit.registry import UnknownAction
 from bastion.audit.verification import verify_chain
@@ -28,7 +29,11 @@ def test_an_api_change_is_recorded_with_actor_ip_agent_and_request(world, client
         REMOTE_ADDR="198.51.100.7", HTTP_USER_AGENT="pytest-agent/1",
     )
     assert response.status_code == 200
-    [event] = _events(world.acme.organisation, action="emission_record.updated")
+    [stored] = _events(world.acme.organisation, action="emission_record.updated")
+    # In the chain: a pseudonym, no address, no browser; shown: the person, from the details kept beside it.
+    assert stored.actor_id.startswith("psn_") and (stored.actor_label, stored.ip, stored.user_agent) == ("", None, "")
+    with context.tenant_context(world.acme.organisation.id):
+        event = personal.shown_one(stored)
     assert (event.actor_type, event.actor_label) == ("user", "editor@acme.example")
     assert (event.ip, event.user_agent) == ("198.51.100.7", "pytest-agent/1")
     assert event.request_id == response["X-Request-ID"]

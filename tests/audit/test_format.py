@@ -52,6 +52,28 @@ EVENT_2_BYTES = (
 )
 EVENT_2_HASH = "f9cd6ad39374034c86607568176f79f0650b8d445fb287ce5cf960c2d49eb2cc"
 
+# Version 2: people as pseudonyms; their details outside the chain, bound by a salted digest each.
+DETAILS_ADA = {"label": "ada@acme.example", "ip": "192.0.2.10", "user_agent": "Mozilla/5.0"}
+DETAILS_ADA_BYTES = b'{"ip":"192.0.2.10","label":"ada@acme.example","user_agent":"Mozilla/5.0"}'
+SALT_ADA = bytes(range(32))
+DIGEST_ADA = "de236499ad593816e36116140e748a67fbbbd040b35ce476722117d54ecb0d5f"
+DIGEST_GRACE = "854ef9463640f6ed2e69851ebda4bd1fb05d4a0317b7e68a4f7a9c0dc96ca9ee"  # {"addresses": [grace@…]}, salt 0…0
+EVENT_V2 = dict(
+    chain=CHAIN, seq=1, time="2026-03-01T09:00:00.000000Z", actor_type="user", actor_id="psn_0123456789abcdef0123",
+    actor_label="", action="member.role_changed", resource_type="membership", resource_id="7",
+    changes={"role": ["admin", "viewer"], "user": "psn_fedcba9876543210fedc"}, request_id="req-1",
+    personal={"psn_0123456789abcdef0123": DIGEST_ADA, "psn_fedcba9876543210fedc": DIGEST_GRACE},
+)
+EVENT_V2_BYTES = (
+    b'{"action":"member.role_changed","actor":{"id":"psn_0123456789abcdef0123","label":"","type":"user"},'
+    b'"chain":"3f2b8c1e-6d4a-4e8b-9c2f-1a7e5d9b0c44","changes":{"role":["admin","viewer"],'
+    b'"user":"psn_fedcba9876543210fedc"},"format":"bastion-audit/2","personal":{"psn_0123456789abcdef0123":'
+    b'"de236499ad593816e36116140e748a67fbbbd040b35ce476722117d54ecb0d5f","psn_fedcba9876543210fedc":'
+    b'"854ef9463640f6ed2e69851ebda4bd1fb05d4a0317b7e68a4f7a9c0dc96ca9ee"},"request_id":"req-1",'
+    b'"resource":{"id":"7","type":"membership"},"seq":1,"time":"2026-03-01T09:00:00.000000Z"}'
+)
+EVENT_V2_HASH = "49df4f55e0aaeff4a2199bc735173f8cb788a7fced2ca8a1b9c430ae9fd89815"
+
 TEST_KEY_ID = "56475aa75463474c0285df5dbf2bcab7"
 TEST_PUBLIC_KEY = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
 ROOT_2 = "1348c01fbe2a231f90926441612c6ea5b2abdc19ac12d2bb0dc066bb782b2cb6"
@@ -65,7 +87,9 @@ CHECKPOINT_SIGNATURE = "Tdeb/Xf3xsgr5o3PjHUXWM/jRsRp0t1VuvKPIjgAbHCJBadB/VI1ckyc
 
 
 def test_the_format_versions():
-    assert format.FORMAT == "bastion-audit/1"
+    assert format.FORMAT == format.FORMAT_V2 == "bastion-audit/2"  # what new events are written in
+    assert format.FORMAT_V1 == "bastion-audit/1"
+    assert format.EVENT_FORMATS == {"bastion-audit/1", "bastion-audit/2"}
     assert format.CHECKPOINT_FORMAT == "bastion-audit-checkpoint/1"
     assert format.EXPORT_FORMAT == "bastion-audit-export/1"
     assert format.GENESIS_HASH == bytes(32)
@@ -79,6 +103,20 @@ def test_an_event_has_exact_canonical_bytes_and_hash():
     import hashlib
 
     assert hashlib.sha256(bytes(32) + EVENT_1_BYTES).hexdigest() == EVENT_1_HASH  # the documented formula
+
+
+def test_a_version_2_event_has_exact_canonical_bytes_and_hash():
+    import hashlib
+
+    assert format.canonical(DETAILS_ADA) == DETAILS_ADA_BYTES
+    assert format.personal_digest(SALT_ADA, DETAILS_ADA) == DIGEST_ADA
+    assert hashlib.sha256(SALT_ADA + DETAILS_ADA_BYTES).hexdigest() == DIGEST_ADA  # the documented formula
+    assert format.personal_digest(bytes(32), {"addresses": ["grace@acme.example"]}) == DIGEST_GRACE
+    body = format.event_body_v2(**EVENT_V2)
+    assert format.canonical(body) == EVENT_V2_BYTES
+    assert format.entry_hash(format.GENESIS_HASH, body).hex() == EVENT_V2_HASH
+    assert hashlib.sha256(bytes(32) + EVENT_V2_BYTES).hexdigest() == EVENT_V2_HASH
+    assert b"ada@" not in EVENT_V2_BYTES and b"192.0.2" not in EVENT_V2_BYTES  # no person in the chain
 
 
 def test_the_next_event_chains_on_the_previous_hash():

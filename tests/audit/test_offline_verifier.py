@@ -456,3 +456,46 @@ def test_random_tampering_names_the_exact_first_bad_sequence(case):
     assert not result.ok, description
     assert result.first_bad_seq == expected, (description, result.problems)
     assert result.problems[0].startswith(f"sequence {expected}: "), (description, result.problems)
+
+
+def _mixed_events() -> list[dict]:
+    """Four version-1 events (emails and addresses in clear), then four in version 2 with the
+    personal details beside them, as an export written after the format change holds them."""
+    events = make_events(4)
+    prev = bytes.fromhex(events[-1]["hash"])
+    for seq in range(5, 9):
+        salt, details = bytes([seq]) * 32, {"label": f"user{seq}@acme.example", "ip": "192.0.2.10", "user_agent": "pytest"}
+        pseudonym = f"psn_{seq:020x}"
+        body = format.event_body_v2(
+            chain=CHAIN, seq=seq, time=format.format_time(START + datetime.timedelta(seconds=seq)), actor_type="user",
+            actor_id=pseudonym, actor_label="", action="record.update", resource_type="record", resource_id=str(seq),
+            changes={"note": "café ✓"}, request_id=f"req-{seq}",
+            personal={pseudonym: format.personal_digest(salt, details)},
+        )
+        digest = format.entry_hash(prev, body)
+        events.append({"type": "event", "body": body, "prev_hash": prev.hex(), "hash": digest.hex(),
+                       "personal": {pseudonym: {"details": details, "salt": salt.hex()}}})
+        prev = digest
+    return events
+
+
+def test_a_chain_of_both_format_versions_verifies():
+    events = _mixed_events()
+    assert {e["body"]["format"] for e in events} == {"bastion-audit/1", "bastion-audit/2"}
+    assert verify(assemble(events, (4, 8))).ok
+
+
+def test_erased_personal_details_leave_the_export_verifying():
+    events = _mixed_events()
+    for event in events[4:]:
+        del event["personal"]  # the person was erased: their details and salts are gone
+    result = verify(assemble(events, (4, 8)))
+    assert result.ok and result.events == 8
+
+
+def test_altered_personal_details_are_found():
+    events = _mixed_events()
+    [entry] = events[5]["personal"].values()
+    entry["details"]["ip"] = "203.0.113.66"
+    result = verify(assemble(events, (4, 8)))
+    assert not result.ok and result.first_bad_seq == 6 and "personal details" in result.problems[0]

@@ -35,8 +35,8 @@ def test_an_intact_chain_verifies(chain):
     [
         ("action", "'member.removed'"),
         ("actor_label", "'someone else'"),
-        ("ip", "'203.0.113.9'"),
-        ("user_agent", "'curl/8'"),
+        ("format", "'bastion-audit/1'"),  # read as version 1, its body is another
+        ("personal", "'{}'"),  # the digests of the personal details kept outside the chain
         ("resource_id", "'999'"),
         ("request_id", "'forged'"),
         ("occurred_at", "occurred_at"),  # replaced below by a shifted time
@@ -50,6 +50,19 @@ def test_editing_any_field_of_a_past_event_is_found(chain, column, value):
     else:
         tamper(f"UPDATE {T} SET {column} = {value} WHERE chain_id = %s AND seq = 5", (chain,))
     assert _first_bad(chain) == 5
+
+
+def test_editing_the_personal_details_kept_outside_the_chain_is_found(chain):
+    # Event 5 (i = 4) names person4@…; the details are outside the chain but bound by its digest.
+    tamper("UPDATE audit_personaldetails SET details = %s WHERE chain_id = %s AND seq = 5",
+           ('{"addresses": ["someone.else@tampering.example"]}', chain))
+    report = verify_chain(chain)
+    assert report.first_bad_seq == 5 and "personal details" in report.message
+
+
+def test_erased_personal_details_leave_the_chain_verifying(chain):
+    tamper("DELETE FROM audit_personaldetails WHERE chain_id = %s AND seq = 5", (chain,))
+    assert verify_chain(chain).ok
 
 
 def test_deleting_an_event_is_found(chain):

@@ -12,6 +12,7 @@ import pytest
 from django.core.files.storage import storages
 from django.utils import timezone
 
+from bastion.audit import personal
 from bastion.audit.models import AuditEvent
 from bastion.crypto.models import Artifact
 from bastion.operations.tasks import purge_expired_artifacts
@@ -102,7 +103,7 @@ def test_a_file_moved_under_another_files_name_does_not_open(world, client_for):
 
 def _events(ns, action):
     with context.tenant_context(ns.organisation.id):
-        return list(AuditEvent.objects.filter(chain_id=ns.organisation.id, action=action).order_by("seq"))
+        return personal.shown(list(AuditEvent.objects.filter(chain_id=ns.organisation.id, action=action).order_by("seq")))
 
 
 def test_an_export_is_encrypted_downloaded_once_and_gone(world, client_for, django_capture_on_commit_callbacks):

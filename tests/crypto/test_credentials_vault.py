@@ -8,6 +8,7 @@ import json
 import pytest
 from django.db import connection, transaction
 
+from bastion.audit import personal
 from bastion.audit.models import AuditEvent
 from bastion.crypto import rotation
 from bastion.crypto.models import Credential
@@ -30,7 +31,7 @@ def _stored_columns(credential_id) -> tuple[str, str]:
 
 def _events(ns, action):
     with context.tenant_context(ns.organisation.id):
-        return list(AuditEvent.objects.filter(chain_id=ns.organisation.id, action=action).order_by("seq"))
+        return personal.shown(list(AuditEvent.objects.filter(chain_id=ns.organisation.id, action=action).order_by("seq")))
 
 
 def _store(client):

@@ -86,8 +86,13 @@ def test_security_txt_follows_rfc_9116(settings):
     assert values["Contact"] == ["mailto:security@bastion.example", "https://bastion.example/report"]
     assert values["Policy"] == ["https://bastion.example/disclosure"]
     assert values["Canonical"] == ["https://testserver/.well-known/security.txt"]
+    assert values["Acknowledgments"] == ["https://testserver/security/acknowledgments"]
     expires = datetime.datetime.strptime(values["Expires"][0], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)
     assert timezone.now() < expires < timezone.now() + datetime.timedelta(days=366)
+
+    settings.BASTION_SECURITY_POLICY_URL = ""  # the policy Bastion publishes itself, with its report form
+    text = Client().get("/.well-known/security.txt", secure=True).content.decode()
+    assert "Policy: https://testserver/security\n" in text
 
 
 def test_csp_reports_are_kept_and_bad_ones_refused():

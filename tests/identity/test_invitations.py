@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from bastion.audit import personal
 from bastion.audit.models import AuditEvent
 from bastion.identity.models import Invitation
 from bastion.tenancy import actions, context
@@ -38,9 +39,9 @@ def _members_of(ns, user) -> list[Membership]:
         return list(Membership.objects.filter(user=user))
 
 
-def _events(ns, action) -> list[AuditEvent]:
+def _events(ns, action) -> list[personal.Shown]:
     with context.tenant_context(ns.organisation.id):
-        return list(AuditEvent.objects.filter(chain_id=ns.organisation.id, action=action))
+        return personal.shown(list(AuditEvent.objects.filter(chain_id=ns.organisation.id, action=action)))
 
 
 def _confirm_link(message) -> str:

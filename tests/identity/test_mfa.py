@@ -9,6 +9,7 @@ from allauth.mfa.models import Authenticator
 from django.test import Client
 from django.urls import reverse
 
+from bastion.audit import personal
 from bastion.audit.models import AuditEvent
 from bastion.tenancy import actions, context
 from tests.conftest import PASSWORD
@@ -26,7 +27,7 @@ def _signed_in_client(user) -> Client:
 
 def _events(organisation, action):
     with context.tenant_context(organisation.id):
-        return list(AuditEvent.objects.filter(chain_id=organisation.id, action=action))
+        return personal.shown(list(AuditEvent.objects.filter(chain_id=organisation.id, action=action)))
 
 
 def _to_code_step(client, user):

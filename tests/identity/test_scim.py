@@ -14,6 +14,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from bastion.audit import personal
 from bastion.audit.models import AuditEvent
 from bastion.crypto import api_keys
 from bastion.crypto.models import ApiKey
@@ -90,9 +91,9 @@ def _is_error(response, status: int, scim_type: str | None = None) -> dict:
     return body
 
 
-def _events(org_ns, action: str) -> list[AuditEvent]:
+def _events(org_ns, action: str) -> list[personal.Shown]:
     with context.tenant_context(org_ns.organisation.id):
-        return list(AuditEvent.objects.filter(chain_id=org_ns.organisation.id, action=action))
+        return personal.shown(list(AuditEvent.objects.filter(chain_id=org_ns.organisation.id, action=action)))
 
 
 def _org_grant(org_ns, user) -> Membership | None:

@@ -10,6 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from bastion.audit import personal
 from bastion.audit.models import AuditEvent
 from bastion.tenancy import context
 from tests.conftest import PASSWORD
@@ -32,7 +33,7 @@ def _is_signed_in(client) -> bool:
 
 def _events(organisation, action):
     with context.tenant_context(organisation.id):
-        return list(AuditEvent.objects.filter(chain_id=organisation.id, action=action))
+        return personal.shown(list(AuditEvent.objects.filter(chain_id=organisation.id, action=action)))
 
 
 def test_the_sessions_page_lists_each_browser_and_ends_one(world):

@@ -22,6 +22,7 @@ from django.test import Client
 from django.utils import timezone
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
+from bastion.audit import personal
 from bastion.audit.models import AuditEvent
 from bastion.identity import lockout
 from bastion.identity.sso import configuration as sso_configuration
@@ -62,7 +63,7 @@ def _browser() -> Client:
 
 def _events(organisation, action):
     with context.tenant_context(organisation.id):
-        return list(AuditEvent.objects.filter(chain_id=organisation.id, action=action))
+        return personal.shown(list(AuditEvent.objects.filter(chain_id=organisation.id, action=action)))
 
 
 def _verified_domain(world, domain=DOMAIN, organisation=None):

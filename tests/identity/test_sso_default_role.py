@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from bastion.audit import personal
 from bastion.audit.models import AuditEvent
 from bastion.identity.sso import social_adapter
 from bastion.identity.sso.models import SSOConnection
@@ -58,7 +59,8 @@ def test_an_admin_may_not_hand_out_more_than_admin_and_is_recorded_as_grantor(wo
     with context.tenant_context(world.acme.organisation.id):
         connection = SSOConnection.objects.get()
         assert connection.configured_by_id == admin.pk
-        event = AuditEvent.objects.filter(chain_id=world.acme.organisation.id, action="sso.configured").last()
+        event = personal.shown_one(AuditEvent.objects.filter(chain_id=world.acme.organisation.id,
+                                                             action="sso.configured").last())
     assert event.changes["configured_by"] == admin.email and event.changes["default_role"] == "admin"
 
 

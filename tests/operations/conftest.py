@@ -1,6 +1,6 @@
 """Fixtures of the operations tests.
 
-Status page: a real SMTP server (aiosmtpd) that keeps what it receives, jobs run at once (Huey's
+Status page: jobs run at once (Huey's
 immediate mode) and platform staff with a second factor. Security monitoring: run the job's scan (its
 emails delivered, as after a commit), replay the stream from the start, read an organisation's alerts
 as that organisation."""
@@ -8,12 +8,9 @@ as that organisation."""
 from __future__ import annotations
 
 import contextlib
-import socket
 from types import SimpleNamespace
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from django.core import mail
 from django.test import RequestFactory
 
@@ -21,39 +18,6 @@ from bastion.audit import context as audit_context
 from bastion.operations.models import MonitorCursor, PlatformSecurityAlert, SecurityAlert
 from bastion.operations.security_monitoring import monitor
 from bastion.tenancy import context
-
-
-class Inbox(Message):
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def handle_message(self, message):
-        self.messages.append(message)
-
-
-@pytest.fixture(scope="session")
-def smtp_inbox():
-    """aiosmtpd on a free port of 127.0.0.1 for the session; each test empties ``messages`` first."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = Inbox()
-    server = Controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    inbox.port = port
-    yield inbox
-    server.stop()
-
-
-@pytest.fixture
-def smtp(settings, smtp_inbox):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_inbox.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    smtp_inbox.messages.clear()
-    return smtp_inbox
 
 
 @pytest.fixture
@@ -67,12 +31,12 @@ def jobs_now():
 
 @pytest.fixture
 def staff(db, django_user_model):
-    """A platform operator (``is_staff``) with an authenticator app, as the console requires."""
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    """A platform operator (staff role ``operator``) with a security key, as the console requires."""
+    from tests.sign_in import register_security_key
 
     user = django_user_model.objects.create_user(email="operator@bastion-platform.example", password="x" * 20,
-                                                 email_verified=True, is_staff=True)
-    TOTP.activate(user, generate_totp_secret())
+                                                 email_verified=True, staff_role="operator")
+    register_security_key(user)
     return user
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from bastion.audit import personal
 from bastion.audit.models import AuditEvent
 from bastion.operations import tasks
 from bastion.operations.models import MonitorCursor
@@ -42,7 +43,8 @@ def test_admins_see_their_alerts_and_acknowledge_them(world, monitoring, client_
     [acknowledged] = [a for a in alerts_of(acme.organisation) if a.id == alert.id]
     assert acknowledged.acknowledged_by_label == acme.users["admin"].email
     with context.tenant_context(acme.organisation.id):
-        [event] = AuditEvent.objects.filter(chain_id=acme.organisation.id, action="security.alert.acknowledged")
+        [event] = personal.shown(list(AuditEvent.objects.filter(chain_id=acme.organisation.id,
+                                                                action="security.alert.acknowledged")))
     assert event.resource_id == str(alert.id) and event.actor_label == acme.users["admin"].email
     assert "Acknowledged by" in admin.get(_page(acme)).content.decode()
     assert str(alert.id) not in admin.get(_page(acme) + "?open=1").content.decode()

@@ -174,7 +174,7 @@ def test_each_download_route_hands_out_only_its_own_kind_of_export(world, client
 
 
 def test_staff_record_email_requests_with_the_statutory_deadline(world, django_user_model, person):
-    staff = django_user_model.objects.create_user(email="dpo@bastion.example", password="x" * 20, is_staff=True)
+    staff = django_user_model.objects.create_user(email="dpo@bastion.example", password="x" * 20, staff_role="support")
     from tests.sign_in import signed_in_with_second_factor
 
     client = signed_in_with_second_factor(Client(), staff)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -33,7 +34,9 @@ PARAMS = {
     "artifact_id": lambda o: o.export.id,
     "domain_id": lambda o: o.domain.id,
     "invitation_id": lambda o: o.invitation.id,
+    "notice_id": lambda o: o.notice.id,
     "witness_id": lambda o: o.witness.id,
+    "access_request_id": lambda o: o.access_request.id,
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
@@ -73,6 +76,7 @@ def _secrets_of(org_ns) -> list[str]:
         org_ns.supplier.contact_email, org_ns.energy.id, org_ns.evidence.id, org_ns.custom_role.id,
         org_ns.viewer_membership.id, org_ns.api_key.id, org_ns.api_key.public_id, *(r.id for r in org_ns.emissions),
         *(u.email for u in org_ns.users.values()), org_ns.invitation.id, org_ns.invitation.email,
+        org_ns.access_request.id, org_ns.access_request.reference,
     ]
     return [str(v) for v in values]
 
@@ -325,3 +329,60 @@ def test_another_organisations_scim_token_reaches_no_one_of_acme(world, client, 
 
     with context.tenant_context(world.globex.organisation.id):
         assert not Membership.objects.filter(user__email__endswith="@acme.example").exists()
+
+
+# Platform staff (issue 18): members of no organisation. Without a grant they get nothing of anyone;
+# with a grant open on acme, still nothing of globex (nor of acme through globex's ids).
+
+STAFF_ROLES = ("support", "security", "operator")
+
+
+@pytest.fixture
+def staff_clients(world, client_for, django_user_model):
+    """A signed-in staff session (second factor as each role needs) per role, none holding a grant,
+    and a support one holding an open read-write grant on the whole of acme."""
+    from bastion.support_access import requests
+    from bastion.tenancy import context
+
+    without = {role: client_for(django_user_model.objects.create_user(email=f"{role}@staff.example", staff_role=role,
+                                                                      email_verified=True))
+               for role in STAFF_ROLES}
+    granted = django_user_model.objects.create_user(email="granted@staff.example", staff_role="support",
+                                                    email_verified=True)
+    asked = requests.ask(granted, "acme", reason="support", reference="T-1", mode="read_write", minutes=60)
+    with context.tenant_context(world.acme.organisation.id):
+        requests.approve(asked, world.acme.users["admin"])
+    return SimpleNamespace(without=without, granted=client_for(granted))
+
+
+@pytest.mark.parametrize("item", [op for op in API_OPERATIONS if "{org}" in op[1]], ids=_operation_id)
+def test_api_staff_without_a_grant_get_nothing(item, world, staff_clients):
+    method, path, _ = item
+    for role, client in staff_clients.without.items():
+        for org_ns in (world.acme, world.globex):
+            response = _call(client, method, _fill(path, org_ns))
+            assert response.status_code == 404, f"staff {role} {method} {path} ({org_ns.slug}) → {response.status_code}"
+            _assert_no_leak(response, org_ns, f"staff {role} {method} {path}")
+    client = staff_clients.granted
+    response = _call(client, method, _fill(path, world.globex))
+    assert response.status_code == 404, f"staff with an acme grant {method} {path} (globex) → {response.status_code}"
+    _assert_no_leak(response, world.globex, f"staff with an acme grant {method} {path}")
+    if re.search(r"{(?!org})\w+}", path):
+        response = _call(client, method, _fill(path, world.acme, world.globex))
+        assert response.status_code in (403, 404), f"staff with a grant {method} {path} (globex ids) → {response.status_code}"
+        _assert_no_leak(response, world.globex, f"staff with an acme grant {method} {path} (acme org)")
+
+
+@pytest.mark.parametrize("page", CONSOLE_PAGES, ids=lambda p: p[0])
+def test_console_staff_without_a_grant_get_no_page(page, world, staff_clients):
+    route, _pattern = page
+    for role, client in staff_clients.without.items():
+        for method in ("get", "post"):
+            for org_ns in (world.acme, world.globex):
+                response = getattr(client, method)(_fill_route(route, org_ns))
+                assert response.status_code == 404, f"staff {role} {method} /{route} ({org_ns.slug}) → {response.status_code}"
+                _assert_no_leak(response, org_ns, f"staff {role} {method} {route}")
+    for method in ("get", "post"):
+        response = getattr(staff_clients.granted, method)(_fill_route(route, world.globex))
+        assert response.status_code == 404, f"staff with an acme grant {method} /{route} (globex) → {response.status_code}"
+        _assert_no_leak(response, world.globex, f"staff with an acme grant {method} {route}")

@@ -5,17 +5,21 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from bastion.api import errors
+from bastion.api.access_log import router as access_log_router
+from bastion.api.access_requests import router as access_requests_router
 from bastion.api.api_keys import router as api_keys_router
 from bastion.api.audit import public_router as audit_public_router
 from bastion.api.audit import router as audit_router
 from bastion.api.credentials import router as credentials_router
 from bastion.api.members import router as members_router
+from bastion.api.notices import router as notices_router
 from bastion.api.organisations import router as organisations_router
 from bastion.api.privacy import router as privacy_router
 from bastion.api.records import router as records_router
 from bastion.api.routing import credentials
 from bastion.api.scim_tokens import router as scim_tokens_router
 from bastion.api.sso import router as sso_router
+from bastion.api.staff_incidents import router as staff_incidents_router
 
 api = NinjaAPI(
     title="Bastion API",
@@ -40,3 +44,7 @@ api.add_router("", scim_tokens_router)
 api.add_router("", audit_public_router)
 api.add_router("", sso_router)
 api.add_router("", privacy_router)
+api.add_router("", notices_router)
+api.add_router("", staff_incidents_router)
+api.add_router("", access_requests_router)
+api.add_router("", access_log_router)

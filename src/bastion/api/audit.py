@@ -15,7 +15,7 @@ from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import PageQuery, Text, page_of
 from bastion.audit import chain as audit_chain
-from bastion.audit import export, queries, signing
+from bastion.audit import export, personal, queries, signing
 from bastion.audit.audit_actions import AUDIT_EXPORTED
 from bastion.audit.checkpoints import record_of
 from bastion.audit.models import AuditEvent, Checkpoint
@@ -57,7 +57,8 @@ class EventOut(Schema):
     hash: str
 
 
-def event_out(event: AuditEvent) -> dict:
+def event_out(event: AuditEvent | personal.Shown) -> dict:
+    """An event as people read it: a person's pseudonym resolved while they are known, "erased person" after."""
     return {
         "seq": event.seq, "time": event.occurred_at,
         "actor": {"type": event.actor_type, "id": event.actor_id, "label": event.actor_label},
@@ -73,7 +74,7 @@ def list_events(request, org: str, q: Query[EventQuery]):
     found = queries.events(request.access.organisation.id, actor=q.actor, action=q.action,
                            resource_type=q.resource_type, resource_id=q.resource_id, since=q.since, until=q.until)
     page = paginate(found, q.page, q.page_size)
-    page["items"] = [event_out(e) for e in page["items"]]
+    page["items"] = [event_out(e) for e in personal.shown(list(page["items"]))]
     return page
 
 

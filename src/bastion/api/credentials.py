@@ -8,6 +8,7 @@ from typing import Literal
 
 from ninja import Field, Query, Schema, Status
 
+from bastion.access_log.recording import shown
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import PageQuery, Text, page_of
@@ -65,6 +66,7 @@ def credential_out(credential: Credential) -> dict:
 @requires("credentials.manage")
 def list_credentials(request, org: str, q: Query[PageQuery]):
     page = paginate(Credential.objects.filter(organisation_id=request.access.organisation.id), q.page, q.page_size)
+    shown(request.access, "credential_preview", "credential", page["items"])
     page["items"] = [credential_out(c) for c in page["items"]]
     return page
 
@@ -78,6 +80,7 @@ def store_credential(request, org: str, payload: CredentialIn):
 @router.get("/orgs/{org}/credentials/{credential_id}", response=CredentialOut)
 @requires("credentials.manage")
 def get_credential(request, org: str, credential_id: uuid.UUID):
+    shown(request.access, "credential_preview", "credential", [request.path_objects["credential_id"]])
     return credential_out(request.path_objects["credential_id"])
 
 

@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from bastion.crypto.artifacts import ArtifactUnreadable
+from bastion.incidents.refusals import NotAllowed as StepNotAllowed
 from bastion.records.csv_import import CsvImportError
 from bastion.records.editing import validation_fields
 from bastion.tenancy.access import AccessDenied
@@ -86,6 +87,10 @@ def _suspicious(request: Any, exc: SuspiciousOperation) -> Answer:
     return 400, error_body("malformed_request", "The request was refused as malformed.")
 
 
+def _step_not_allowed(request: Any, exc: StepNotAllowed) -> Answer:
+    return 409, error_body("not_allowed_now", str(exc))
+
+
 def _server_error(request: Any, exc: Exception) -> Answer:
     logger.exception("unhandled API error on %s %s", request.method, request.path)
     return 500, error_body("server_error", "Something went wrong on our side; it has been logged.")
@@ -101,6 +106,7 @@ ANSWERS: list[tuple[type[Exception], Callable[[Any, Any], Answer]]] = [
     (ArtifactUnreadable, _unreadable_file),
     (CsvImportError, _invalid_csv),
     (HttpError, _http_error),
+    (StepNotAllowed, _step_not_allowed),
     (MultiPartParserError, _unreadable_body),
     (UnreadablePostError, _unreadable_body),
     (SuspiciousOperation, _suspicious),

@@ -22,6 +22,7 @@ from bastion.privacy import (
     subject_requests,
 )
 from bastion.privacy.models import LegalHold, SubjectRequest
+from bastion.support_access.staff import is_staff
 from bastion.tenancy import artifacts
 from bastion.tenancy.access import AccessDenied, Forbidden, NotFound, authenticated, requires
 from bastion.tenancy.models import Project, Workspace
@@ -150,8 +151,9 @@ def cancel_my_deletion(request):
 
 
 def _staff(request):
+    """Requests that arrive by email are customer support's work: the support role only."""
     user = _person(request)
-    if not user.is_staff:
+    if not is_staff(user, "support"):
         raise Forbidden()
     return user
 

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Query, Schema, Status
 from ninja.files import UploadedFile
 
+from bastion.access_log.recording import shown
 from bastion.api.errors import error_body
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
@@ -100,7 +101,9 @@ def list_emissions(request, org: str, project_id: uuid.UUID, q: Query[EmissionQu
         records = records.filter(scope=q.scope)
     if q.category:
         records = records.filter(category=q.category)
-    return paginate(records, q.page, q.page_size)
+    page = paginate(records, q.page, q.page_size)
+    shown(request.access, "record_view", "emission_record", page["items"])
+    return page
 
 
 @router.post(BASE + "/emissions", response={201: EmissionOut})
@@ -113,6 +116,7 @@ def create_emission(request, org: str, project_id: uuid.UUID, payload: EmissionI
 @router.get(BASE + "/emissions/{emission_id}", response=EmissionOut)
 @requires("records.view")
 def get_emission(request, org: str, project_id: uuid.UUID, emission_id: uuid.UUID):
+    shown(request.access, "record_view", "emission_record", [request.path_objects["emission_id"]])
     return request.path_objects["emission_id"]
 
 
@@ -138,7 +142,9 @@ def delete_emission(request, org: str, project_id: uuid.UUID, emission_id: uuid.
 @requires("records.view")
 def list_energy(request, org: str, project_id: uuid.UUID, q: Query[PeriodQuery]):
     records = _by_period(EnergyRecord.objects.filter(project=request.access.project), q)
-    return paginate(records, q.page, q.page_size)
+    page = paginate(records, q.page, q.page_size)
+    shown(request.access, "record_view", "energy_record", page["items"])
+    return page
 
 
 @router.post(BASE + "/energy", response={201: EnergyOut})
@@ -150,6 +156,7 @@ def create_energy(request, org: str, project_id: uuid.UUID, payload: EnergyIn):
 @router.get(BASE + "/energy/{energy_id}", response=EnergyOut)
 @requires("records.view")
 def get_energy(request, org: str, project_id: uuid.UUID, energy_id: uuid.UUID):
+    shown(request.access, "record_view", "energy_record", [request.path_objects["energy_id"]])
     return request.path_objects["energy_id"]
 
 
@@ -233,6 +240,7 @@ class ExportQuery(Schema):
 def export_csv(request, org: str, project_id: uuid.UUID, q: Query[ExportQuery]):
     """The project's records as CSV, in the import's columns; text that a spreadsheet would run
     as a formula starts with a single quote."""
+    shown(request.access, "export", "project", [request.access.project])
     response = HttpResponse(csv_export.export_records(request.access.project, q.kind),
                             content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{q.kind}.csv"'
@@ -274,6 +282,7 @@ def get_evidence(request, org: str, project_id: uuid.UUID, evidence_id: uuid.UUI
 @router.get(BASE + "/evidence/{evidence_id}/download")
 @requires("evidence.view")
 def download_evidence(request, org: str, project_id: uuid.UUID, evidence_id: uuid.UUID):
+    shown(request.access, "evidence_download", "evidence_file", [request.path_objects["evidence_id"]])
     return evidence.download_response(request.path_objects["evidence_id"])
 
 

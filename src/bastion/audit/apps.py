@@ -12,4 +12,4 @@ class AuditConfig(AppConfig):
         )
         from bastion.db.grants import APPEND_ONLY_TABLES
 
-        APPEND_ONLY_TABLES.update({"audit_auditevent", "audit_checkpoint", "audit_verificationresult"})
+        APPEND_ONLY_TABLES.update({"audit_auditevent", "audit_checkpoint", "audit_verificationresult", "audit_prunedprefix"})

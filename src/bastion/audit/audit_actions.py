@@ -12,3 +12,7 @@ AUDIT_SIGNING_KEY_ROTATED = action(
     "audit.signing_key.rotated",
     "A new key signs checkpoints; the old public key stays published to verify older ones",
 )
+AUDIT_EVENTS_PRUNED = action(
+    "audit.events.pruned",
+    "Events past their retention were pruned up to a signed checkpoint, where verification now starts",
+)

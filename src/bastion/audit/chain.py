@@ -16,10 +16,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from bastion.audit import checkpoints, registry
+from bastion.audit import checkpoints, personal, registry
 from bastion.audit.checkpoints import enter_chain
 from bastion.audit.context import Actor, current_actor, request_metadata
-from bastion.audit.format import entry_hash, event_body, format_time
+from bastion.audit.format import FORMAT_V2, entry_hash, event_body, event_body_v2, format_time
 from bastion.audit.merkle import Frontier
 from bastion.audit.models import AuditEvent, ChainHead
 from bastion.audit.signals import event_appended
@@ -98,17 +98,19 @@ def _append(chain: str, action: str, resource_type: str, resource_id: Any, chang
     head = _locked_head(chain)
     moment = timezone.now()
     seq = head.seq + 1
-    body = event_body(
-        chain=chain, seq=seq, time=format_time(moment), actor_type=actor.type, actor_id=str(actor.id),
-        actor_label=actor.label, ip=ip, user_agent=user_agent, action=action, resource_type=resource_type,
-        resource_id=str(resource_id), changes=json_safe(changes or {}), request_id=request_id,
+    actor_id, actor_label, safe_changes, people = personal.split(
+        chain, actor, ip, user_agent, json_safe(changes or {}), resource_type, str(resource_id))
+    body = event_body_v2(
+        chain=chain, seq=seq, time=format_time(moment), actor_type=actor.type, actor_id=actor_id,
+        actor_label=actor_label, action=action, resource_type=resource_type, resource_id=str(resource_id),
+        changes=safe_changes, request_id=request_id, personal=personal.store(chain, seq, people),
     )
     digest = entry_hash(bytes.fromhex(head.hash), body)
     event = AuditEvent.objects.create(
-        chain_id=chain, seq=seq, occurred_at=moment, actor_type=actor.type, actor_id=body["actor"]["id"],
-        actor_label=actor.label, ip=ip, user_agent=user_agent, action=action, resource_type=resource_type,
+        chain_id=chain, seq=seq, occurred_at=moment, actor_type=actor.type, actor_id=actor_id,
+        actor_label=actor_label, ip=None, user_agent="", action=action, resource_type=resource_type,
         resource_id=body["resource"]["id"], changes=body["changes"], request_id=request_id,
-        prev_hash=head.hash, hash=digest.hex(),
+        prev_hash=head.hash, hash=digest.hex(), format=FORMAT_V2, personal=body["personal"],
     )
     frontier = Frontier.from_json(head.frontier)
     frontier.append(digest)
@@ -121,7 +123,14 @@ def _append(chain: str, action: str, resource_type: str, resource_id: Any, chang
 
 
 def body_of(event: AuditEvent) -> dict[str, Any]:
-    """The hashed body of a stored event, rebuilt from its columns."""
+    """The hashed body of a stored event, rebuilt from its columns (in the event's own format version)."""
+    if event.format == FORMAT_V2:
+        return event_body_v2(
+            chain=str(event.chain_id), seq=event.seq, time=format_time(event.occurred_at),
+            actor_type=event.actor_type, actor_id=event.actor_id, actor_label=event.actor_label, action=event.action,
+            resource_type=event.resource_type, resource_id=event.resource_id, changes=event.changes,
+            request_id=event.request_id, personal=event.personal or {},
+        )
     return event_body(
         chain=str(event.chain_id), seq=event.seq, time=format_time(event.occurred_at), actor_type=event.actor_type,
         actor_id=event.actor_id, actor_label=event.actor_label, ip=event.ip, user_agent=event.user_agent,

@@ -66,7 +66,7 @@ def current_actor() -> Actor:
         return principal
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        return Actor("staff" if user.is_staff else "user", str(user.pk), user.get_username())
+        return Actor("staff" if getattr(user, "staff_role", "") else "user", str(user.pk), user.get_username())
     return ANONYMOUS
 
 

@@ -17,10 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
-from bastion.audit import merkle, signing
+from bastion.audit import merkle, pruning, signing
 from bastion.audit.checkpoints import enter_chain, record_of
 from bastion.audit.format import EXPORT_FORMAT, GENESIS_HASH, format_time
-from bastion.audit.models import AuditEvent, Checkpoint
+from bastion.audit.models import AuditEvent, Checkpoint, PersonalDetails
 
 
 def _line(document: dict[str, Any]) -> str:
@@ -34,25 +34,50 @@ def export_lines(chain_id: str) -> Iterator[str]:
         enter_chain(chain_id)
         checkpoints = list(Checkpoint.objects.filter(chain_id=chain_id).order_by("tree_size"))
         keys = signing.public_keys()
-        yield _line({
+        prefix = pruning.start_of(chain_id)
+        start = prefix.tree_size if prefix else 0
+        header: dict[str, Any] = {
             "type": "header", "format": EXPORT_FORMAT, "chain": chain_id, "exported_at": format_time(timezone.now()),
             "public_keys": [{"key_id": k, "ed25519": base64.b64encode(raw).decode()} for k, raw in keys.items()],
-        })
+        }
+        if prefix is not None:  # the export says where it starts, and why
+            header["pruned"] = {
+                "tree_size": start, "head_hash": prefix.head_hash, "frontier": prefix.frontier,
+                "pruned_at": format_time(prefix.pruned_at), "cutoff": format_time(prefix.cutoff),
+                "note": f"events up to sequence {start} were pruned at the end of their retention; verification "
+                        f"starts at the signed checkpoint at tree_size {start}",
+            }
+        yield _line(header)
         leaves: list[bytes] = []
-        last_hash = GENESIS_HASH.hex()
+        last_hash = prefix.head_hash if prefix else GENESIS_HASH.hex()
+        details = _details(chain_id)
+        pending = next(details, None)
         for event in AuditEvent.objects.filter(chain_id=chain_id).order_by("seq").iterator(chunk_size=2000):
             leaves.append(bytes.fromhex(event.hash))
             last_hash = event.hash
-            yield _line({"type": "event", "body": audit_chain.body_of(event), "prev_hash": event.prev_hash,
-                         "hash": event.hash})
-        checkpoints = [c for c in checkpoints if c.tree_size <= len(leaves)]
+            record = {"type": "event", "body": audit_chain.body_of(event), "prev_hash": event.prev_hash,
+                      "hash": event.hash}
+            kept = {}
+            while pending is not None and pending.seq <= event.seq:
+                if pending.seq == event.seq:
+                    kept[pending.pseudonym] = {"details": pending.details, "salt": pending.salt}
+                pending = next(details, None)
+            if kept:  # format 2: who the pseudonyms are, while they are known (not hashed; erasure removes it)
+                record["personal"] = kept
+            yield _line(record)
+        checkpoints = [c for c in checkpoints if start <= c.tree_size <= start + len(leaves)]
         for checkpoint in checkpoints:
             yield _line(record_of(checkpoint))
-        for older, newer in zip(checkpoints, checkpoints[1:], strict=False):
+        # A pruned chain has no leaves to prove from; the verifier recomputes each root from the frontier.
+        for older, newer in zip(checkpoints, checkpoints[1:], strict=False) if not start else ():
             proof = merkle.consistency_proof(leaves, older.tree_size, newer.tree_size)
             yield _line({"type": "consistency", "from": older.tree_size, "to": newer.tree_size,
                          "proof": [node.hex() for node in proof]})
-        yield _line({"type": "end", "events": len(leaves), "head_hash": last_hash})
+        yield _line({"type": "end", "events": start + len(leaves), "head_hash": last_hash})
+
+
+def _details(chain_id: str) -> Iterator[PersonalDetails]:
+    return PersonalDetails.objects.filter(chain_id=chain_id).order_by("seq", "pseudonym").iterator(chunk_size=2000)
 
 
 def _leaves(chain_id: str, tree_size: int) -> list[bytes] | None:

@@ -19,14 +19,17 @@ from typing import Any
 
 import rfc8785
 
-FORMAT = "bastion-audit/1"
+FORMAT_V1 = "bastion-audit/1"
+# Version 2: people appear only through per-chain pseudonyms; their email, name, IP and user agent
+# live outside the chain, each person's committed to by ``personal_digest`` (docs/audit.md).
+FORMAT = FORMAT_V2 = "bastion-audit/2"
 GENESIS_HASH = bytes(32)
 CHECKPOINT_FORMAT = "bastion-audit-checkpoint/1"
 EXPORT_FORMAT = "bastion-audit-export/1"
 # The versions this code reads. A change of format is a new version added beside these (with its own
 # body and canonical bytes, pinned by new vectors in tests/audit/test_format.py), never an edit of
 # them: chains and exports written under each version keep verifying.
-EVENT_FORMATS = frozenset({FORMAT})
+EVENT_FORMATS = frozenset({FORMAT_V1, FORMAT_V2})
 CHECKPOINT_FORMATS = frozenset({CHECKPOINT_FORMAT})
 
 
@@ -53,9 +56,9 @@ def event_body(
     changes: dict[str, Any],
     request_id: str,
 ) -> dict[str, Any]:
-    """The hashed content of one event."""
+    """The hashed content of one event in version 1 (chains written before pseudonyms)."""
     return {
-        "format": FORMAT,
+        "format": FORMAT_V1,
         "chain": chain,
         "seq": seq,
         "time": time,
@@ -67,6 +70,47 @@ def event_body(
         "changes": changes,
         "request_id": request_id,
     }
+
+
+def event_body_v2(
+    *,
+    chain: str,
+    seq: int,
+    time: str,
+    actor_type: str,
+    actor_id: str,
+    actor_label: str,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    changes: dict[str, Any],
+    request_id: str,
+    personal: dict[str, str],
+) -> dict[str, Any]:
+    """The hashed content of one event in version 2.
+
+    A person (the actor, or one named in ``changes``) appears only as a pseudonym of this chain;
+    ``personal`` maps each such pseudonym to ``personal_digest`` of the details kept outside the
+    chain (email, name, IP, user agent). No IP or user agent is hashed in clear.
+    """
+    return {
+        "format": FORMAT_V2,
+        "chain": chain,
+        "seq": seq,
+        "time": time,
+        "actor": {"type": actor_type, "id": actor_id, "label": actor_label},
+        "action": action,
+        "resource": {"type": resource_type, "id": resource_id},
+        "changes": changes,
+        "request_id": request_id,
+        "personal": personal,
+    }
+
+
+def personal_digest(salt: bytes, details: dict[str, Any]) -> str:
+    """``SHA-256(salt || JCS(details))``, hex: binds the details to the event while they exist; once
+    they and their random 32-byte salt are erased, the digest says nothing about them."""
+    return hashlib.sha256(salt + canonical(details)).hexdigest()
 
 
 def canonical(document: dict[str, Any]) -> bytes:

@@ -29,6 +29,11 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Version 2 (bastion.audit.format): NULL for the events written in version 1. In version 2 the
+    # actor's id is a pseudonym for a person, actor_label, ip and user_agent stay empty, and
+    # ``personal`` holds the digests of the details kept in ``PersonalDetails``.
+    format = models.CharField(max_length=32, null=True, blank=True)
+    personal = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["chain_id", "seq"]
@@ -85,3 +90,62 @@ class VerificationResult(models.Model):
     class Meta:
         ordering = ["-finished_at"]
         indexes = [models.Index(fields=["chain_id", "finished_at"])]
+
+
+class Pseudonym(models.Model):
+    """Who a pseudonym of one chain stands for: a user (``user_id``) or an address tried by nobody
+    known (``address_sha256``, a failed sign-in). Random, never derived from the person; mutable and
+    deleted when the person is erased, after which their events name nobody."""
+
+    id = models.BigAutoField(primary_key=True)
+    chain_id = models.UUIDField()
+    pseudonym = models.CharField(max_length=40, unique=True)
+    user_id = models.BigIntegerField(null=True, blank=True)  # no foreign key: audit sits below identity
+    address_sha256 = models.CharField(max_length=64, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chain_id", "user_id"], name="audit_pseudonym_user"),
+            models.UniqueConstraint(fields=["chain_id", "address_sha256"], name="audit_pseudonym_address"),
+        ]
+        indexes = [models.Index(fields=["user_id"], name="audit_pseud_user_id_idx"),
+                   models.Index(fields=["address_sha256"], name="audit_pseud_address_idx")]
+
+
+class PersonalDetails(models.Model):
+    """The personal details one event holds about one person (email, name, IP, user agent, …),
+    outside the hash chain: the event carries only ``personal_digest(salt, details)``. Erasure deletes
+    the row; pruning deletes it with its event. ``pseudonym`` is "" for details of no person (the IP
+    an API key was used from)."""
+
+    id = models.BigAutoField(primary_key=True)
+    chain_id = models.UUIDField()
+    seq = models.PositiveBigIntegerField()
+    pseudonym = models.CharField(max_length=40, blank=True)
+    details = models.JSONField(default=dict)
+    salt = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain_id", "seq", "pseudonym"], name="audit_personal_event")]
+        indexes = [models.Index(fields=["pseudonym"], name="audit_perso_pseudon_idx")]
+
+
+class PrunedPrefix(models.Model):
+    """Events 1..``tree_size`` of a chain were pruned at the end of their retention, at the boundary of
+    the signed checkpoint of that size (``bastion.audit.pruning``). Verification, in the database and
+    offline, starts from here: ``frontier`` (the Merkle frontier of those events, which must hash to
+    the checkpoint's signed root) and ``head_hash`` (the entry hash of event ``tree_size``, which
+    the next event links to). Append-only."""
+
+    id = models.BigAutoField(primary_key=True)
+    chain_id = models.UUIDField()
+    tree_size = models.PositiveBigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    frontier = models.JSONField(default=list)
+    pruned_at = models.DateTimeField()
+    cutoff = models.DateTimeField()  # every pruned event is older than this (the retention period's start)
+
+    class Meta:
+        ordering = ["chain_id", "tree_size"]
+        constraints = [models.UniqueConstraint(fields=["chain_id", "tree_size"], name="audit_pruned_size")]

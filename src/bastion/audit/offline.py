@@ -50,6 +50,7 @@ class Result:
     chain: str | None = None
     covered: int = 0  # events covered by the last signed checkpoint
     extends: int | None = None  # the tree_size of the trusted checkpoint this log was proved to extend
+    starts_after: int = 0  # events up to this tree_size were pruned; verification starts at its checkpoint
 
 
 @dataclass
@@ -78,6 +79,8 @@ class _Verifier:
     problems: list[_Problem] = field(default_factory=list)
     trusted_checkpoint: dict[str, Any] | None = None  # a checkpoint record the customer saved earlier
     extends: int | None = None  # the trusted checkpoint's tree_size, once the log is proved to extend it
+    base: int = 0  # a pruned export: its events start after this tree_size
+    base_frontier: Any = None  # the Merkle frontier of the pruned events (JSON), as the header gives it
 
     def problem(self, message: str, seq: int | None = None) -> None:
         self.problems.append(_Problem(message, seq))
@@ -111,6 +114,23 @@ class _Verifier:
                 self.trusted[entry["key_id"]] = Ed25519PublicKey.from_public_bytes(raw)
         if self.pinned_key is not None:
             self.trusted = {format.key_id(self.pinned_key): Ed25519PublicKey.from_public_bytes(self.pinned_key)}
+        if record.get("pruned") is not None:
+            self._pruned(number, record["pruned"])
+
+    def _pruned(self, number: int, pruned: Any) -> None:
+        """Events up to ``tree_size`` were pruned at the signed checkpoint of that size: start from the
+        frontier and head hash recorded there (the frontier must hash to that checkpoint's signed root)."""
+        size = pruned.get("tree_size") if isinstance(pruned, dict) else None
+        head = _hex32(pruned.get("head_hash")) if isinstance(pruned, dict) else None
+        try:
+            frontier = merkle.Frontier.from_json(pruned.get("frontier")) if isinstance(pruned, dict) else None
+        except ValueError:
+            frontier = None
+        if type(size) is not int or size < 1 or head is None or frontier is None or frontier.size != size:
+            raise MalformedExport(f"line {number}: pruned needs tree_size, head_hash and the frontier of that many events")
+        self.base = self.events = size
+        self.head, self.base_frontier = head, pruned["frontier"]
+        self.frontier = merkle.Frontier.from_json(self.base_frontier)
 
     def _event(self, number: int, record: dict[str, Any]) -> None:
         body, prev_hash, recorded_hash = record.get("body"), record.get("prev_hash"), record.get("hash")
@@ -120,12 +140,13 @@ class _Verifier:
         if self.chain_broken:
             return
         seq = self.events
-        message = self._event_problem(seq, body, prev_hash, recorded_hash)
+        message = self._event_problem(seq, body, prev_hash, recorded_hash, record.get("personal"))
         if message:
             self.problem(f"sequence {seq}: {message}", seq)
             self.chain_broken = True
 
-    def _event_problem(self, seq: int, body: dict[str, Any], prev_hash: str, recorded_hash: str) -> str | None:
+    def _event_problem(self, seq: int, body: dict[str, Any], prev_hash: str, recorded_hash: str,
+                       record_details: Any = None) -> str | None:
         found = body.get("seq")
         if type(found) is not int:
             return f"expected {seq}, found {found!r} (not a sequence number)"
@@ -147,6 +168,8 @@ class _Verifier:
             return f"content cannot be canonicalized ({error})"
         if recorded_hash != computed.hex():
             return "content does not match its hash (event altered)"
+        if problem := _details_problem(body, record_details):
+            return problem
         self.head = computed
         self.leaves += computed
         return None
@@ -185,10 +208,14 @@ class _Verifier:
         if size > self.events:
             self.problem(f"{label}: covers {size} events but the export holds {self.events} (events missing)")
             return
+        if size < self.base:
+            self.problem(f"{label}: below the pruned start at tree_size {self.base}")
+            return
         if size < self.frontier.size:
-            self.frontier = merkle.Frontier()
+            self.frontier = merkle.Frontier.from_json(self.base_frontier) if self.base else merkle.Frontier()
         for index in range(self.frontier.size, size):
-            self.frontier.append(bytes(self.leaves[32 * index : 32 * index + 32]))
+            offset = index - self.base
+            self.frontier.append(bytes(self.leaves[32 * offset : 32 * offset + 32]))
         if self.frontier.root() != root_hash:
             # Events up to the largest signed, matching checkpoint are as signed; the rewrite is after it.
             self.problem(f"{label}: root_hash does not match the events (events rewritten after sequence "
@@ -231,7 +258,10 @@ class _Verifier:
         if self.stage < 0:
             raise MalformedExport("the export is empty")
         sizes = self.checkpoint_sizes
-        for size1, size2 in itertools.pairwise(sizes):
+        if self.base and self.base not in sizes:
+            self.problem(f"the export starts after tree_size {self.base} (pruned) but holds no signed checkpoint there")
+        # A pruned export carries no proofs: each root is recomputed from the same frontier and events.
+        for size1, size2 in itertools.pairwise(sizes) if not self.base else ():
             if (size1, size2) not in self.proved:
                 self.problem(f"no consistency proof from tree_size {size1} to {size2}")
         if not self.ended:
@@ -249,6 +279,7 @@ class _Verifier:
             chain=self.chain,
             covered=sizes[-1] if sizes else 0,
             extends=self.extends,
+            starts_after=self.base,
         )
 
     def _check_trusted(self, record: dict[str, Any]) -> None:
@@ -267,6 +298,9 @@ class _Verifier:
             self.problem(f"{label}: the export holds only {self.events} events (events removed: the log has forked "
                          "from the one you saved)", self.events + 1)
             return
+        if self.base:
+            self._check_trusted_pruned(label, size1, root1)
+            return
         available = len(self.leaves) // 32
         if size1 > available:
             self.problem(f"{label}: cannot be proved, the chain is broken before sequence {size1}")
@@ -282,6 +316,45 @@ class _Verifier:
                          f"{size1} were rewritten)")
             return
         self.extends = size1
+
+
+    def _check_trusted_pruned(self, label: str, size1: int, root1: bytes) -> None:
+        if size1 < self.base:
+            self.problem(f"{label}: the events up to tree_size {self.base} were pruned at the end of their retention; "
+                         "your checkpoint is older than the log's start")
+            return
+        available = self.base + len(self.leaves) // 32
+        if size1 > available:
+            self.problem(f"{label}: cannot be proved, the chain is broken before sequence {size1}")
+            return
+        tree = merkle.Frontier.from_json(self.base_frontier)
+        for offset in range(size1 - self.base):
+            tree.append(bytes(self.leaves[32 * offset : 32 * offset + 32]))
+        if tree.root() != root1:
+            self.problem(f"{label}: the log has forked: its first {size1} events are not the ones you saved the "
+                         "checkpoint of")
+            return
+        self.extends = size1
+
+
+def _details_problem(body: dict[str, Any], kept: Any) -> str | None:
+    """Format 2: the personal details the export carries beside an event (``{pseudonym: {"details",
+    "salt"}}``, absent once erased) must match the digests the event hashed."""
+    if kept is None:
+        return None
+    digests = body.get("personal")
+    if not isinstance(kept, dict) or not isinstance(digests, dict):
+        return "personal details given for an event that has none"
+    for pseudonym, entry in kept.items():
+        salt = bytes.fromhex(entry["salt"]) if isinstance(entry, dict) and _is_hex(entry.get("salt")) else None
+        details = entry.get("details") if isinstance(entry, dict) else None
+        if salt is None or not isinstance(details, dict) or digests.get(pseudonym) != format.personal_digest(salt, details):
+            return f"the personal details of {_show(pseudonym)} do not match the event's digest (details altered)"
+    return None
+
+
+def _is_hex(text: Any) -> bool:
+    return isinstance(text, str) and re.fullmatch("(?:[0-9a-f]{2})+", text) is not None
 
 
 def _base64(text: Any) -> bytes | None:
@@ -446,6 +519,9 @@ def _report(result: Result, *, quiet: bool) -> int:
             summary += f" (events after sequence {result.covered} are not yet covered by a signed checkpoint)"
         if result.extends is not None:
             summary += f"; it extends your trusted checkpoint at tree_size {result.extends}"
+        if result.starts_after:
+            summary += (f"; events up to sequence {result.starts_after} were pruned at the end of their retention, "
+                        f"verification starts at the signed checkpoint at tree_size {result.starts_after}")
         print(summary)
     return 0
 

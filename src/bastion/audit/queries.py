@@ -6,9 +6,16 @@ import datetime
 import uuid
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from bastion.audit.models import AuditEvent, ChainHead, Checkpoint, VerificationResult
+from bastion.audit.models import AuditEvent, ChainHead, Checkpoint, Pseudonym, VerificationResult
+
+
+def _accounts(actor: str) -> list[int]:
+    if actor.isdigit():
+        return [int(actor)]
+    return list(get_user_model().objects.filter(email__iexact=actor).values_list("pk", flat=True))
 
 
 def events(chain_id: uuid.UUID | str, *, actor: str = "", action: str = "", resource_type: str = "", resource_id: str = "",
@@ -16,7 +23,10 @@ def events(chain_id: uuid.UUID | str, *, actor: str = "", action: str = "", reso
     """Newest first. ``actor`` matches the actor's id or label; ``action`` a name or a prefix ending in '.'."""
     queryset = AuditEvent.objects.filter(chain_id=chain_id).order_by("-seq")
     if actor:
-        queryset = queryset.filter(actor_label__iexact=actor) | queryset.filter(actor_id=actor)
+        # Format 2 names people by pseudonym: an address or an account id finds theirs in this chain.
+        people = Pseudonym.objects.filter(chain_id=chain_id, user_id__in=_accounts(actor))
+        queryset = (queryset.filter(actor_label__iexact=actor) | queryset.filter(actor_id=actor)
+                    | queryset.filter(actor_id__in=people.values("pseudonym")))
     if action:
         queryset = queryset.filter(action__startswith=action) if action.endswith(".") else queryset.filter(action=action)
     if resource_type:

@@ -27,13 +27,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from bastion.audit import anchoring, signing
+from bastion.audit import anchoring, personal, signing
 from bastion.audit import chain as audit_chain
 from bastion.audit.audit_actions import AUDIT_VERIFICATION_FAILED, AUDIT_VERIFICATION_PASSED
 from bastion.audit.checkpoints import Clock, body_of_checkpoint, enter_chain
 from bastion.audit.format import GENESIS_HASH, canonical, entry_hash
 from bastion.audit.merkle import Frontier
-from bastion.audit.models import AuditEvent, ChainHead, Checkpoint, VerificationResult
+from bastion.audit.models import AuditEvent, ChainHead, Checkpoint, PersonalDetails, PrunedPrefix, VerificationResult
 from bastion.db.platform import PLATFORM_ID
 from bastion.db.rls import set_setting
 
@@ -48,6 +48,7 @@ class ChainReport:
     checkpoints: int = 0
     first_bad_seq: int | None = None
     message: str = ""
+    starts_after: int = 0  # events up to this tree size were pruned at its signed checkpoint
 
     def fail(self, seq: int | None, message: str) -> None:
         """Keep the failure at the smallest sequence number (the first one found when none has one)."""
@@ -161,10 +162,22 @@ def verify_chain(chain_id: str, *, progress: Callable[[int], object] | None = No
         covered = pending[-1].tree_size if pending else 0
         first_unsigned_at = None
         frontier, prev, expected, intact = Frontier(), GENESIS_HASH, 1, True
-        events = AuditEvent.objects.filter(chain_id=chain_id).order_by("seq").iterator(chunk_size=2000)
+        prefix = PrunedPrefix.objects.filter(chain_id=chain_id).order_by("-tree_size").first()
+        if prefix is not None:
+            try:
+                frontier, prev = Frontier.from_json(prefix.frontier), bytes.fromhex(prefix.head_hash)
+            except ValueError:
+                frontier = Frontier()  # _check_start reports it
+            expected = report.starts_after = prefix.tree_size
+            expected += 1
+            pending = _check_start(report, prefix, pending, frontier, keys)
+        events = (AuditEvent.objects.filter(chain_id=chain_id, seq__gte=expected).order_by("seq")
+                  .iterator(chunk_size=2000))
+        details = _DetailsReader(chain_id)
         for event in events:
             try:
                 digest = _follow(event, expected, prev)
+                details.check(event)
             except _Broken as broken:
                 report.fail(broken.seq, broken.message)
                 intact = False
@@ -187,6 +200,42 @@ def verify_chain(chain_id: str, *, progress: Callable[[int], object] | None = No
     if progress:
         progress(report.events)
     return report
+
+
+def _check_start(report: ChainReport, prefix: PrunedPrefix, pending: list[_Signed], frontier: Frontier,
+                 keys: dict[str, bytes]) -> list[_Signed]:
+    """A pruned chain starts at the signed checkpoint it was pruned at: the recorded frontier must hash
+    to that checkpoint's signed root. The checkpoints below it cannot be checked against events any more."""
+    size = prefix.tree_size
+    at = [c for c in pending if c.tree_size == size]
+    if frontier.size != size:
+        report.fail(size, f"the pruned prefix at tree size {size} records a frontier of {frontier.size} events")
+    elif not at:
+        report.fail(size, f"events up to {size} were pruned, but no signed checkpoint at tree size {size} remains")
+    else:
+        _check_checkpoint(report, at[0], frontier, keys)
+    return [c for c in pending if c.tree_size > size]
+
+
+class _DetailsReader:
+    """The personal details kept outside the chain (format version 2), read in ranges of sequence
+    numbers as the events stream past; each must match the digest its event hashed. Erased details
+    are simply absent."""
+
+    SPAN = 2000
+
+    def __init__(self, chain_id: str) -> None:
+        self.chain_id, self.until, self.rows = chain_id, 0, dict[int, list[PersonalDetails]]()
+
+    def check(self, event: AuditEvent) -> None:
+        if event.seq > self.until:
+            self.until = event.seq + self.SPAN
+            self.rows = {}
+            for row in PersonalDetails.objects.filter(chain_id=self.chain_id, seq__gte=event.seq, seq__lte=self.until):
+                self.rows.setdefault(row.seq, []).append(row)
+        problem = personal.details_problem(event, self.rows.get(event.seq, []))
+        if problem:
+            raise _Broken(event.seq, problem)
 
 
 class _Broken(Exception):

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from bastion.console.views import (
+    access_log,
     audit,
     emissions,
     energy,
@@ -56,6 +57,8 @@ organisation_urls = [
     path("roles/<uuid:role_id>/edit/", roles.role_edit, name="role_edit"),
     path("roles/<uuid:role_id>/delete/", roles.role_delete, name="role_delete"),
     path("audit/", audit.audit, name="audit"),
+    path("access-log/", access_log.access_log, name="access_log"),
+    path("access-log/settings/", access_log.access_log_settings, name="access_log_settings"),
     path("audit/checkpoint/", audit.checkpoint, name="audit_checkpoint"),
     path("security/", security.security, name="security"),
     path("security/mfa/", security.mfa_policy, name="security_mfa"),
@@ -68,6 +71,8 @@ organisation_urls = [
     path("security/scim-token/revoke/", security.scim_token_revoke, name="security_scim_token_revoke"),
     # Security monitoring's alerts live in operations (the console may not import it: same layer).
     path("security/alerts/", include("bastion.operations.security_monitoring.urls")),
+    path("security/notices/", include("bastion.incidents.urls_organisation")),
+    path("security/access/", include("bastion.support_access.organisation_urls")),
 ]
 
 urlpatterns = [

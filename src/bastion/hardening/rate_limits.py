@@ -45,6 +45,8 @@ RULES = (
     Rule("api_write", re.compile(r"^/api/"), WRITES, (("identity", "120/m"), ("organisation", "600/m"))),
     # Each subscription emails an address someone typed: a low limit keeps the form from being a mail cannon.
     Rule("status_subscribe", re.compile(r"^/status/subscribe$"), WRITES, (("ip", "10/h"),)),
+    # A vulnerability report (and a reporter's reply) is read by people: a low limit keeps the form from being a spam inlet.
+    Rule("security_report", re.compile(r"^/security(/reports/[^/]+)?$"), WRITES, (("ip", "10/h"),)),
     Rule("csp_report", re.compile(r"^/csp-report/$"), WRITES, (("ip", "60/m"),)),
 )
 

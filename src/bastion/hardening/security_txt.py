@@ -12,6 +12,7 @@ import datetime
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from bastion.tenancy.access import public
@@ -25,8 +26,8 @@ def security_txt(request):
     contacts = settings.BASTION_SECURITY_CONTACTS or [f"mailto:security@{request.get_host().partition(':')[0]}"]
     lines = [f"Contact: {contact}" for contact in contacts]
     lines.append(f"Expires: {expires.astimezone(datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}")
-    if settings.BASTION_SECURITY_POLICY_URL:
-        lines.append(f"Policy: {settings.BASTION_SECURITY_POLICY_URL}")
+    lines.append(f"Policy: {settings.BASTION_SECURITY_POLICY_URL or request.build_absolute_uri(reverse('security'))}")
+    lines.append(f"Acknowledgments: {request.build_absolute_uri(reverse('security_acknowledgments'))}")
     lines.append("Preferred-Languages: en")
     lines.append(f"Canonical: {request.build_absolute_uri('/.well-known/security.txt')}")
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -36,8 +36,24 @@ class BastionUserManager(UserManager["User"]):
         return self._create_user(None, email, password, **extra_fields)
 
 
+# Platform staff: a kind of account of its own, member of no organisation, that sees an
+# organisation's data only under a grant the organisation approved (``bastion.support_access``).
+# Each role holds only what it needs: support asks for access and handles requests that arrive by
+# email; security approves break-glass access, reviews grants and receives the platform's alerts;
+# operator writes the status page and founds organisations when self-service is off.
+STAFF_ROLES = {
+    "support": "Support",
+    "security": "Security",
+    "operator": "Operator",
+}
+# Roles that must sign in with a security key or passkey (phishing-resistant), not an authenticator app.
+STAFF_ROLES_NEEDING_SECURITY_KEY = frozenset({"security", "operator"})
+
+
 class User(AbstractUser):
     email = models.EmailField(unique=True)
+    # Empty for everyone but platform staff (see STAFF_ROLES). Django's own ``is_staff`` is not used.
+    staff_role = models.CharField(max_length=20, blank=True, default="", choices=list(STAFF_ROLES.items()))
     # Bumped (in the same transaction) whenever what this user may do changes: a membership, a
     # role's permissions, an organisation's MFA policy, a second factor. What a session caches
     # about the user's access is keyed by it, so it is recomputed on the next request.
@@ -60,6 +76,10 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.email
+
+    @property
+    def is_platform_staff(self) -> bool:
+        return bool(self.staff_role)
 
 
 class SignInThrottle(models.Model):

@@ -43,7 +43,7 @@ def _record(action: str, user, username: str, actor: Actor, **details) -> None:
 
 
 def _user_actor(user) -> Actor:
-    return Actor("staff" if user.is_staff else "user", str(user.pk), user.get_username())
+    return Actor("staff" if getattr(user, "staff_role", "") else "user", str(user.pk), user.get_username())
 
 
 def record_for_user(action: str, user, **details) -> None:

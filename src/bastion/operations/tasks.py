@@ -14,9 +14,11 @@ from bastion.audit import alerts
 from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
 from bastion.backups import catalogue, drills, pg_backups, pg_drills, snapshots
+from bastion.incidents import escalation, exercises
 from bastion.operations import history, security_gauges, subscriptions, summary
 from bastion.operations.security_monitoring import monitor
 from bastion.privacy import account_deletion, organisation_deletion, personal_export, retention
+from bastion.support_access import notifications, requests
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 
 logger = logging.getLogger("bastion.operations")
@@ -135,6 +137,21 @@ def security_monitoring() -> int:
         logger.info("security monitoring: %d event(s) read in %d chain(s), %d alert(s) raised", run.events,
                     run.chains, len(run.raised))
     return len(run.raised)
+@db_periodic_task(crontab(minute="*"))
+@lock_task("staff-access")
+def staff_access_minutely() -> dict:
+    """Each minute: staff access requests left unanswered expire; ended grants get their review task."""
+    with acting_as(SYSTEM):
+        return requests.expire_and_ask_for_reviews()
+
+
+@db_periodic_task(crontab(hour="6", minute="13"))
+@lock_task("staff-access-digest")
+def staff_access_digest() -> int:
+    """Daily: each organisation's admins get the list of what platform staff did under grants."""
+    return notifications.send_digests(hours=24)
+
+
 @db_task()
 def build_personal_export(export_id) -> None:
     """A person's "export my data": progress is kept in its row; they are emailed when it is ready."""
@@ -197,3 +214,21 @@ def backup_drill_weekly() -> int:
         logger.info("restore drill %s: %s, RTO %s s, RPO %s s", result.drill_id, "passed" if result.ok else "FAILED",
                     result.rto_seconds, result.rpo_seconds)
     return 0 if all(result.ok for result in results) else 1
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("incident-escalations")
+def incident_escalations() -> int:
+    """Each minute: escalate every incident timer that passed its target (once each), set the gauge."""
+    with acting_as(SYSTEM):
+        run = escalation.escalate_overdue()
+    for reference, timer in run.escalated:
+        logger.warning("incident %s: %s target passed, escalated", reference, timer)
+    return len(run.escalated)
+
+
+@db_periodic_task(crontab(day_of_week="1", hour="8", minute="3"))
+@lock_task("incident-exercise-reminder")
+def incident_exercise_reminder() -> bool:
+    """Mondays: remind the operators while no incident-response exercise has run within the period."""
+    return exercises.remind_if_overdue()

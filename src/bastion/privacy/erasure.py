@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bastion.audit import chain as audit
+from bastion.audit import personal as audit_personal
 from bastion.crypto.models import ApiKey
 from bastion.identity.models import Invitation, KnownClient, ScimGroupMember, ScimIdentity, SignInThrottle
 from bastion.privacy import holds, personal_export
@@ -38,9 +39,10 @@ from bastion.tenancy.models import Membership, Organisation
 ERASED_DOMAIN = "erased.invalid"
 # What Bastion keeps about an erased person, and under which duty (docs/privacy.md).
 KEPT_ALWAYS = [
-    ("audit events where the person acted, in each organisation's hash chain",
+    ("audit events where the person acted, in each organisation's hash chain, under a pseudonym that no "
+     "longer names anyone (events written before format bastion-audit/2 keep the address they recorded)",
      "Art. 17(3)(b) and (e): the audit log is kept 7 years as evidence of who changed business records; "
-     "removing an event would break the chain (issue 17 part 4 replaces names in it by pseudonyms)"),
+     "removing an event would break the chain"),
     ("records, suppliers and evidence the person created (now attributed to nobody)",
      "they belong to the organisation, which keeps them under its own retention duty (accounting, 7 years)"),
 ]
@@ -138,12 +140,17 @@ def erase_person(user_id, *, now: datetime.datetime | None = None,
     progress("sessions", 0, 1)
     _erase_platform_rows(user, result)
     progress("sessions", 1, 1)
+    addresses = [user.email]
     with transaction.atomic():
         _anonymise_account(user)
         result.erased.append(Item("the account's email, name and password (the account is disabled)", 1))
         audit.record(PERSON_ERASED, resource_type="user", resource_id=user_id,
                      changes={"erased": [i.what for i in result.erased if i.count],
                               "kept": [i.what for i in result.kept]})
+        # Last, after every event that names them: their pseudonyms and the details kept beside the chains.
+        forgotten = audit_personal.forget(user.pk, addresses)
+    result.erased.append(Item("who the person is in the audit log: their pseudonyms, and the email, name, "
+                              "address and browser kept beside the events", forgotten))
     progress(stages[-1], 1, 1)
     return result
 

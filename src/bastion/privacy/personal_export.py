@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bastion.audit import chain as audit
-from bastion.audit.models import AuditEvent
+from bastion.audit import personal as audit_personal
 from bastion.crypto import artifacts
 from bastion.crypto.models import ApiKey, Artifact
 from bastion.db.platform import PLATFORM_ID
@@ -70,10 +70,8 @@ def collect(user, progress: Callable[[int], None] = lambda percent: None) -> dic
         "memberships": [], "api_keys": [], "audit_events": [],
     }
     progress(30)
-    fields = ("occurred_at", "action", "ip", "user_agent", "resource_type", "resource_id", "changes")
     with context.platform_scope():
-        data["audit_events"] += [{"organisation": "platform", **row} for row in AuditEvent.objects.filter(
-            chain_id=PLATFORM, actor_id=str(user.pk), actor_type__in=("user", "staff")).values(*fields)]
+        data["audit_events"] += [{"organisation": "platform", **row} for row in audit_personal.acted_by(PLATFORM, user.pk)]
     for organisation, grants in grants_by_organisation(user.pk).items():
         data["memberships"] += [{"organisation": organisation.slug, "role": g.role_key, "scope": g.scope,
                                  "workspace": g.workspace_id, "project": g.project_id} for g in grants]
@@ -81,8 +79,8 @@ def collect(user, progress: Callable[[int], None] = lambda percent: None) -> dic
             data["api_keys"] += [{"organisation": organisation.slug, **row} for row in ApiKey.objects.filter(
                 organisation_id=organisation.id, created_by_id=user.pk).values(
                 "name", "public_id", "scopes", "created_at", "expires_at", "last_used_at", "last_used_ip", "revoked_at")]
-            data["audit_events"] += [{"organisation": organisation.slug, **row} for row in AuditEvent.objects.filter(
-                chain_id=organisation.id, actor_id=str(user.pk), actor_type__in=("user", "staff")).values(*fields)]
+            data["audit_events"] += [{"organisation": organisation.slug, **row}
+                                     for row in audit_personal.acted_by(str(organisation.id), user.pk)]
     progress(60)
     return data
 

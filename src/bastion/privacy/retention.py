@@ -19,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from bastion.audit import chain as audit
+from bastion.audit import pruning
+from bastion.db.platform import PLATFORM_ID
 from bastion.identity.models import KnownClient
 from bastion.privacy import holds
 from bastion.privacy.audit_actions import RETENTION_ENFORCED, RETENTION_POLICY_CHANGED
@@ -58,8 +60,8 @@ DATA_CLASSES = {c.name: c for c in [
     DataClass("energy", "Energy records, counted from the end of their period", 5 * YEAR, 15 * YEAR),
     DataClass("financial", "Financial records, counted from the end of their period (none held yet)", 5 * YEAR, 15 * YEAR),
     DataClass("evidence", "Evidence files, counted from their upload", 5 * YEAR, 15 * YEAR),
-    DataClass("audit_log", "Audit events (pruned at signed checkpoints only: issue 17 part 4)", 7 * YEAR, 15 * YEAR,
-              enforced_by="not yet: issue 17 part 4"),
+    DataClass("audit_log", "Audit events, pruned only at a signed checkpoint boundary (docs/audit.md)", 7 * YEAR,
+              15 * YEAR),
     DataClass("sign_in_history", "Known devices and networks people signed in from, from their last use",
               30, 2 * YEAR, per_organisation=False),
     DataClass("sessions", "Sessions (address, browser), from their last request", 1, YEAR, per_organisation=False),
@@ -173,6 +175,21 @@ def _enforce_organisation(organisation: Organisation, now, dry_run: bool, run: R
                          changes={"deleted": len(doomed), "cutoff": cutoff, "days": periods[data_class]["days"],
                                   "kept_by_hold": outcome.kept_by_hold})
         run.outcomes.append(outcome)
+    _prune_audit_log(str(organisation.id), organisation.slug, periods["audit_log"]["days"], now, dry_run, run, active)
+
+
+def _prune_audit_log(chain_id: str, label: str, days: int, now, dry_run: bool, run: RetentionRun,
+                     active: list) -> None:
+    """The audit log: up to the last signed checkpoint whose events are all past the period; any legal
+    hold in the organisation suspends it (the log is evidence of everything the hold covers)."""
+    cutoff = now - datetime.timedelta(days=days)
+    outcome = ClassOutcome(label, "audit_log", cutoff)
+    planned = pruning.prune(chain_id, cutoff, dry_run=True)
+    if active and planned.deleted:
+        outcome.kept_by_hold = {hold.describe(): planned.deleted for hold in active[:1]}
+    else:
+        outcome.deleted = (planned if dry_run else pruning.prune(chain_id, cutoff)).deleted
+    run.outcomes.append(outcome)
 
 
 def _enforce_platform(now, dry_run: bool, run: RetentionRun) -> None:
@@ -195,3 +212,4 @@ def _enforce_platform(now, dry_run: bool, run: RetentionRun) -> None:
             audit.record(RETENTION_ENFORCED, resource_type=data_class,
                          changes={"deleted": outcome.deleted, "cutoff": cutoff, "days": defaults[data_class]})
         run.outcomes.append(outcome)
+    _prune_audit_log(PLATFORM_ID, "platform", defaults["audit_log"], now, dry_run, run, [])

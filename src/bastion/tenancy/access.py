@@ -4,7 +4,9 @@ Every request passes three layers, in order:
 
 1. **principal** — a valid session or API credential (``Unauthenticated`` → 401 / sign-in page);
 2. **membership** — the principal is a member of the organisation named in the URL
-   (``NotFound`` → 404, so another organisation's existence never leaks);
+   (``NotFound`` → 404, so another organisation's existence never leaks); platform staff are
+   members of nothing: for them this layer is a grant the organisation approved and that is open
+   now (session → grant → resource), found by the resolver ``support_access`` registers;
 3. **permission** — the effective role on the resource (project, else workspace, else
    organisation) holds the declared permission (``Forbidden`` → 403; ``NotFound`` when the
    resource is not even visible to the principal).
@@ -160,6 +162,26 @@ def _key_grants(principal: ApiKeyPrincipal, organisation_slug: str) -> tuple[Org
     return organisation, [KeyGrant(principal.scopes & creator.permissions())]
 
 
+# Finds a staff account's open grants in the named organisation (and activates it), or None. Set by
+# ``bastion.support_access`` at start-up: tenancy may not import the app that owns grants. Unset,
+# staff get nothing.
+StaffGrantResolver = Callable[[Any, str], "tuple[Organisation, Sequence[Grant]] | None"]
+_staff_grant_resolver: StaffGrantResolver | None = None
+
+
+def register_staff_grant_resolver(resolver: StaffGrantResolver) -> None:
+    global _staff_grant_resolver
+    _staff_grant_resolver = resolver
+
+
+def _staff_grants(user: AbstractBaseUser, organisation_slug: str) -> tuple[Organisation, Sequence[Grant]]:
+    context.bind_user(user.pk)
+    found = _staff_grant_resolver(user, organisation_slug) if _staff_grant_resolver is not None else None
+    if found is None:
+        raise NotFound()
+    return found
+
+
 def authorize(
     user: Principal | None,
     organisation_slug: str,
@@ -178,11 +200,7 @@ def authorize(
     # Layer 2: membership of the organisation named in the request.
     if not isinstance(organisation_slug, str) or not SLUG.fullmatch(organisation_slug):
         raise NotFound()
-    grants: Sequence[Grant]
-    if isinstance(user, ApiKeyPrincipal):
-        organisation, grants = _key_grants(user, organisation_slug)
-    else:
-        organisation, grants = _member_grants(user, organisation_slug)
+    organisation, grants = _grants_of(user, organisation_slug)
     access = Access(user=user, organisation=organisation, grants=grants)
 
     # Layer 3: the permission on the resource the request is about.
@@ -204,6 +222,15 @@ def authorize(
         raise Forbidden()
     access.checked_permission = permission
     return access
+
+
+def _grants_of(user: AbstractBaseUser | ApiKeyPrincipal, organisation_slug: str) -> tuple[Organisation, Sequence[Grant]]:
+    """Layer 2: an API key's scopes, a staff account's open grants, or a member's memberships."""
+    if isinstance(user, ApiKeyPrincipal):
+        return _key_grants(user, organisation_slug)
+    if getattr(user, "staff_role", ""):
+        return _staff_grants(user, organisation_slug)
+    return _member_grants(user, organisation_slug)
 
 
 def _member_grants(user: AbstractBaseUser, organisation_slug: str) -> tuple[Organisation, list[Membership]]:

@@ -43,6 +43,9 @@ _Changed = TypeVar("_Changed", Organisation, Workspace, Project)
 
 
 def create_organisation(*, name: str, slug: str, owner: AbstractBaseUser) -> Organisation:
+    if getattr(owner, "staff_role", ""):
+        raise ValidationError({"owner": ValidationError("Platform staff cannot be members of an organisation.",
+                                                        code="platform_staff")})
     organisation = Organisation(id=uuid.uuid4(), name=name.strip(), slug=slug)
     organisation.full_clean(validate_unique=False)
     try:
@@ -244,6 +247,10 @@ def add_membership(
 ) -> Membership:
     builtin, custom = parse_role(organisation, role)
     _check_grantor(grantor_grants, builtin, custom)
+    if getattr(user, "staff_role", ""):
+        # Platform staff reach an organisation only under a grant it approved (support_access), never as members.
+        raise ValidationError({"user": ValidationError("Platform staff cannot be members of an organisation.",
+                                                       code="platform_staff")})
     if builtin == "owner" and (workspace or project):
         raise ValidationError({"role": ValidationError("Owner is granted on the organisation only.", code="owner_scope")})
     membership = Membership(

@@ -48,6 +48,8 @@ PERMISSIONS: dict[str, str] = {
     "credentials.manage": "Store, list, rotate and delete the organisation's third-party credentials",
     "security.alerts.view": "See and acknowledge the organisation's security alerts (the sign-in addresses and "
                             "patterns they show), and receive them by email",
+    "security.notices.view": "Read the personal-data-breach notices Bastion sends the organisation, and receive them "
+                             "by email",
 }
 
 _VIEW = {
@@ -73,6 +75,7 @@ _ADMIN = _EDIT | {
     "apikeys.manage",
     "credentials.manage",
     "security.alerts.view",
+    "security.notices.view",
 }
 _OWNER = _ADMIN | {"organisation.delete"}
 
@@ -88,7 +91,8 @@ BUILTIN_ROLE_NAMES = {"owner": "Owner", "admin": "Admin", "editor": "Editor", "v
 # workspace or project) never carries them.
 ORGANISATION_ONLY = frozenset(
     {"organisation.manage", "organisation.delete", "members.manage", "roles.manage", "audit.view", "audit.export",
-     "audit.checkpoints", "audit.witnesses", "apikeys.manage", "credentials.manage", "security.alerts.view"}
+     "audit.checkpoints", "audit.witnesses", "apikeys.manage", "credentials.manage", "security.alerts.view",
+     "security.notices.view"}
 )
 
 
@@ -97,7 +101,7 @@ ORGANISATION_ONLY = frozenset(
 # them requires a second factor (``requires_mfa``). ``security.alerts.view`` is not read-only: it
 # acknowledges alerts, and shows every member's sign-in addresses. A test walks ``PERMISSIONS`` so that a new
 # permission is classified here, not forgotten.
-ORGANISATION_READ_ONLY = frozenset({"audit.view", "audit.checkpoints"})
+ORGANISATION_READ_ONLY = frozenset({"audit.view", "audit.checkpoints", "security.notices.view"})
 ADMIN_GRADE = ORGANISATION_ONLY - ORGANISATION_READ_ONLY
 
 

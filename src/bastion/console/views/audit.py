@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from bastion.audit import queries
+from bastion.audit import personal, queries
 from bastion.audit.checkpoints import record_of
 from bastion.audit.models import Checkpoint
 from bastion.audit.registry import ACTIONS
@@ -86,6 +86,7 @@ def audit(request, org):
     if filters.is_valid():
         found = queries.events(organisation.id, **filters.query())
         page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = personal.shown(list(page.object_list))  # people resolved while they are known
         for event in page.object_list:
             event.change_list = _changes(event.action, event.changes)
     return render(request, "console/audit.html", {

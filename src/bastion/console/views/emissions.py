@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from bastion.access_log.recording import shown
 from bastion.console.forms import EmissionFilterForm, EmissionForm, EvidenceUploadForm, add_action_errors
 from bastion.records.editing import delete_record, save_record
 from bastion.records.models import EmissionRecord
@@ -40,6 +41,7 @@ def project(request, org, project_id):
         filters = EmissionFilterForm(request.GET)
         context["filters"] = filters
         context["page"] = Paginator(_filtered(request, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+        shown(request.access, "record_view", "emission_record", context["page"].object_list)
     return render(request, "console/project.html", context)
 
 
@@ -47,6 +49,7 @@ def project(request, org, project_id):
 def emission(request, org, project_id, emission_id):
     record = _emission(request, emission_id)
     access = request.access
+    shown(access, "record_view", "emission_record", [record])
     return render(request, "console/emission.html", {
         "project": access.project,
         "record": record,

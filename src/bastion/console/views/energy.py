@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from bastion.access_log.recording import shown
 from bastion.console.forms import EnergyForm, EvidenceUploadForm, add_action_errors
 from bastion.records.editing import delete_record, save_record
 from bastion.records.models import EnergyRecord
@@ -23,10 +24,9 @@ def _energy(request, energy_id) -> EnergyRecord:
 @requires("records.view")
 def energy(request, org, project_id):
     records = EnergyRecord.objects.filter(project=request.access.project)
-    return render(request, "console/energy_list.html", {
-        "project": request.access.project,
-        "page": Paginator(records, PAGE_SIZE).get_page(request.GET.get("page")),
-    })
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown(request.access, "record_view", "energy_record", page.object_list)
+    return render(request, "console/energy_list.html", {"project": request.access.project, "page": page})
 
 
 def _edit(request, org, record: EnergyRecord | None):

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from bastion.access_log.recording import shown
 from bastion.console.forms import EvidenceUploadForm
 from bastion.records.evidence import delete_evidence, download_response, store_evidence
 from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile
@@ -68,7 +69,9 @@ def evidence_upload(request, org, project_id):
 
 @requires("evidence.view")
 def evidence_download(request, org, project_id, evidence_id):
-    return download_response(_evidence(request, evidence_id))
+    stored = _evidence(request, evidence_id)
+    shown(request.access, "evidence_download", "evidence_file", [stored])
+    return download_response(stored)
 
 
 @requires("evidence.upload")

@@ -14,6 +14,7 @@ from bastion.identity.models import ScimToken
 from bastion.identity.scim import tokens
 from bastion.identity.sso import configuration as sso_configuration
 from bastion.identity.sso.models import SSOConnection, VerifiedDomain
+from bastion.support_access import requests as support_requests
 from bastion.tenancy import actions
 from bastion.tenancy.access import requires
 
@@ -32,6 +33,7 @@ def _page(request, **forms_and_extra):
         "txt_prefix": sso_configuration.TXT_PREFIX,
         "scim_token": ScimToken.objects.filter(revoked_at__isnull=True).first(),
         "scim_base_url": request.build_absolute_uri("/scim/v2/"),
+        "unreviewed_grants": support_requests.unreviewed(organisation.id),
         **forms_and_extra,
     }
     return render(request, "console/security.html", context)

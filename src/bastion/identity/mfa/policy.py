@@ -25,6 +25,7 @@ from django.db.models import F
 from django.http import JsonResponse
 from django.shortcuts import redirect
 
+from bastion.identity.models import STAFF_ROLES_NEEDING_SECURITY_KEY
 from bastion.tenancy import context
 from bastion.tenancy.models import Membership, Organisation
 from bastion.tenancy.permissions import requires_mfa
@@ -35,6 +36,8 @@ ALLOWED_PREFIXES = ("/accounts/2fa/", "/accounts/reauthenticate/", "/accounts/lo
 
 
 def mfa_required_for(user) -> bool:
+    if getattr(user, "staff_role", ""):
+        return True  # platform staff always, whatever (no) organisation they are in
     context.bind_user(user.pk)
     organisation_ids = set(Membership.all_tenants.filter(user_id=user.pk).values_list("organisation_id", flat=True))
     for organisation_id in organisation_ids:
@@ -50,7 +53,23 @@ def mfa_required_for(user) -> bool:
 
 
 def has_second_factor(user) -> bool:
-    return Authenticator.objects.filter(user_id=user.pk).exclude(type=Authenticator.Type.RECOVERY_CODES).exists()
+    """Whether ``user`` has a second factor of the kind they need: for the staff roles in
+    ``STAFF_ROLES_NEEDING_SECURITY_KEY`` only a security key or passkey (WebAuthn) counts."""
+    factors = Authenticator.objects.filter(user_id=user.pk)
+    if getattr(user, "staff_role", "") in STAFF_ROLES_NEEDING_SECURITY_KEY:
+        return factors.filter(type=Authenticator.Type.WEBAUTHN).exists()
+    return factors.exclude(type=Authenticator.Type.RECOVERY_CODES).exists()
+
+
+def session_second_factor_suffices(request, user) -> bool:
+    """Whether this session was signed in with the kind of second factor ``user`` needs (platform
+    staff: any for support, a security key or passkey for security and operator)."""
+    from allauth.account.internal.flows.login import get_authentication_records
+
+    records = [r for r in get_authentication_records(request, user) if r.get("method") == "mfa"]
+    if getattr(user, "staff_role", "") in STAFF_ROLES_NEEDING_SECURITY_KEY:
+        return any(r.get("type") == Authenticator.Type.WEBAUTHN for r in records)
+    return bool(records)
 
 
 def must_enrol(request) -> bool:
@@ -93,6 +112,10 @@ class MFAEnrolmentMiddleware:
 
 def _enrol_first(request):
     message = "Your organisation requires two-factor authentication: set up an authenticator app or a security key."
+    if getattr(request.user, "staff_role", "") in STAFF_ROLES_NEEDING_SECURITY_KEY:
+        message = "Platform staff in your role must sign in with a security key or passkey: register one."
+    elif getattr(request.user, "staff_role", ""):
+        message = "Platform staff must use two-factor authentication: set up an authenticator app or a security key."
     if request.path.startswith("/api/"):
         return JsonResponse({"error": {"code": "mfa_enrolment_required", "message": message, "fields": {}}},
                             status=403)

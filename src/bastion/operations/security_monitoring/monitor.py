@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bastion.audit import personal
 from bastion.audit.models import AuditEvent, ChainHead
 from bastion.db import rls
 from bastion.db.platform import PLATFORM_ID
@@ -87,7 +88,8 @@ def _read(chain_id: str, organisation_id: uuid.UUID | None, networks: set[str], 
     moved; the networks of failed sign-ins are added to ``networks`` for the platform-wide rule."""
     MonitorCursor.objects.bulk_create([MonitorCursor(chain_id=chain_id)], ignore_conflicts=True)
     cursor = MonitorCursor.objects.select_for_update().get(chain_id=chain_id)  # one reader per chain at a time
-    events = list(AuditEvent.objects.filter(chain_id=chain_id, seq__gt=cursor.seq).order_by("seq")[:BATCH])
+    # As shown: the rules read IPs, user agents and names from the details kept outside the chain.
+    events = personal.shown(list(AuditEvent.objects.filter(chain_id=chain_id, seq__gt=cursor.seq).order_by("seq")[:BATCH]))
     history = ChainHistory(chain_id, functools.partial(incident_is_open, organisation_id))
     raised = []
     for event in events:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from bastion.audit.models import AuditEvent
+from bastion.audit.personal import Shown
 from bastion.operations.models import SignInFailure
 from bastion.operations.security_monitoring.networks import country_sized
 from bastion.operations.security_monitoring.rules import PASSWORD_SPRAYING, SIGN_IN_FAILURES, Finding
@@ -33,7 +33,7 @@ class EventRef:
     occurred_at: datetime.datetime
 
 
-def observe(event: AuditEvent) -> str | None:
+def observe(event: Shown) -> str | None:
     """Note a failed sign-in (in platform scope); its network, or ``None`` if it is not one."""
     network = country_sized(event.ip)
     username = (event.changes or {}).get("username")

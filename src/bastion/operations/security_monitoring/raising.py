@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
@@ -23,6 +22,7 @@ from bastion.audit import chain as audit
 from bastion.operations.audit_actions import SECURITY_ALERT_RAISED
 from bastion.operations.models import PlatformSecurityAlert, SecurityAlert
 from bastion.operations.security_monitoring.rules import MAX_LINKED_EVENTS, TITLES, Finding
+from bastion.support_access.staff import staff_emails
 from bastion.tenancy.models import Membership
 
 logger = logging.getLogger("bastion.operations.security")
@@ -115,8 +115,8 @@ def _organisation_recipients() -> list[str]:
 
 
 def _platform_recipients() -> list[str]:
-    staff = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="").values_list("email", flat=True)
-    return sorted(set(settings.BASTION_ALERT_EMAILS) | set(staff))
+    """The platform's alert addresses and the security-role staff (not support or operators)."""
+    return sorted(set(settings.BASTION_ALERT_EMAILS) | set(staff_emails("security")))
 
 
 def _announce(alert, raised: RaisedAlert, recipients: list[str]) -> None:

@@ -1,7 +1,9 @@
 """The rules: each looks at one new audit event, with the chain's earlier events, and says whether
 it completes a pattern worth an alert (a ``Finding``).
 
-Rules read only what events carry: actor, IP, user agent, action and payload (``changes``). Counting
+Rules read only what events carry: actor, IP, user agent, action and payload (``changes``), as
+``personal.Shown`` resolves them (format 2 keeps IPs, user agents and names outside the chain, and
+counts by the pseudonyms inside it: the ``stored`` values). Counting
 rules look back over a window ending at the event, so replaying the same events finds the same
 first event and the same dedup key; an incident still open (an alert of the same rule and subject
 whose last event is within the window) absorbs later events instead of raising again.
@@ -18,8 +20,10 @@ from typing import Protocol
 
 from django.conf import settings
 
+from bastion.audit import personal
 from bastion.audit.audit_actions import AUDIT_EXPORTED
 from bastion.audit.models import AuditEvent
+from bastion.audit.personal import Shown
 from bastion.identity.audit_actions import (
     AUTH_LOGIN_FAILED,
     AUTH_LOGIN_REFUSED,
@@ -100,37 +104,43 @@ class ChainHistory:
         self.chain_id = chain_id
         self._open_incident = open_incident
 
-    def open_incident(self, rule: str, subject: str, event: AuditEvent, window_seconds: int) -> Finding | None:
+    def open_incident(self, rule: str, subject: str, event: Shown, window_seconds: int) -> Finding | None:
         """While an incident of ``rule`` and ``subject`` is open, its next event joins it at once:
         an attack in progress costs one lookup per event, not a recount of the window."""
         if self._open_incident is None or not self._open_incident(rule, subject, event.occurred_at, window_seconds):
             return None
         return Finding(rule, subject, "", (event,), window_seconds)
 
-    def before(self, event: AuditEvent, *, actions=None, seconds: int | None = None, **filters):
+    def before(self, event: Shown, *, actions=None, seconds: int | None = None, **filters) -> list[personal.Shown]:
         """Events (of ``actions``, or any) up to and including ``event``, within ``seconds`` before it
-        (``BASTION_SECURITY_HISTORY_DAYS`` when not given), oldest first."""
+        (``BASTION_SECURITY_HISTORY_DAYS`` when not given), oldest first, as shown."""
         since = event.occurred_at - datetime.timedelta(seconds=seconds if seconds is not None
                                                        else settings.BASTION_SECURITY_HISTORY_DAYS * 86400)
         events = AuditEvent.objects.filter(chain_id=self.chain_id, seq__lte=event.seq, occurred_at__gte=since, **filters)
         if actions is not None:
             events = events.filter(action__in=actions)
-        return events.order_by("seq")
+        return personal.shown(list(events.order_by("seq")))
 
 
-def _capped(events) -> tuple[AuditEvent, ...]:
+def stored(event) -> AuditEvent:
+    """The event as the chain holds it (pseudonyms), behind a shown one."""
+    return event.event if isinstance(event, personal.Shown) else event
+
+
+def _capped(events) -> tuple[Shown, ...]:
     events = list(events)
     return tuple(events[:MAX_LINKED_EVENTS - 1] + events[-1:]) if len(events) > MAX_LINKED_EVENTS else tuple(events)
 
 
-def brute_force(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def brute_force(event: Shown, history: ChainHistory) -> Finding | None:
     username = (event.changes or {}).get("username")
+    tried = (stored(event).changes or {}).get("username")
     if event.action not in SIGN_IN_FAILURES or not username:
         return None
     window = settings.BASTION_SECURITY_BRUTE_FORCE_WINDOW_SECONDS
     if joined := history.open_incident(BRUTE_FORCE, f"account {username}", event, window):
         return joined
-    attempts = list(history.before(event, actions=SIGN_IN_FAILURES, seconds=window, changes__username=username))
+    attempts = list(history.before(event, actions=SIGN_IN_FAILURES, seconds=window, changes__username=tried))
     if len(attempts) < settings.BASTION_SECURITY_BRUTE_FORCE_FAILURES:
         return None
     networks = sorted({country_sized(a.ip) or "unknown" for a in attempts})
@@ -139,7 +149,7 @@ def brute_force(event: AuditEvent, history: ChainHistory) -> Finding | None:
                    f"from {len(networks)} network(s): {', '.join(networks[:5])}", _capped(attempts), window)
 
 
-def password_spraying(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def password_spraying(event: Shown, history: ChainHistory) -> Finding | None:
     network = country_sized(event.ip)
     if event.action not in SIGN_IN_FAILURES or network is None:
         return None
@@ -148,7 +158,7 @@ def password_spraying(event: AuditEvent, history: ChainHistory) -> Finding | Non
         return joined
     attempts = [a for a in history.before(event, actions=SIGN_IN_FAILURES, seconds=window)
                 if country_sized(a.ip) == network]
-    per_account = Counter((a.changes or {}).get("username", "") for a in attempts)
+    per_account = Counter((stored(a).changes or {}).get("username", "") for a in attempts)
     few = {name for name, count in per_account.items()
            if name and count <= settings.BASTION_SECURITY_SPRAY_MAX_PER_ACCOUNT}
     if len(few) < settings.BASTION_SECURITY_SPRAY_ACCOUNTS:
@@ -156,7 +166,7 @@ def password_spraying(event: AuditEvent, history: ChainHistory) -> Finding | Non
     return Finding(PASSWORD_SPRAYING, f"network {network}",
                    f"{len(few)} accounts tried from {network} within {window // 60} minutes, "
                    f"each at most {settings.BASTION_SECURITY_SPRAY_MAX_PER_ACCOUNT} times",
-                   _capped(a for a in attempts if (a.changes or {}).get("username") in few), window)
+                   _capped(a for a in attempts if (stored(a).changes or {}).get("username") in few), window)
 
 
 def _admin_grade(permissions) -> bool:
@@ -177,19 +187,20 @@ def _role_is_admin_grade(role_key: str | None) -> bool:
     return False
 
 
-def _is_admin(user_id: str) -> bool:
-    """Whether the user holds an admin-grade role in the organisation whose chain is read (now)."""
-    if not user_id.isdigit():
+def _is_admin(event) -> bool:
+    """Whether the event's actor holds an admin-grade role in the organisation whose chain is read (now)."""
+    user_id = event.actor_user_id if isinstance(event, personal.Shown) else personal.shown_one(event).actor_user_id
+    if user_id is None:
         return False
-    grants = Membership.objects.filter(user_id=int(user_id), workspace__isnull=True, project__isnull=True)
+    grants = Membership.objects.filter(user_id=user_id, workspace__isnull=True, project__isnull=True)
     return any(_admin_grade(grant.permissions()) for grant in grants.select_related("custom_role"))
 
 
-def admin_new_network_and_device(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def admin_new_network_and_device(event: Shown, history: ChainHistory) -> Finding | None:
     """An admin or owner signs in from a network *and* a browser never seen for them (either alone
     is ordinary: a laptop changes networks, a browser updates itself). A first sign-in is the baseline."""
     network = country_sized(event.ip)
-    if event.action != SIGN_IN_SUCCESS or network is None or not _is_admin(event.actor_id):
+    if event.action != SIGN_IN_SUCCESS or network is None or not _is_admin(event):
         return None
     earlier = [e for e in history.before(event, actions=[SIGN_IN_SUCCESS], actor_id=event.actor_id)
                if e.seq != event.seq]
@@ -203,7 +214,7 @@ def admin_new_network_and_device(event: AuditEvent, history: ChainHistory) -> Fi
                    f"{event.user_agent[:120] or 'no user agent'}", (event,))
 
 
-def export_burst(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def export_burst(event: Shown, history: ChainHistory) -> Finding | None:
     if event.action not in EXPORTS or not event.actor_id:
         return None
     window = settings.BASTION_SECURITY_EXPORT_WINDOW_SECONDS
@@ -221,15 +232,15 @@ def export_burst(event: AuditEvent, history: ChainHistory) -> Finding | None:
                    _capped(burst), window)
 
 
-def api_key_new_network(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def api_key_new_network(event: Shown, history: ChainHistory) -> Finding | None:
     """An API key's use from a network it never used before (its first use is the baseline). Audited
     operations carry the key and the address; a key that only reads is seen through
     ``api_key.address_changed``, recorded at most once a minute when its address changes."""
     network = country_sized(event.ip)
     if event.actor_type != "api_key" or not event.actor_id or network is None:
         return None
-    earlier = history.before(event, actor_type="api_key", actor_id=event.actor_id).exclude(seq=event.seq)
-    earlier_networks = {country_sized(ip) for ip in earlier.values_list("ip", flat=True)}
+    earlier = [e for e in history.before(event, actor_type="api_key", actor_id=event.actor_id) if e.seq != event.seq]
+    earlier_networks = {country_sized(e.ip) for e in earlier}
     if event.action == API_KEY_ADDRESS_CHANGED:  # a key that only reads: its address before this one
         earlier_networks.add(country_sized((event.changes or {}).get("previous_ip")))
     earlier_networks.discard(None)
@@ -240,7 +251,7 @@ def api_key_new_network(event: AuditEvent, history: ChainHistory) -> Finding | N
                    f"it had not used in {settings.BASTION_SECURITY_HISTORY_DAYS} days ({event.action})", (event,))
 
 
-def privilege_grant(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def privilege_grant(event: Shown, history: ChainHistory) -> Finding | None:
     changes = event.changes or {}
     granted = before = None
     if event.action == MEMBER_ADDED:
@@ -272,13 +283,13 @@ def privilege_grant(event: AuditEvent, history: ChainHistory) -> Finding | None:
                    (event,))
 
 
-def _founding_grant(event: AuditEvent) -> bool:
+def _founding_grant(event: Shown) -> bool:
     """The founder's owner grant, recorded with the organisation itself."""
     return AuditEvent.objects.filter(chain_id=event.chain_id, seq=event.seq - 1, action=ORGANISATION_CREATED,
                                      request_id=event.request_id).exists()
 
 
-def policy_switched_off(event: AuditEvent, history: ChainHistory) -> Finding | None:
+def policy_switched_off(event: Shown, history: ChainHistory) -> Finding | None:
     changes = event.changes or {}
     by = event.actor_label or event.actor_type
     if event.action == ORGANISATION_UPDATED and changes.get("mfa_required") == [True, False]:
@@ -291,6 +302,6 @@ def policy_switched_off(event: AuditEvent, history: ChainHistory) -> Finding | N
     return None
 
 
-Rule = Callable[[AuditEvent, ChainHistory], Finding | None]
+Rule = Callable[[Shown, ChainHistory], Finding | None]
 RULES: tuple[Rule, ...] = (brute_force, password_spraying, admin_new_network_and_device, export_burst,
                            api_key_new_network, privilege_grant, policy_switched_off)

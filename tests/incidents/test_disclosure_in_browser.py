@@ -1,0 +1,136 @@
+"""Acceptance, in Chromium against ``bastion demo`` sending its email to a real SMTP server (aiosmtpd):
+a researcher files a report at /security and lands on their private page; a security staff member
+(made with ``bastion staff create``, signed in with a passkey on Chromium's virtual authenticator)
+acknowledges it — the reporter gets the email — assesses it with a CVSS 4.0 vector and resolves it;
+the acknowledgments page credits the researcher. No CSP violation on any page."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.live_server import ROOT, demo_server
+from tests.support_access.conftest import body
+
+STAFF = "sec@bastion-staff.example"
+RESEARCHER = "ada@research.example"
+LISTEN_JS = """document.addEventListener('securitypolicyviolation',
+  e => (window.__cspViolations = window.__cspViolations || []).push(e.violatedDirective + ' ' + e.blockedURI));"""
+VIRTUAL_AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+                         "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}
+SET_PASSWORD = """
+import django, os; django.setup()
+from django.contrib.auth import get_user_model
+user = get_user_model().objects.get(email=os.environ["STAFF_EMAIL"])
+user.set_password(os.environ["BASTION_DEMO_PASSWORD"]); user.save()
+print("ok")
+"""
+VECTOR = "CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N"
+
+
+@pytest.fixture(scope="module")
+def live(smtp_inbox):
+    env = {"BASTION_SMTP_HOST": "127.0.0.1", "BASTION_SMTP_PORT": str(smtp_inbox.port),
+           "BASTION_SMTP_STARTTLS": "false", "BASTION_JOBS_IMMEDIATE": "true"}
+    with demo_server(env) as server:
+        yield server
+
+
+def _page(browser, live):
+    context = browser.new_context(base_url=live.url)
+    page = context.new_page()
+    page.add_init_script(LISTEN_JS)
+    page.csp_messages = []
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and page.csp_messages.append(msg.text))
+    return page
+
+
+def _violations(page) -> list:
+    return page.csp_messages + page.evaluate("() => window.__cspViolations || []")
+
+
+def _staff_with_a_passkey(browser, live):
+    made = subprocess.run([sys.executable, "-m", "bastion.cli", "staff", "create", STAFF, "--role", "security"],
+                          cwd=ROOT, env=live.env, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr[-2000:]
+    done = subprocess.run([sys.executable, "-c", SET_PASSWORD], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**live.env, "DJANGO_SETTINGS_MODULE": "bastion.settings",
+                                            "STAFF_EMAIL": STAFF})
+    assert done.returncode == 0, done.stderr[-2000:]
+    page = _page(browser, live)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_AUTHENTICATOR})
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", STAFF)
+    page.fill("input[name=password]", live.password)
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+    page.wait_for_load_state()
+    page.goto("/accounts/2fa/webauthn/add/")
+    if "/accounts/reauthenticate/" in page.url:
+        page.fill("input[name=password]", live.password)
+        page.click("form[action='/accounts/reauthenticate/'] button[type=submit]")
+        page.wait_for_load_state()
+    page.fill("input[name=name]", "Staff key")
+    page.check("input[name=passwordless]")
+    with page.expect_navigation():
+        page.click("#mfa_webauthn_add")
+    page.click("header form[action='/accounts/logout/'] button")
+    page.wait_for_load_state()
+    page.goto("/accounts/login/")
+    page.click("#passkey_login")  # the security role signs in with a security key or passkey only
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    page.wait_for_load_state()
+    return page
+
+
+def test_a_researcher_reports_staff_acknowledge_assess_resolve_and_credit(browser, live, smtp_inbox):
+    smtp_inbox.messages.clear()
+    researcher = _page(browser, live)
+    researcher.goto("/security")
+    expect(researcher.locator("main")).to_contain_text("Safe harbour")
+    researcher.fill("#title", "Supplier contacts readable by viewers")
+    researcher.fill("#affected", "/o/acme/p/…/suppliers/")
+    researcher.fill("#description", "A viewer can read supplier contact emails through the CSV export.")
+    researcher.fill("#reporter_email", RESEARCHER)
+    researcher.check("#wants_credit")
+    researcher.fill("#credit_name", "Ada L.")
+    researcher.click("#submit-report")
+    researcher.wait_for_load_state()
+    reference = researcher.locator("#reference").inner_text()
+    assert re.fullmatch(r"BSR-\d{4}-\w{6}", reference)
+    private_url = researcher.url
+    [received] = [m for m in smtp_inbox.messages if RESEARCHER in m["To"]]
+    assert reference in received["Subject"] and private_url.split("/security/")[1] in body(received)
+
+    staff = _staff_with_a_passkey(browser, live)
+    staff.goto("/staff/reports/")
+    expect(staff.locator("table.reports")).to_contain_text(reference)
+    staff.click(f"tr[data-report='{reference}'] a")
+    staff.wait_for_load_state()
+    staff.fill("form:has(#move-acknowledged) input[name=note]", "Thank you: we are reproducing it.")
+    staff.click("#move-acknowledged")
+    staff.wait_for_load_state()
+    expect(staff.locator("#status")).to_have_text("Acknowledged")
+    acknowledged = [m for m in smtp_inbox.messages if RESEARCHER in m["To"] and "acknowledged" in m["Subject"]]
+    assert len(acknowledged) == 1
+    staff.fill("#triage-form input[name=cvss_vector]", VECTOR)
+    staff.click("#triage")
+    staff.wait_for_load_state()
+    expect(staff.locator("#severity")).to_contain_text("CVSS:4.0/AV:N")
+    staff.click("#move-resolved")
+    staff.wait_for_load_state()
+    expect(staff.locator("#status")).to_have_text("Resolved")
+
+    researcher.goto(private_url)
+    expect(researcher.locator("#status")).to_have_text("Resolved")
+    expect(researcher.locator(".messages")).to_contain_text("reproducing")
+    researcher.goto("/security/acknowledgments")
+    expect(researcher.locator("#acknowledgments")).to_contain_text("Ada L.")
+    assert _violations(researcher) == [] and _violations(staff) == []
+    researcher.context.close()
+    staff.context.close()
