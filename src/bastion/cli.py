@@ -321,6 +321,8 @@ def cmd_backup(args) -> None:
                      "SQLite restores a snapshot: --to DIR [--backup ID]")
             else:
                 code = backups.restore(args.to, backup_id=args.backup)
+        elif args.backup_command == "setup":
+            code = pg_backups.setup(args.pg_data, apply=args.apply)
         elif args.backup_command == "drill":
             code = pg_backups.drill() if engine is pg_backups else backups.drill(backup_id=args.backup)
         else:
@@ -423,6 +425,10 @@ def main(argv: list[str] | None = None) -> None:
     drill = backup_sub.add_parser("drill", help="restore the newest backup to a scratch place, check it, measure RTO/RPO")
     drill.add_argument("--backup", metavar="ID", help="this backup instead of the newest")
     backup_sub.add_parser("verify", help="check every backup in every repository is there and unaltered")
+    setup = backup_sub.add_parser("setup", help="PostgreSQL: write pgBackRest's configuration, create the stanza, "
+                                  "check WAL archiving (--apply sets it), run pgbackrest check")
+    setup.add_argument("--pg-data", metavar="DIR", help="the cluster's data directory (default: asked of PostgreSQL)")
+    setup.add_argument("--apply", action="store_true", help="set archive_command/archive_timeout with ALTER SYSTEM")
     for parser_ in backup_sub.choices.values():
         parser_.set_defaults(func=cmd_backup, by_operator=True, backup=None)
 

@@ -158,6 +158,15 @@ def _fill(megabytes: str) -> dict:
     return {"megabytes": int(megabytes)}
 
 
+def _job(name: str) -> dict:
+    """A periodic job as the worker runs it: Huey executes the task (its lock, its signals, its result)."""
+    from huey.contrib.djhuey import HUEY
+
+    from bastion.operations import tasks
+
+    return {"result": HUEY.execute(getattr(tasks, name).s())}
+
+
 def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bastion.settings")
     import django
@@ -166,7 +175,7 @@ def main(argv: list[str]) -> None:
     from bastion.audit.context import SYSTEM, acting_as
 
     steps = {"seed": _seed, "sign": _sign, "write": _write, "delete": _delete, "read-restored": _read_restored,
-             "status": _status, "ids": _ids, "fill": _fill}
+             "status": _status, "ids": _ids, "fill": _fill, "job": _job}
     with acting_as(SYSTEM):
         print(json.dumps(steps[argv[0]](*argv[1:])))
 

@@ -80,42 +80,60 @@ def tls_terminator(target_port: int, directory: Path) -> Iterator[tuple[int, Pat
 
 
 @contextlib.contextmanager
-def cluster_with_pgbackrest(moto_url: str, passphrase: str) -> Iterator[Peer]:
-    base = Path(tempfile.mkdtemp(prefix="bastion-pgbackrest-"))
-    os.chmod(base, 0o755)
-    chown_postgres(base)
+def postgres_cluster(base: Path, *, archive: str = "", port: int | None = None) -> Iterator[Cluster]:
+    """A cluster in ``base`` (postgres-owned), archiving with ``archive`` (none yet when empty:
+    ``bastion backup setup`` is to set it), stopped and killed by PID at the end."""
     data_dir, socket_dir = base / "data", base / "socket"
     socket_dir.mkdir(mode=0o700)
     chown_postgres(socket_dir)
-    port = free_port()
+    cluster = Cluster(data_dir, port or free_port(), socket_dir)
+    subprocess.run(as_postgres([str(PG_BIN / "initdb"), "-D", str(data_dir), "-A", "trust", "-U", "postgres",
+                                "--no-sync"]), check=True, capture_output=True)
+    with open(data_dir / "postgresql.conf", "a") as conf:
+        conf.write(f"\nport = {cluster.port}\nunix_socket_directories = '{socket_dir}'\nlisten_addresses = ''\n"
+                   f"wal_level = replica\narchive_mode = on\narchive_command = '{archive}'\n"
+                   f"archive_timeout = {10 if archive else 0}\nmax_wal_senders = 3\nfsync = off\n")
+    subprocess.run(as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data_dir), "-w", "-l", str(base / "pg.log"),
+                                "start"]), check=True, capture_output=True)
+    try:
+        yield cluster
+    finally:
+        pid = int((data_dir / "postmaster.pid").read_text().split()[0]) if (data_dir / "postmaster.pid").exists() else None
+        subprocess.run(as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "-w", "stop"]),
+                       capture_output=True)
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
+
+
+def postgres_owned_base(prefix: str) -> Path:
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(base, 0o755)
+    chown_postgres(base)
+    return base
+
+
+@contextlib.contextmanager
+def cluster_with_pgbackrest(moto_url: str, passphrase: str) -> Iterator[Peer]:
+    base = postgres_owned_base("bastion-pgbackrest-")
     bucket = f"pgbackrest-{os.getpid()}"
     boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id="testing",
                  aws_secret_access_key="testing").create_bucket(Bucket=bucket)
     moto_port = int(moto_url.rsplit(":", 1)[1])
-    with tls_terminator(moto_port, base / "tls") as (tls_port, ca):
-        cluster = Cluster(data_dir, port, socket_dir)
-        s3 = S3Repo(bucket=bucket, endpoint="localhost", port=tls_port, region="us-east-1", key="testing",
-                    secret="testing", ca_file=ca)
-        config = write_config(base / "pgbackrest.conf", stanza=STANZA, cluster=cluster,
-                              repos=[LocalRepo(base / "repo1"), s3], passphrase=passphrase, work_dir=base / "work")
-        subprocess.run(as_postgres([str(PG_BIN / "initdb"), "-D", str(data_dir), "-A", "trust", "-U", "postgres",
-                                    "--no-sync"]), check=True, capture_output=True)
-        with open(data_dir / "postgresql.conf", "a") as conf:
-            conf.write(f"\nport = {port}\nunix_socket_directories = '{socket_dir}'\nlisten_addresses = ''\n"
-                       f"wal_level = replica\narchive_mode = on\narchive_command = '{archive_command(config, STANZA)}'\n"
-                       "archive_timeout = 10\nmax_wal_senders = 3\nfsync = off\n")
-        subprocess.run(as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data_dir), "-w", "-l", str(base / "pg.log"),
-                                    "start"]), check=True, capture_output=True)
-        try:
-            pgbackrest = PgBackRest(config, STANZA)
-            pgbackrest.stanza_create()
-            pgbackrest.check()
-            yield Peer(base, cluster, pgbackrest, s3, passphrase)
-        finally:
-            pid = int((data_dir / "postmaster.pid").read_text().split()[0]) if (data_dir / "postmaster.pid").exists() else None
-            subprocess.run(as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "-w", "stop"]),
-                           capture_output=True)
-            if pid:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, 9)
-            shutil.rmtree(base, ignore_errors=True)
+    # The port is only known once the cluster exists; the configuration (and so archive_command's
+    # path) is written first, with the port the cluster is then given.
+    port = free_port()
+    try:
+        with tls_terminator(moto_port, base / "tls") as (tls_port, ca):
+            cluster = Cluster(base / "data", port, base / "socket")
+            s3 = S3Repo(bucket=bucket, endpoint="localhost", port=tls_port, region="us-east-1", key="testing",
+                        secret="testing", ca_file=ca)
+            config = write_config(base / "pgbackrest.conf", stanza=STANZA, cluster=cluster,
+                                  repos=[LocalRepo(base / "repo1"), s3], passphrase=passphrase, work_dir=base / "work")
+            with postgres_cluster(base, archive=archive_command(config, STANZA), port=port) as cluster:
+                pgbackrest = PgBackRest(config, STANZA)
+                pgbackrest.stanza_create()
+                pgbackrest.check()
+                yield Peer(base, cluster, pgbackrest, s3, passphrase)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

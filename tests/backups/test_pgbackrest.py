@@ -6,30 +6,21 @@ from __future__ import annotations
 
 import datetime
 import os
+import random
 import signal
 import stat
 import subprocess
 import time
+import uuid
 
 import pytest
 
 from bastion.backups import keys, pg_backups, pg_cluster, pg_drills, retention
 from bastion.backups.models import Backup, Drill
 from bastion.backups.pgbackrest import LocalRepo, S3Repo, as_postgres
-from tests.backups.pg_peer import cluster_with_pgbackrest
 from tests.live_server import free_port
 
-
-@pytest.fixture(scope="session")
-def peer(moto_url, tmp_path_factory, django_db_blocker):
-    wrapped = tmp_path_factory.mktemp("pgbackrest-key") / "passphrase.wrapped"
-    with django_db_blocker.unblock():
-        passphrase = keys.pgbackrest_passphrase(wrapped)
-    with cluster_with_pgbackrest(moto_url, passphrase) as peer:
-        peer.wrapped_passphrase = wrapped
-        with peer.connect() as connection:
-            connection.execute("CREATE TABLE ledger (id serial PRIMARY KEY, note text, at timestamptz DEFAULT now())")
-        yield peer
+pytestmark = pytest.mark.own_cluster
 
 
 def _notes(cluster: pg_cluster.Restored) -> list[str]:
@@ -107,6 +98,35 @@ def test_kill_9_mid_backup_then_the_next_backup_and_a_drill_succeed(peer, db):
     assert drill.ok, drill.checks
     assert drill.rto_seconds and drill.rpo_seconds is not None
     assert Drill.objects.get(pk=drill.drill_id).ok
+    counts = next(c for c in drill.checks if c.name == "row counts")
+    assert "tables equal to the source" in counts.detail  # bulk and ledger among them, as at the drill's moment
+    assert Backup.objects.get(pk=drill.backup_id).proven_by_drill_id == uuid.UUID(drill.drill_id)
+
+
+def test_a_drill_of_a_random_point_in_time_between_the_oldest_backup_and_now(peer, db):
+    pg_backups.take(peer.pgbackrest, "incr", repos=(1,))
+    with peer.connect() as connection:
+        connection.execute("INSERT INTO ledger (note) VALUES ('during the window')")
+    oldest = pg_drills.oldest_restorable(peer.pgbackrest, 1)
+    before = datetime.datetime.now(datetime.UTC)
+    drill = pg_drills.run(peer.pgbackrest, port=free_port(), point_in_time=True, rng=random.Random(16),
+                          source_dsn={"host": str(peer.cluster.socket_dir), "port": peer.cluster.port,
+                                      "user": "postgres"})
+    assert drill.ok, drill.checks
+    assert drill.point_in_time and oldest <= drill.target_time <= before
+    assert drill.restored_time is not None and drill.restored_time <= drill.target_time
+    stored = Drill.objects.get(pk=drill.drill_id)
+    assert stored.target_time == drill.target_time and stored.rpo_seconds == drill.rpo_seconds
+
+
+def test_row_counts_must_equal_the_source_at_the_moment():
+    moment = datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)
+    source = pg_drills.SourceAt(moment, before={"a": 3, "b": 5}, after={"a": 3, "b": 6})  # b written in that instant
+    assert pg_drills._row_counts(source, {"a": 3, "b": 6}).ok
+    assert pg_drills._row_counts(source, {"a": 3, "b": 5}).ok
+    assert not pg_drills._row_counts(source, {"a": 2, "b": 5}).ok
+    missing = pg_drills._row_counts(source, {"b": 5})
+    assert not missing.ok and "a: 3 at the source, no table restored" in missing.detail
 
 
 def test_retention_expires_full_backups_outside_the_catalogue(peer, db):

@@ -9,6 +9,7 @@ the metrics, and alerts on failure."""
 from __future__ import annotations
 
 import datetime
+import random
 import sqlite3
 import tempfile
 import time
@@ -16,13 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import enter_chain
-from bastion.backups import audit_actions, failures, metrics, restore, restored_database, samples, snapshots
+from bastion.backups import audit_actions, chains, failures, metrics, restore, restored_database, samples, snapshots
 from bastion.backups.models import Backup, Drill
 from bastion.db.platform import PLATFORM_ID
 from bastion.privacy import ledger
@@ -48,6 +50,7 @@ class DrillResult:
     events_lost: int | None
     checks: list[Check] = field(default_factory=list)
     tables_checked: int = 0
+    point_in_time: bool = False  # a random moment inside the window rather than the newest backup
 
     @property
     def ok(self) -> bool:
@@ -97,16 +100,45 @@ def _serving(database: Path) -> Check:
     return Check("serving", verdict == "ok", verdict)
 
 
-def run(*, backup_id: str | None = None, progress: Progress | None = None, scratch: Path | None = None) -> DrillResult:
+def random_moment(oldest: datetime.datetime, now: datetime.datetime, rng: random.Random | None = None) -> datetime.datetime:
+    """A moment drawn uniformly between the oldest restorable moment of the window and now."""
+    span = max(0.0, (now - oldest).total_seconds())
+    return oldest + datetime.timedelta(seconds=(rng or random.SystemRandom()).uniform(0, span))
+
+
+def _point_in_time(now: datetime.datetime, rng: random.Random | None) -> tuple[datetime.datetime, str]:
+    """A random moment inside the retention window, and the snapshot that restores it (the newest
+    taken at or before it)."""
+    window = snapshots.manifests_within(now - datetime.timedelta(days=settings.BASTION_BACKUP_KEEP_DAYS))
+    if not window:
+        raise restore.RestoreRefused("no backup inside the retention window")
+    moments = [(datetime.datetime.fromisoformat(m["restore_point"]), m["id"]) for _, m in window]
+    target = random_moment(moments[0][0], now, rng)
+    return target, max((m for m in moments if m[0] <= target), key=lambda m: m[0])[1]
+
+
+def run(*, backup_id: str | None = None, point_in_time: bool = False, rng: random.Random | None = None,
+        progress: Progress | None = None, scratch: Path | None = None) -> DrillResult:
+    """The newest backup (or ``backup_id``) as of now; with ``point_in_time``, a random moment inside
+    the retention window restored from the snapshot taken at or before it (RPO: that moment − the
+    snapshot's; the events lost: those that occurred up to that moment and are not in the copy)."""
     progress = progress or (lambda message: None)
     started, started_at = time.monotonic(), timezone.now()
-    drill = Drill.objects.create(started_at=started_at, target_time=started_at)
-    result = DrillResult(str(drill.id), backup_id, started_at, None, None, None)
+    target_time, live = started_at, None
+    if point_in_time and backup_id is None:
+        try:
+            target_time, backup_id = _point_in_time(started_at, rng)
+        except restore.RestoreRefused:
+            pass  # the restore below reports that there is nothing to restore
+        live = chains.live_heads(at=target_time)
+        progress(f"point-in-time drill: {target_time.isoformat()} (backup {backup_id})")
+    drill = Drill.objects.create(started_at=started_at, target_time=target_time)
+    result = DrillResult(str(drill.id), backup_id, target_time, None, None, None, point_in_time=point_in_time)
     live_organisations = set(slugs_by_id())
     with tempfile.TemporaryDirectory(prefix="bastion-drill-", dir=scratch) as work:
         place = Path(work) / "restored"
         try:
-            restored = restore.restore(place, backup_id=backup_id, progress=progress, record=False,
+            restored = restore.restore(place, backup_id=backup_id, progress=progress, record=False, live=live,
                                        replay_erasures=False)
         except (restore.RestoreRefused, restore.RestoreFailed) as exc:
             result.checks.append(Check("restore", False, str(exc)))

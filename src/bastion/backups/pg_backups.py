@@ -131,8 +131,9 @@ def expire(pgbackrest: PgBackRest, repo: int, *, now: datetime.datetime | None =
     return result
 
 
-def run_due(*, repos: tuple[int, ...] = (1, 2)) -> PgBackupResult:
+def run_due(*, repos: tuple[int, ...] | None = None) -> PgBackupResult:
     pgbackrest = configured()
+    repos = repos or pgbackrest.repo_keys()
     kind = due_kind(timezone.now(), list(Backup.objects.filter(engine="postgresql")))
     result = take(pgbackrest, kind, repos=repos)
     for repo in repos:
@@ -162,14 +163,17 @@ class PgRestoreResult:
 
 def restore(pgbackrest: PgBackRest, directory: Path, port: int, *, target_time: datetime.datetime | None = None,
             label: str | None = None, repo: int | None = None, database: str | None = None,
-            progress: Progress | None = None, replay_erasures: bool = True) -> PgRestoreResult:
+            live: dict[str, int] | None = None, progress: Progress | None = None,
+            replay_erasures: bool = True) -> PgRestoreResult:
     """Into a new cluster (``directory``, ``port``), started and polled until out of recovery; with
-    ``database`` (Bastion's), every audit chain in it verified against the anchored checkpoints, then
+    ``database`` (Bastion's), every audit chain in it verified against the anchored checkpoints
+    (the events lost counted against ``live``, each chain's length; default: the live heads now), then
     the erasure ledger replayed into it (``privacy.ledger``)."""
     progress = progress or (lambda message: None)
     started = time.monotonic()
     pg_cluster.prepare(directory)
-    live = chains.live_heads() if database else None
+    if database and live is None:
+        live = chains.live_heads()
     pgbackrest.restore(directory, time=target_time, label=label, repo=repo)
     progress(f"restored into {directory}; starting it on port {port}")
     cluster = pg_cluster.start(directory, port)

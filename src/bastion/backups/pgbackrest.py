@@ -13,6 +13,7 @@ import datetime
 import json
 import os
 import pwd
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -124,6 +125,11 @@ class PgBackRest:
             raise PgBackRestError(f"pgbackrest {' '.join(a for a in args if not a.startswith('--'))}: "
                                   f"{lines[-1] if lines else 'exit ' + str(done.returncode)}")
         return done.stdout
+
+    def repo_keys(self) -> tuple[int, ...]:
+        """The repositories the configuration names (1 = local, 2 = offsite when there is one)."""
+        found = {int(n) for n in re.findall(r"^repo(\d+)-path=", self.config.read_text(), flags=re.M)}
+        return tuple(sorted(found)) or (1,)
 
     def stanza_create(self) -> None:
         self.run("stanza-create")

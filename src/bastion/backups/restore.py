@@ -109,14 +109,15 @@ def unpack(backup_id: str | None, directory: Path, progress: Progress) -> tuple[
 
 
 def restore(to: Path, *, backup_id: str | None = None, progress: Progress | None = None,
-            record: bool = True, replay_erasures: bool = True) -> RestoreResult:
-    """``replay_erasures=False``: for the drill, which compares the copy with the source first and
+            record: bool = True, live: dict[str, int] | None = None, replay_erasures: bool = True) -> RestoreResult:
+    """``live``: each chain's length to count the lost events against (default: the live heads now).
+    ``replay_erasures=False``: for the drill, which compares the copy with the source first and
     replays afterwards (``drills.erasures_stay_erased``)."""
     progress = progress or (lambda message: None)
     started = time.monotonic()
     to = Path(to)
     _refuse_live_target(to)
-    live = chains.live_heads()
+    live = chains.live_heads() if live is None else live
     repository, manifest = unpack(backup_id, to, progress)
     restore_point = datetime.datetime.fromisoformat(manifest["restore_point"])
     with restored_database.sqlite(to / snapshots.DATABASE_MEMBER):

@@ -195,3 +195,16 @@ def latest_manifest() -> tuple[Repository, dict]:
     if best is None:
         raise LookupError("no backup in any configured repository")
     return best
+
+
+def manifests_within(since: datetime.datetime) -> list[tuple[Repository, dict]]:
+    """Every complete snapshot restorable now whose moment is at or after ``since``, oldest first."""
+    found = []
+    for repository in configured():
+        try:
+            manifests = repository.manifests()
+        except RepositoryError:
+            continue
+        found += [(repository, m) for m in manifests
+                  if m.get("format") == FORMAT and datetime.datetime.fromisoformat(m["restore_point"]) >= since]
+    return sorted(found, key=lambda item: item[1]["restore_point"])

@@ -51,6 +51,37 @@ def latest() -> BackupStatus:
 
 
 @dataclass(frozen=True)
+class DrillFigures:
+    """One drill as platform staff see it in the console (where backups live included: not public)."""
+
+    started_at: datetime.datetime
+    finished_at: datetime.datetime | None
+    ok: bool
+    point_in_time: bool  # a random moment inside the window, not the newest backup
+    target_time: datetime.datetime | None
+    restored_time: datetime.datetime | None
+    rto_seconds: float | None
+    rpo_seconds: float | None
+    events_lost: int | None
+    proven_backup: str | None  # "full backup of … in repo1 (local)"
+    message: str
+
+
+def recent_drills(limit: int = 10) -> list[DrillFigures]:
+    figures = []
+    for drill in Drill.objects.exclude(finished_at=None).select_related("backup").order_by("-started_at")[:limit]:
+        backup = drill.backup
+        figures.append(DrillFigures(
+            drill.started_at, drill.finished_at, drill.ok,
+            drill.target_time is not None and drill.target_time < drill.started_at - datetime.timedelta(seconds=1),
+            drill.target_time, drill.restored_time, drill.rto_seconds, drill.rpo_seconds, drill.events_lost,
+            (f"{backup.get_type_display()} backup {backup.label or backup.id} of "
+             f"{backup.restore_point:%Y-%m-%d %H:%M:%S} UTC in {backup.repository}"
+             if backup is not None and backup.restore_point else None), drill.message))
+    return figures
+
+
+@dataclass(frozen=True)
 class Probe:
     name: str
     ok: bool

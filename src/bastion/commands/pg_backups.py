@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from bastion.backups import pg_backups, pg_cluster, pg_drills
+from bastion.backups import pg_backups, pg_cluster, pg_drills, pg_setup
 from bastion.backups.models import Backup
 from bastion.backups.pgbackrest import PgBackRestError
-from bastion.commands.backups import CommandError
+from bastion.commands.backups import CommandError, show_drill
 
 
 def is_postgresql() -> bool:
@@ -31,7 +30,8 @@ def _pgbackrest():
 
 def now(*, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     kind = pg_backups.due_kind(timezone.now(), list(Backup.objects.filter(engine="postgresql")))
-    result = pg_backups.take(_pgbackrest(), kind, progress=lambda m: err.write(m + "\n"))
+    pgbackrest = _pgbackrest()
+    result = pg_backups.take(pgbackrest, kind, repos=pgbackrest.repo_keys(), progress=lambda m: err.write(m + "\n"))
     for copy in result.copies:
         out.write(f"ok {copy.backup_id} repo{copy.repo} {copy.type} {copy.label} {copy.size} bytes\n" if copy.ok
                   else f"FAILED repo{copy.repo}: {copy.error}\n")
@@ -39,9 +39,7 @@ def now(*, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
 
 
 def _source() -> dict:
-    database = settings.DATABASES["default"]
-    return {"host": database["HOST"] or None, "port": database["PORT"] or 5432, "user": database["USER"],
-            "password": database["PASSWORD"] or None}
+    return pg_drills.live_source()
 
 
 def restore(to: str | None, to_database: str | None, when: str | None, *, backup_label: str | None = None,
@@ -64,8 +62,11 @@ def restore(to: str | None, to_database: str | None, when: str | None, *, backup
             raise CommandError(f"--time {when!r} is not an ISO 8601 moment") from exc
         if target.tzinfo is None:
             raise CommandError(f"--time {when!r} needs a time zone (e.g. +00:00)")
+    pgbackrest = _pgbackrest()
     try:
-        result = pg_backups.restore(_pgbackrest(), Path(to), parts.port, target_time=target, label=backup_label,
+        if target is not None:
+            pgbackrest.check()  # forces a WAL switch: the moment asked for is archived
+        result = pg_backups.restore(pgbackrest, Path(to), parts.port, target_time=target, label=backup_label,
                                     database=parts.path.strip("/"), progress=lambda m: err.write(m + "\n"))
     except pg_cluster.ClusterError as exc:
         raise CommandError(str(exc)) from exc
@@ -74,36 +75,25 @@ def restore(to: str | None, to_database: str | None, when: str | None, *, backup
         return 1
     for check in result.chains:
         out.write(f"{'ok' if check.ok else 'BROKEN'} chain {check.chain_id}: {check.restored_events} events restored, "
-                  f"{check.events_lost} beyond the restore point\n")
+                  f"{check.events_lost} beyond the restore point{': ' + check.message if check.message else ''}\n")
     out.write(f"{'ok' if result.erasures.ok else 'FAILED'} erasure ledger: {result.erasures.summary()}\n")
     out.write(f"restored into {to} on port {parts.port}, newest transaction {result.restored_time}; "
               f"{result.events_lost} audit event(s) lost\n")
     return 0 if result.ok else 1
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def drill(*, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    result = pg_drills.run(_pgbackrest(), port=_free_port(), source_dsn=_source(),
-                           database=settings.DATABASES["default"]["NAME"], bastion_database=True,
-                           progress=lambda m: err.write(m + "\n"))
-    for check in result.checks:
-        out.write(f"{'ok' if check.ok else 'FAILED'} {check.name}: {check.detail}\n")
-    rto = f"{result.rto_seconds:.2f} s" if result.rto_seconds is not None else "-"
-    rpo = f"{result.rpo_seconds:.2f} s" if result.rpo_seconds is not None else "-"
-    out.write(f"drill {result.drill_id} {'passed' if result.ok else 'FAILED'}: RTO {rto}, RPO {rpo}\n")
-    return 0 if result.ok else 1
+    """The latest moment, then a random point in time between the oldest backup and now."""
+    _pgbackrest()  # a clear exit 2 when pgBackRest is not configured
+    results = pg_drills.run_configured(progress=lambda m: err.write(m + "\n"))
+    for result in results:
+        show_drill(result, out)
+    return 0 if all(result.ok for result in results) else 1
 
 
 def verify(*, out: TextIO = sys.stdout) -> int:
     pgbackrest, ok = _pgbackrest(), True
-    for repo in (1, 2):
+    for repo in pgbackrest.repo_keys():
         try:
             pgbackrest.verify(repo)
             out.write(f"ok repo{repo}\n")
@@ -111,3 +101,21 @@ def verify(*, out: TextIO = sys.stdout) -> int:
             ok = False
             out.write(f"FAILED repo{repo}: {exc}\n")
     return 0 if ok else 1
+
+
+def setup(pg_data: str | None, *, apply: bool = False, out: TextIO = sys.stdout) -> int:
+    """pgBackRest's configuration, the stanza, WAL archiving (applied with ``--apply``), ``pgbackrest check``."""
+    if not is_postgresql():
+        raise CommandError("setup is for PostgreSQL (pgBackRest); SQLite snapshots need none: see docs/backups.md")
+    try:
+        result = pg_setup.setup(data_dir=Path(pg_data) if pg_data else None, apply=apply)
+    except pg_setup.SetupRefused as exc:
+        raise CommandError(str(exc)) from exc
+    for step in result.steps:
+        out.write(f"{'ok' if step.ok else 'FAILED'} {step.name}: {step.detail}\n")
+    if result.guidance:
+        out.write("TO DO in postgresql.conf (or run again with --apply as a superuser), then run setup again:\n")
+        for line in result.guidance:
+            out.write(f"  {line}\n")
+    out.write(f"pgBackRest {'is set up' if result.ok else 'is NOT set up'}: {result.config}\n")
+    return 0 if result.ok else 1

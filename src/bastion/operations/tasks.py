@@ -13,7 +13,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 from bastion.audit import alerts
 from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
-from bastion.backups import catalogue, drills, pg_backups, snapshots
+from bastion.backups import catalogue, drills, pg_backups, pg_drills, snapshots
 from bastion.incidents import escalation, exercises
 from bastion.operations import history, security_gauges, subscriptions, summary
 from bastion.operations.security_monitoring import monitor
@@ -199,14 +199,21 @@ def backup_hourly() -> int:
 @db_periodic_task(crontab(day_of_week=str(settings.BASTION_BACKUP_DRILL_WEEKDAY), hour="5", minute="29"))
 @lock_task("backups-drill-weekly")
 def backup_drill_weekly() -> int:
-    """Restore the newest backup to a scratch place, check it, measure RTO and RPO (alerts on failure)."""
-    if not settings.BASTION_BACKUP_ENABLED or connection.vendor != "sqlite":
+    """Restore the newest backup, then a random point in time inside the retention window, each to a
+    scratch place; check them, measure RTO and RPO (alerts on failure)."""
+    if not settings.BASTION_BACKUP_ENABLED:
         return 0
     with acting_as(SYSTEM):
-        result = drills.run()
-    logger.info("restore drill %s: %s, RTO %s s, RPO %s s", result.drill_id, "passed" if result.ok else "FAILED",
-                result.rto_seconds, result.rpo_seconds)
-    return 0 if result.ok else 1
+        if connection.vendor == "sqlite":
+            results = [drills.run(), drills.run(point_in_time=True)]
+        elif settings.BASTION_PGBACKREST_CONFIG:
+            results = pg_drills.run_configured()
+        else:
+            return 0
+    for result in results:
+        logger.info("restore drill %s: %s, RTO %s s, RPO %s s", result.drill_id, "passed" if result.ok else "FAILED",
+                    result.rto_seconds, result.rpo_seconds)
+    return 0 if all(result.ok for result in results) else 1
 
 
 @db_periodic_task(crontab(minute="*"))

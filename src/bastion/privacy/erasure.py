@@ -222,7 +222,7 @@ def _erase_platform_rows(user, result: ErasureResult) -> None:
             requester_email=f"erased-{user.pk}@{ERASED_DOMAIN}")
         counted.append(("the requester's address on data-subject requests", requests))
         for _receiver, erased in signals.erasing_person.send(sender=None, user=user, addresses=[user.email]):
-            counted.extend(erased)
+            counted.extend(erased or [])  # type: ignore[arg-type]  # receivers return [(what, count), …]
     result.erased.extend(Item(label, count) for label, count in counted if count)
 
 

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from bastion.backups import status as backup_status
 from bastion.operations import incidents, probes
 from bastion.operations.models import IMPACTS, INCIDENT_STATUSES, Incident, Maintenance
 from bastion.operations.staff import platform_staff
@@ -57,6 +58,7 @@ def _page(request, status=200, **forms_):
         "maintenance_form": forms_.get("maintenance_form") or MaintenanceForm(),
         "update_form": UpdateForm(),
         "update_errors": forms_.get("update_errors"),
+        "drills": backup_status.recent_drills(),
     }, status=status)
 
 
