@@ -316,6 +316,17 @@ def cmd_backup(args) -> None:
     sys.exit(code)
 
 
+def cmd_trust_run(args) -> None:
+    _setup()
+    from bastion.commands import trust
+    from bastion.trust.checks import registry
+
+    unknown = sorted(set(args.check or []) - set(registry()))
+    if unknown:
+        fail(f"bastion trust run: no such check: {', '.join(unknown)} (see docs/trust.md)")
+    sys.exit(trust.run(only=args.check))
+
+
 def cmd_worker(args) -> None:
     _observed(log_format="json", wipe_metrics=not os.environ.get(EMBEDDED_WORKER))
     _setup()
@@ -409,6 +420,11 @@ def main(argv: list[str] | None = None) -> None:
     backup_sub.add_parser("verify", help="check every backup in every repository is there and unaltered")
     for parser_ in backup_sub.choices.values():
         parser_.set_defaults(func=cmd_backup, by_operator=True, backup=None)
+
+    trust = sub.add_parser("trust", help="the trust page's checks").add_subparsers(dest="trust_command", required=True)
+    trust_run = trust.add_parser("run", help="run every check against this deployment; exit 1 if any failed")
+    trust_run.add_argument("--check", action="append", help="run only this check (repeatable)")
+    trust_run.set_defaults(func=cmd_trust_run, by_operator=True)
 
     worker = sub.add_parser("worker", help="run background and periodic jobs (audit verification, checkpoints)")
     worker.add_argument("--workers", type=int, default=2)
