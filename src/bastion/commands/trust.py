@@ -9,7 +9,8 @@ from typing import TextIO
 from bastion.trust import runs
 
 
-def run(*, only: list[str] | None = None, out: TextIO = sys.stdout) -> int:
+def run(*, only: list[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     summary = runs.run_all(only=only)
     for result in summary.results:
         out.write(f"{result.result:15} {result.check_id:36} {result.details}\n")

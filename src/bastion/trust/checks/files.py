@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
-from bastion.config import DATA_FILES, SQLITE_COMPANIONS, data_dir
+from django.conf import settings
+
+from bastion.config import DATA_FILES, SQLITE_COMPANIONS
 from bastion.trust.checks import Outcome, check, failed, passed
 
 
 @check("files.private_modes", "No key, database or queue file is readable by group or others")
 def private_modes() -> Outcome:
-    root = data_dir()
+    root = Path(settings.DATA_DIR)
     candidates = [root / name for name in DATA_FILES]
     candidates += [root / (name + suffix) for name in DATA_FILES for suffix in SQLITE_COMPANIONS]
     keys = root / "keys"
