@@ -31,7 +31,8 @@ def security_headers() -> Outcome:
     csp = headers.get("content-security-policy", "")
     if "'unsafe-inline'" in csp.split("script-src", 1)[-1].split(";", 1)[0]:
         missing.append("content-security-policy: script-src without 'unsafe-inline'")
-    if settings.SECURE_HSTS_SECONDS and "strict-transport-security" not in headers:
+    # HSTS is sent over TLS only (a browser ignores it over plain HTTP): asked of https responses.
+    if settings.SECURE_HSTS_SECONDS and where.startswith("https") and "strict-transport-security" not in headers:
         missing.append("strict-transport-security")
     evidence = {"url": where, "headers": {k: headers.get(k, "") for k in [*_REQUIRED, "strict-transport-security"]}}
     if missing:
