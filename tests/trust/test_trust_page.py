@@ -12,8 +12,11 @@ import sys
 import pytest
 from django.test import Client
 
-from bastion.trust import catalogue, offline, runs
-from bastion.trust.models import ControlNote
+from bastion.audit.models import AuditEvent
+from bastion.db.platform import PLATFORM_ID
+from bastion.db.rls import setting
+from bastion.trust import catalogue, notes, offline, runs
+from bastion.trust.audit_actions import CONTROL_NOTE_SET
 
 
 @pytest.fixture
@@ -23,7 +26,12 @@ def published(world):
 
 
 def test_the_page_shows_every_control_and_a_failing_one_failing_with_its_note(published):
-    ControlNote.objects.create(control_id="BST-BCK-01", note="Backups move to a new repository this week.")
+    notes.set_note("BST-BCK-01", "Backups move to a new repository this week.")
+    with setting("bastion.scope", "platform"):
+        event = AuditEvent.objects.filter(chain_id=PLATFORM_ID, action=CONTROL_NOTE_SET).get()
+    assert event.resource_id == "BST-BCK-01"
+    with pytest.raises(notes.UnknownControl):
+        notes.set_note("BST-NOPE-01", "x")
     page = published.get("/trust")
     assert page.status_code == 200
     html = page.content.decode()
