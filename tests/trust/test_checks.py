@@ -151,3 +151,12 @@ def test_the_command_exits_1_when_a_check_fails_and_0_when_all_pass(enrolled, ca
     assert trust_command.run(only=["identity.mfa_privileged"]) == 1
     out = capsys.readouterr().out
     assert "fail" in out and "1 of 4 owners and admins have no authenticator" in out
+
+
+def test_the_daily_job_runs_every_check_and_counts_the_failures(world):
+    from bastion.operations.tasks import trust_checks_daily
+
+    failing = trust_checks_daily.call_local()
+    newest = runs.latest_results()
+    assert set(newest) == set(runs.registry())
+    assert failing == sum(1 for result in newest.values() if result.result == "fail") >= 1  # no backup in tests
