@@ -332,6 +332,28 @@ def cmd_backup(args) -> None:
     sys.exit(code)
 
 
+def cmd_trust_run(args) -> None:
+    _setup()
+    from bastion.commands import trust
+    from bastion.trust.checks import registry
+
+    unknown = sorted(set(args.check or []) - set(registry()))
+    if unknown:
+        fail(f"bastion trust run: no such check: {', '.join(unknown)} (see docs/trust.md)")
+    sys.exit(trust.run(only=args.check))
+
+
+def cmd_trust_note(args) -> None:
+    _setup()
+    from bastion.trust import notes
+
+    try:
+        notes.set_note(args.control, args.note)
+    except notes.UnknownControl as exc:
+        fail(f"bastion trust note: {exc}")
+    print(f"note {'set' if args.note.strip() else 'removed'} on {args.control}")
+
+
 def cmd_worker(args) -> None:
     _observed(log_format="json", wipe_metrics=not os.environ.get(EMBEDDED_WORKER))
     _setup()
@@ -431,6 +453,15 @@ def main(argv: list[str] | None = None) -> None:
     setup.add_argument("--apply", action="store_true", help="set archive_command/archive_timeout with ALTER SYSTEM")
     for parser_ in backup_sub.choices.values():
         parser_.set_defaults(func=cmd_backup, by_operator=True, backup=None)
+
+    trust = sub.add_parser("trust", help="the trust page's checks").add_subparsers(dest="trust_command", required=True)
+    trust_run = trust.add_parser("run", help="run every check against this deployment; exit 1 if any failed")
+    trust_run.add_argument("--check", action="append", help="run only this check (repeatable)")
+    trust_run.set_defaults(func=cmd_trust_run, by_operator=True)
+    trust_note = trust.add_parser("note", help="set the operator's note shown next to a control on /trust ('' removes it)")
+    trust_note.add_argument("control", help="the control's ref_id, e.g. BST-BCK-01")
+    trust_note.add_argument("note")
+    trust_note.set_defaults(func=cmd_trust_note, by_operator=True)
 
     worker = sub.add_parser("worker", help="run background and periodic jobs (audit verification, checkpoints)")
     worker.add_argument("--workers", type=int, default=2)

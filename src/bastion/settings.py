@@ -167,6 +167,7 @@ INSTALLED_APPS = [
     "csp",
     "bastion.console",
     "bastion.operations",
+    "bastion.trust",
     "huey.contrib.djhuey",
 ]
 

@@ -20,6 +20,7 @@ from bastion.operations.security_monitoring import monitor
 from bastion.privacy import account_deletion, organisation_deletion, personal_export, retention
 from bastion.support_access import notifications, requests
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
+from bastion.trust import runs as trust_runs
 
 logger = logging.getLogger("bastion.operations")
 
@@ -232,3 +233,15 @@ def incident_escalations() -> int:
 def incident_exercise_reminder() -> bool:
     """Mondays: remind the operators while no incident-response exercise has run within the period."""
     return exercises.remind_if_overdue()
+
+
+@db_periodic_task(crontab(hour="4", minute="17"))
+@lock_task("trust-checks-daily")
+def trust_checks_daily() -> int:
+    """Daily: run every trust check; the run is signed and recorded (failures are on /trust)."""
+    with acting_as(SYSTEM):
+        summary = trust_runs.run_all()
+    failed = [r.check_id for r in summary.results if r.result == "fail"]
+    if failed:
+        logger.warning("trust checks failing: %s", ", ".join(failed))
+    return len(failed)
