@@ -44,6 +44,10 @@ class AccessLogHead(TenantModel):
 
 
 class AccessBatch(TenantModel):
+    # Append-only, like the audit log: an organisation's deletion leaves its batches (no cascade, no
+    # database constraint) to be pruned under retention, as its audit chain is.
+    organisation = models.ForeignKey("tenancy.Organisation", on_delete=models.DO_NOTHING, db_constraint=False,
+                                     related_name="+")
     seq = models.PositiveBigIntegerField()
     occurred_at = models.DateTimeField()
     kind = models.CharField(max_length=30, choices=list(KINDS.items()))
