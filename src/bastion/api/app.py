@@ -16,6 +16,7 @@ from bastion.api.privacy import router as privacy_router
 from bastion.api.records import router as records_router
 from bastion.api.routing import credentials
 from bastion.api.scim_tokens import router as scim_tokens_router
+from bastion.api.siem import router as siem_router
 from bastion.api.sso import router as sso_router
 
 api = NinjaAPI(
@@ -42,3 +43,4 @@ api.add_router("", audit_public_router)
 api.add_router("", sso_router)
 api.add_router("", privacy_router)
 api.add_router("", access_log_router)
+api.add_router("", siem_router)
