@@ -61,6 +61,10 @@ def _add(client, org, **payload):
     return response.json()
 
 
+def _named(client, name):
+    return next(d for d in client.get("/api/v1/orgs/acme/siem-destinations").json() if d["name"] == name)
+
+
 def _audit_seqs(org) -> list[int]:
     with context.tenant_context(org.organisation.id):
         return list(AuditEvent.objects.filter(chain_id=org.organisation.id).order_by("seq").values_list("seq", flat=True))
@@ -88,7 +92,7 @@ def test_webhook_signed_in_order_and_an_outage_then_recovery_delivers_everything
         assert run.failed and not run.delivered
         assert delivery.deliver_due(clock=lambda: now + datetime.timedelta(seconds=30)).failed == []  # backing off
         assert len(delivery.deliver_due(clock=lambda: now + datetime.timedelta(minutes=2)).failed) == 1
-        listed = owner.get("/api/v1/orgs/acme/siem-destinations").json()[0]
+        listed = _named(owner, "SOC")
         assert listed["attempts"] == 2 and listed["lag"]["access"]["pending"] == 3
         assert listed["lag"]["audit"]["pending"] > 0 and "503" in listed["last_error"]
         receiver.refusing = 0  # back up
@@ -105,7 +109,7 @@ def test_webhook_signed_in_order_and_an_outage_then_recovery_delivers_everything
         assert headers["X-Bastion-Stream"] == payload["stream"]
     assert received["access"] == [1, 2, 3]
     assert received["audit"] == _audit_seqs(acme)  # every event once, in order, none missing
-    listed = owner.get("/api/v1/orgs/acme/siem-destinations").json()[0]
+    listed = _named(owner, "SOC")
     assert listed["lag"] == {"audit": {"pending": 0, "lag_seconds": 0}, "access": {"pending": 0, "lag_seconds": 0}}
     assert listed["secret"] is None
     assert secret not in caplog.text and secret not in json.dumps(listed)
@@ -198,7 +202,7 @@ def test_changes_are_audited_admins_only_and_outsiders_see_nothing(world, client
     assert outsider.get("/api/v1/orgs/acme/siem-destinations").status_code == 404
     assert outsider.get(f"/api/v1/orgs/globex/siem-destinations/{created['id']}").status_code == 404
     assert outsider.delete(f"/api/v1/orgs/globex/siem-destinations/{created['id']}").status_code == 404
-    assert outsider.get("/api/v1/orgs/globex/siem-destinations").json() == []
+    assert [d["name"] for d in outsider.get("/api/v1/orgs/globex/siem-destinations").json()] == ["Globex Ltd SOC"]
     refused = owner.post("/api/v1/orgs/acme/siem-destinations",
                          {"name": "Metadata", "kind": "webhook", "url": "http://169.254.169.254/latest"},
                          content_type="application/json")
@@ -207,9 +211,9 @@ def test_changes_are_audited_admins_only_and_outsiders_see_nothing(world, client
     with context.tenant_context(acme.organisation.id):
         actions = list(AuditEvent.objects.filter(resource_type="siem_destination").values_list("action", flat=True))
         assert actions == ["siem.destination.created", "siem.destination.updated", "siem.destination.deleted"]
-        assert SiemDestination.objects.count() == 0 and DeadLetter.objects.count() == 0
+        assert SiemDestination.objects.filter(name="SOC").count() == 0 and DeadLetter.objects.count() == 0
     with context.tenant_context(globex.organisation.id):
-        assert SiemDestination.objects.count() == 0
+        assert list(SiemDestination.objects.values_list("name", flat=True)) == ["Globex Ltd SOC"]
 
 
 def test_recording_helper_batches(world):
@@ -217,3 +221,24 @@ def test_recording_helper_batches(world):
     with context.tenant_context(acme.organisation.id):
         batch = recording.record(acme.organisation.id, "export", [("project", acme.project.id), ("project", "x")])
         assert batch is not None and batch.resources == [["project", str(acme.project.id)], ["project", "x"]]
+
+
+def test_console_page_adds_lists_and_removes_destinations(world, client_for, receiver):
+    acme = world.acme
+    owner = client_for(acme.users["owner"])
+    page = owner.post("/o/acme/siem/", {"name": "SOC hook", "kind": "webhook", "url": receiver.url,
+                                        "window_seconds": 300, "streams": ["audit", "access"]})
+    assert page.status_code == 200
+    html = page.content.decode()
+    with context.tenant_context(acme.organisation.id):
+        created = SiemDestination.objects.get(name="SOC hook")
+        secret = created.credential.secret
+    assert secret in html  # shown once, on the answer that made it
+    listed = owner.get("/o/acme/siem/").content.decode()
+    assert "SOC hook" in listed and secret not in listed and "waiting" in listed
+    assert client_for(acme.users["viewer"]).get("/o/acme/siem/").status_code == 403
+    assert client_for(world.globex.users["owner"]).get("/o/acme/siem/").status_code == 404
+    assert "SOC hook" not in client_for(world.globex.users["owner"]).get("/o/globex/siem/").content.decode()
+    assert owner.post(f"/o/acme/siem/{created.id}/remove/").status_code == 302
+    with context.tenant_context(acme.organisation.id):
+        assert not SiemDestination.objects.filter(name="SOC hook").exists()

@@ -34,6 +34,7 @@ PARAMS = {
     "domain_id": lambda o: o.domain.id,
     "invitation_id": lambda o: o.invitation.id,
     "witness_id": lambda o: o.witness.id,
+    "siem_destination_id": lambda o: o.siem_destination.id,
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
@@ -73,6 +74,7 @@ def _secrets_of(org_ns) -> list[str]:
         org_ns.supplier.contact_email, org_ns.energy.id, org_ns.evidence.id, org_ns.custom_role.id,
         org_ns.viewer_membership.id, org_ns.api_key.id, org_ns.api_key.public_id, *(r.id for r in org_ns.emissions),
         *(u.email for u in org_ns.users.values()), org_ns.invitation.id, org_ns.invitation.email,
+        org_ns.siem_destination.id, org_ns.siem_destination.url,
     ]
     return [str(v) for v in values]
 
