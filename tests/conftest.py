@@ -28,6 +28,7 @@ from bastion.incidents.models import BreachNotice
 from bastion.incidents.models import Incident as ResponseIncident
 from bastion.records.evidence import store_evidence
 from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
+from bastion.siem.models import SiemDestination
 from bastion.support_access.models import AccessRequest
 from bastion.tenancy import actions, context
 from bastion.tenancy.api_keys import create as create_api_key
@@ -133,6 +134,9 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
         export = create_ephemeral_artifact(organisation, [b'{"type":"header"}\n'], purpose="audit_export",
                                            action="audit.exported")
         witness = AuditWitness.objects.create(organisation=organisation, kind="email", email=f"auditor@{slug}.example")
+        siem_destination = SiemDestination.objects.create(organisation=organisation, name=f"{name} SOC", kind="syslog",
+                                                          url=f"siem.{slug}.example:6514", streams=["audit", "access"],
+                                                          enabled=False)
         domain = VerifiedDomain.objects.create(organisation=organisation, domain=f"{slug}-claimed.example",
                                                token=f"{slug}-token")
         link = api_keys.generate()
@@ -163,6 +167,7 @@ def _make_org(slug: str, name: str, django_user_model) -> SimpleNamespace:
         evidence=evidence, custom_role=custom_role, viewer_membership=viewer_membership,
         api_key=api_key, api_token=api_token, credential=credential, export=export, domain=domain, witness=witness,
         invitation=invitation, invitation_token=link.token, notice=notice, access_request=access_request,
+        siem_destination=siem_destination,
     )
 
 

@@ -163,6 +163,7 @@ INSTALLED_APPS = [
     "bastion.privacy",
     "bastion.backups",
     "bastion.support_access",
+    "bastion.siem",
     "bastion.incidents",
     "csp",
     "bastion.console",
@@ -525,6 +526,8 @@ with reported():
 BASTION_AUDIT_ANCHOR_RETENTION_DAYS = env_int("BASTION_AUDIT_ANCHOR_RETENTION_DAYS", 2557, minimum=1)
 # Customers' witness webhooks must be HTTPS; plain HTTP only for local test receivers.
 BASTION_AUDIT_WITNESS_ALLOW_HTTP = env_bool("BASTION_AUDIT_WITNESS_ALLOW_HTTP", False)
+# SIEM webhooks and S3 endpoints (bastion.siem) must be HTTPS; plain HTTP only for local test receivers.
+BASTION_SIEM_ALLOW_HTTP = env_bool("BASTION_SIEM_ALLOW_HTTP", False)
 
 BASTION_AUDIT_VERIFY_HOUR = env_int("BASTION_AUDIT_VERIFY_HOUR", 3, minimum=0, maximum=23)
 

@@ -38,6 +38,7 @@ PARAMS = {
     "incident_id": lambda o: o.notice.incident.id,
     "witness_id": lambda o: o.witness.id,
     "access_request_id": lambda o: o.access_request.id,
+    "siem_destination_id": lambda o: o.siem_destination.id,
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
@@ -78,6 +79,7 @@ def _secrets_of(org_ns) -> list[str]:
         org_ns.viewer_membership.id, org_ns.api_key.id, org_ns.api_key.public_id, *(r.id for r in org_ns.emissions),
         *(u.email for u in org_ns.users.values()), org_ns.invitation.id, org_ns.invitation.email,
         org_ns.access_request.id, org_ns.access_request.reference,
+        org_ns.siem_destination.id, org_ns.siem_destination.url,
     ]
     return [str(v) for v in values]
 

@@ -18,6 +18,7 @@ from bastion.api.privacy import router as privacy_router
 from bastion.api.records import router as records_router
 from bastion.api.routing import credentials
 from bastion.api.scim_tokens import router as scim_tokens_router
+from bastion.api.siem import router as siem_router
 from bastion.api.sso import router as sso_router
 from bastion.api.staff_incidents import router as staff_incidents_router
 
@@ -48,3 +49,4 @@ api.add_router("", notices_router)
 api.add_router("", staff_incidents_router)
 api.add_router("", access_requests_router)
 api.add_router("", access_log_router)
+api.add_router("", siem_router)

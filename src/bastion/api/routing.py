@@ -19,12 +19,13 @@ from bastion.crypto.models import ApiKey, Artifact, Credential
 from bastion.identity.models import Invitation
 from bastion.identity.sso.models import VerifiedDomain
 from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile, Supplier
+from bastion.siem.models import SiemDestination
 from bastion.tenancy import api_keys
 from bastion.tenancy.access import NotFound, as_uuid, authorize
 from bastion.tenancy.models import AuditWitness, Membership, Role
 
 PathObject = (EmissionRecord | EnergyRecord | Supplier | EvidenceFile | Membership | Role | ApiKey | Credential
-              | Artifact | VerifiedDomain | Invitation | AuditWitness)
+              | Artifact | VerifiedDomain | Invitation | AuditWitness | SiemDestination)
 
 # Path parameters that name an object: resolved (and 404 when not visible) before input parsing.
 PATH_OBJECTS: dict[str, type[PathObject]] = {
@@ -40,6 +41,7 @@ PATH_OBJECTS: dict[str, type[PathObject]] = {
     "domain_id": VerifiedDomain,
     "invitation_id": Invitation,
     "witness_id": AuditWitness,
+    "siem_destination_id": SiemDestination,
 }
 
 

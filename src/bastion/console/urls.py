@@ -14,6 +14,7 @@ from bastion.console.views import (
     organisations,
     roles,
     security,
+    siem,
     suppliers,
     workspaces,
 )
@@ -59,6 +60,8 @@ organisation_urls = [
     path("audit/", audit.audit, name="audit"),
     path("access-log/", access_log.access_log, name="access_log"),
     path("access-log/settings/", access_log.access_log_settings, name="access_log_settings"),
+    path("siem/", siem.siem, name="siem"),
+    path("siem/<uuid:siem_destination_id>/remove/", siem.siem_remove, name="siem_remove"),
     path("audit/checkpoint/", audit.checkpoint, name="audit_checkpoint"),
     path("security/", security.security, name="security"),
     path("security/mfa/", security.mfa_policy, name="security_mfa"),

@@ -18,6 +18,7 @@ from bastion.incidents import escalation, exercises
 from bastion.operations import history, security_gauges, subscriptions, summary
 from bastion.operations.security_monitoring import monitor
 from bastion.privacy import account_deletion, organisation_deletion, personal_export, retention
+from bastion.siem import delivery as siem
 from bastion.support_access import notifications, requests
 from bastion.tenancy import artifacts, audit_verification, key_rotation, witnesses
 from bastion.trust import runs as trust_runs
@@ -138,6 +139,8 @@ def security_monitoring() -> int:
         logger.info("security monitoring: %d event(s) read in %d chain(s), %d alert(s) raised", run.events,
                     run.chains, len(run.raised))
     return len(run.raised)
+
+
 @db_periodic_task(crontab(minute="*"))
 @lock_task("staff-access")
 def staff_access_minutely() -> dict:
@@ -151,6 +154,15 @@ def staff_access_minutely() -> dict:
 def staff_access_digest() -> int:
     """Daily: each organisation's admins get the list of what platform staff did under grants."""
     return notifications.send_digests(hours=24)
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("siem-delivery")
+def siem_delivery() -> int:
+    """Each minute: stream every SIEM destination's audit and read-access events past its cursors."""
+    with acting_as(SYSTEM):
+        run = siem.deliver_due()
+    return len(run.delivered)
 
 
 @db_task()
