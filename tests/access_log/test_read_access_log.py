@@ -129,3 +129,22 @@ def test_console_lists_and_filters_the_log_and_admins_change_settings(world, cli
     assert str(acme.emissions[1].id) in html and html.count("<tr>") == 2  # the header and the list page's batch
     assert viewer.post("/o/acme/access-log/settings/", {}).status_code == 403
     assert client_for(world.globex.users["owner"]).get("/o/acme/access-log/").status_code == 404
+
+
+def test_people_appear_by_pseudonym_and_an_erased_person_is_named_by_no_batch(world, client_for):
+    """The log holds a person's pseudonym, not their address: shown while they are known, "erased
+    person" after their erasure, and every batch still verifies."""
+    from bastion.privacy.erasure import erase_person
+
+    acme, viewer = world.acme, world.acme.users["viewer"]
+    assert client_for(viewer).get(f"{_base(acme)}/evidence/{acme.evidence.id}/download").status_code == 200
+    admin = client_for(acme.users["admin"])
+    [entry] = _log(admin, acme, actor=viewer.email)
+    assert entry["actor"]["label"] == viewer.email and entry["actor"]["id"].startswith("psn_")
+    email = viewer.email
+    erase_person(viewer.pk)
+    with context.tenant_context(acme.organisation.id):
+        stored = repr(list(AccessBatch.objects.values_list()))
+        assert recording.verify(acme.organisation.id) is None
+    assert email not in stored
+    assert [e["actor"]["label"] for e in _log(admin, acme)] == ["erased person"]

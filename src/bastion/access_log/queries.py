@@ -6,6 +6,7 @@ import uuid
 
 from django.db.models import QuerySet
 
+from bastion.access_log import people
 from bastion.access_log.models import AccessBatch
 
 
@@ -13,7 +14,8 @@ def batches(organisation_id: uuid.UUID, *, actor: str = "", resource_type: str =
             kind: str = "") -> QuerySet[AccessBatch]:
     found = AccessBatch.all_tenants.filter(organisation_id=organisation_id).order_by("-seq")
     if actor:
-        found = found.filter(actor_id=actor) | found.filter(actor_label__iexact=actor)
+        found = found.filter(actor_id__in=people.actor_ids(organisation_id, actor)) | found.filter(
+            actor_label__iexact=actor)
     if kind:
         found = found.filter(kind=kind)
     if resource_type and resource_id:

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from bastion.access_log import people
 from bastion.access_log.configuration import enabled
 from bastion.access_log.models import AccessBatch, AccessLogHead
 from bastion.audit.context import current_actor, request_metadata
@@ -43,18 +44,19 @@ def record(organisation_id: uuid.UUID, kind: str, resources: Iterable[tuple[str,
     if not shown or not enabled(organisation_id, kind):
         return None
     actor = current_actor()
+    actor_id, actor_label = people.recorded(organisation_id, actor)
     _ip, _agent, request_id = request_metadata()
     with transaction.atomic():
         head = _locked_head(organisation_id)
         moment = timezone.now()
         seq = head.seq + 1
         body = batch_body(organisation=str(organisation_id), seq=seq, time=format_time(moment), kind=kind,
-                          actor_type=actor.type, actor_id=actor.id, actor_label=actor.label, resources=shown,
+                          actor_type=actor.type, actor_id=actor_id, actor_label=actor_label, resources=shown,
                           request_id=request_id, grant_id=str(grant_id) if grant_id else None)
         digest = entry_hash(bytes.fromhex(head.hash), body).hex()
         batch = AccessBatch.all_tenants.create(
             organisation_id=organisation_id, seq=seq, occurred_at=moment, kind=kind, actor_type=actor.type,
-            actor_id=actor.id, actor_label=actor.label, resources=shown,
+            actor_id=actor_id, actor_label=actor_label, resources=shown,
             resource_keys=" " + " ".join(f"{t}:{i}" for t, i in shown) + " ", request_id=request_id,
             grant_id=grant_id, prev_hash=head.hash, hash=digest)
         head.seq, head.hash = seq, digest

@@ -5,7 +5,7 @@ import datetime
 
 from ninja import Query, Schema
 
-from bastion.access_log import configuration, queries
+from bastion.access_log import configuration, people, queries
 from bastion.access_log.models import AccessBatch
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
@@ -54,9 +54,9 @@ class AccessLogSettingsIn(Schema):
     credential_previews: bool | None = None
 
 
-def batch_out(batch: AccessBatch) -> dict:
+def batch_out(batch: AccessBatch, label: str) -> dict:
     return {"seq": batch.seq, "time": batch.occurred_at, "kind": batch.kind,
-            "actor": {"type": batch.actor_type, "id": batch.actor_id, "label": batch.actor_label},
+            "actor": {"type": batch.actor_type, "id": batch.actor_id, "label": label},
             "resources": batch.resources, "request_id": batch.request_id,
             "grant_id": str(batch.grant_id) if batch.grant_id else None, "prev_hash": batch.prev_hash,
             "hash": batch.hash}
@@ -69,7 +69,8 @@ def list_access_log(request, org: str, q: Query[AccessLogQuery]):
     found = queries.batches(request.access.organisation.id, actor=q.actor, resource_type=q.resource_type,
                             resource_id=q.resource_id, kind=q.kind)
     page = paginate(found, q.page, q.page_size)
-    page["items"] = [batch_out(b) for b in page["items"]]
+    shown = people.labels(page["items"])
+    page["items"] = [batch_out(b, shown[b.pk]) for b in page["items"]]
     return page
 
 

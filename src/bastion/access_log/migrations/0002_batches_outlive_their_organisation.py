@@ -3,8 +3,24 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from bastion.db.rls import MakeAppendOnly
+
+
+class RestoreAppendOnlyOnSqlite(MakeAppendOnly):
+    """SQLite alters a column by rebuilding the table, which drops its triggers: put them back.
+    (PostgreSQL only drops the foreign key; its triggers stay.)"""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "sqlite":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        pass
+
 
 class Migration(migrations.Migration):
+    """Read-access batches outlive their organisation, as its audit chain does: deleting an
+    organisation must not cascade into an append-only table."""
 
     dependencies = [
         ('access_log', '0001_initial'),
@@ -17,4 +33,5 @@ class Migration(migrations.Migration):
             name='organisation',
             field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tenancy.organisation'),
         ),
+        RestoreAppendOnlyOnSqlite("accessbatch"),
     ]

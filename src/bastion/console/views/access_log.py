@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from bastion.access_log import configuration, queries
+from bastion.access_log import configuration, people, queries
 from bastion.access_log.models import KINDS
 from bastion.tenancy.access import requires
 
@@ -38,6 +38,9 @@ def access_log(request, org):
     if filters.is_valid():
         found = queries.batches(organisation_id, **filters.cleaned_data)
         page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+        shown = people.labels(page.object_list)
+        for batch in page.object_list:
+            batch.shown_label = shown[batch.pk]
     settings_form = None
     if request.access.can("organisation.manage"):
         settings_form = AccessLogSettingsForm(initial=configuration.as_dict(configuration.current(organisation_id)))
