@@ -54,6 +54,7 @@ urlpatterns = [
     path("staff/", include("bastion.incidents.urls_staff")),
     path("staff/", include("bastion.support_access.urls")),
     path("", include("bastion.operations.urls")),
+    path("", include("bastion.disclosures.urls")),
     path("", include("bastion.incidents.urls")),
     path("", include("bastion.console.urls")),
 ]
