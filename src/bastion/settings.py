@@ -558,6 +558,13 @@ if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", BASTION_AWS_REGION):
 BASTION_REGION = env("BASTION_REGION", "") or ""
 if BASTION_REGION and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", BASTION_REGION):
     BASTION_REGION = report(ConfigError(f"BASTION_REGION={BASTION_REGION!r} is not a region (e.g. eu-central-1)"), "")
+# The published sub-processor list: JSON `[{"name", "purpose", "location", "safeguards"}, …]` or a file path.
+from bastion.disclosures.subprocessors import parse as _parse_subprocessors  # noqa: E402
+
+try:
+    BASTION_SUBPROCESSORS = _parse_subprocessors(env("BASTION_SUBPROCESSORS", "") or "")
+except ConfigError as _exc:
+    BASTION_SUBPROCESSORS = report(_exc, [])
 BASTION_KEY_MAX_AGE_DAYS = env_int("BASTION_KEY_MAX_AGE_DAYS", 365, minimum=1)
 BASTION_DATA_KEY_CACHE_SECONDS = env_int("BASTION_DATA_KEY_CACHE_SECONDS", 300, minimum=0)
 

@@ -53,3 +53,22 @@ def test_the_public_table_and_json(client, world):
     assert {flow["store"] for flow in document["data_flows"]} >= {
         "database", "object storage", "KMS", "backups", "email", "logs"}
     assert world.globex.organisation.name not in str(document) and world.acme.organisation.slug not in str(document)
+
+
+@pytest.mark.django_db
+def test_the_declared_sub_processors_are_published(client, settings):
+    from bastion.disclosures.subprocessors import parse
+    settings.BASTION_SUBPROCESSORS = parse(
+        '[{"name": "Mailer GmbH", "purpose": "email delivery", "location": "Germany", "safeguards": "DPA"}]')
+    assert "Mailer GmbH" in client.get("/privacy/data-inventory").content.decode()
+    assert client.get("/privacy/data-inventory.json").json()["subprocessors"] == [
+        {"name": "Mailer GmbH", "purpose": "email delivery", "location": "Germany", "safeguards": "DPA"}]
+
+
+def test_a_sub_processor_without_its_safeguards_is_refused():
+    from bastion.config import ConfigError
+    from bastion.disclosures.subprocessors import parse
+    with pytest.raises(ConfigError, match="safeguards"):
+        parse('[{"name": "X", "purpose": "y", "location": "z"}]')
+    with pytest.raises(ConfigError, match="not JSON"):
+        parse("[oops")

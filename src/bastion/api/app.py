@@ -13,8 +13,8 @@ from bastion.api.audit import router as audit_router
 from bastion.api.credentials import router as credentials_router
 from bastion.api.members import router as members_router
 from bastion.api.notices import router as notices_router
-from bastion.api.posture import router as posture_router
 from bastion.api.organisations import router as organisations_router
+from bastion.api.posture import router as posture_router
 from bastion.api.privacy import router as privacy_router
 from bastion.api.records import router as records_router
 from bastion.api.routing import credentials

@@ -60,7 +60,7 @@ def _audit(organisation, fresh: dict[str, Any] | None) -> dict[str, Any]:
     chain = str(organisation.id)
     last = VerificationResult.objects.filter(chain_id=chain).order_by("-finished_at").first()
     head = ChainHead.objects.filter(chain_id=chain).first()
-    found = {"last_verification_at": _moment(last.finished_at) if last else None,
+    found: dict[str, Any] = {"last_verification_at": _moment(last.finished_at) if last else None,
              "last_verification_ok": last.ok if last else None,
              "events": head.seq if head else 0,
              "checkpointed_size": head.checkpointed_size if head else 0,

@@ -18,6 +18,7 @@ def _document() -> dict:
         "classes": list(inventory.CLASSES),
         "models": inventory.summary(),
         "data_flows": residency.data_flows(),
+        "subprocessors": settings.BASTION_SUBPROCESSORS,
     }
 
 
