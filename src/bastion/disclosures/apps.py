@@ -10,4 +10,4 @@ class DisclosuresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from bastion.disclosures import checks  # noqa: F401  (registers the deployment checks)
+        from bastion.disclosures import audit_actions, checks  # noqa: F401  (registers actions and checks)
