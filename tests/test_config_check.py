@@ -56,6 +56,7 @@ def production(tmp_path: Path, **variables: str) -> dict[str, str]:
             "BASTION_SMTP_HOST": "smtp.example.com", "BASTION_AUDIT_ANCHOR_URL": str(tmp_path / "anchor"),
             "BASTION_ALERT_EMAILS": "ops@example.com", "BASTION_BACKUP_URL": str(tmp_path / "offsite-backups"),
             "BASTION_PGBACKREST_CONFIG": str(tmp_path / "pgbackrest.conf"),  # checked on PostgreSQL
+            "BASTION_REGION": "eu-central-1",
             **variables}
 
 

@@ -164,6 +164,7 @@ INSTALLED_APPS = [
     "bastion.backups",
     "bastion.support_access",
     "bastion.siem",
+    "bastion.disclosures",
     "bastion.incidents",
     "csp",
     "bastion.console",
@@ -557,6 +558,18 @@ BASTION_AWS_REGION = env("BASTION_AWS_REGION") or env("AWS_DEFAULT_REGION") or "
 if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", BASTION_AWS_REGION):
     BASTION_AWS_REGION = report(ConfigError(f"BASTION_AWS_REGION={BASTION_AWS_REGION!r} is not an AWS region "
                                             "(e.g. eu-west-1)"), "us-east-1")
+# Residency (bastion.disclosures): the region data stays in. `config check` and `serve` refuse storage,
+# backup, anchor and KMS endpoints configured for another region. Empty: no region declared (a warning).
+BASTION_REGION = env("BASTION_REGION", "") or ""
+if BASTION_REGION and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", BASTION_REGION):
+    BASTION_REGION = report(ConfigError(f"BASTION_REGION={BASTION_REGION!r} is not a region (e.g. eu-central-1)"), "")
+# The published sub-processor list: JSON `[{"name", "purpose", "location", "safeguards"}, …]` or a file path.
+from bastion.disclosures.subprocessors import parse as _parse_subprocessors  # noqa: E402
+
+try:
+    BASTION_SUBPROCESSORS = _parse_subprocessors(env("BASTION_SUBPROCESSORS", "") or "")
+except ConfigError as _exc:
+    BASTION_SUBPROCESSORS = report(_exc, [])
 BASTION_KEY_MAX_AGE_DAYS = env_int("BASTION_KEY_MAX_AGE_DAYS", 365, minimum=1)
 BASTION_DATA_KEY_CACHE_SECONDS = env_int("BASTION_DATA_KEY_CACHE_SECONDS", 300, minimum=0)
 

@@ -55,6 +55,7 @@ urlpatterns = [
     path("staff/", include("bastion.support_access.urls")),
     path("", include("bastion.operations.urls")),
     path("", include("bastion.trust.urls")),
+    path("", include("bastion.disclosures.urls")),
     path("", include("bastion.incidents.urls")),
     path("", include("bastion.console.urls")),
 ]

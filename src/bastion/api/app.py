@@ -14,6 +14,7 @@ from bastion.api.credentials import router as credentials_router
 from bastion.api.members import router as members_router
 from bastion.api.notices import router as notices_router
 from bastion.api.organisations import router as organisations_router
+from bastion.api.posture import router as posture_router
 from bastion.api.privacy import router as privacy_router
 from bastion.api.records import router as records_router
 from bastion.api.routing import credentials
@@ -46,6 +47,7 @@ api.add_router("", audit_public_router)
 api.add_router("", sso_router)
 api.add_router("", privacy_router)
 api.add_router("", notices_router)
+api.add_router("", posture_router)
 api.add_router("", staff_incidents_router)
 api.add_router("", access_requests_router)
 api.add_router("", access_log_router)

@@ -15,7 +15,7 @@ from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
 from bastion.backups import catalogue, drills, pg_backups, pg_drills, snapshots
 from bastion.incidents import escalation, exercises
-from bastion.operations import history, security_gauges, subscriptions, summary
+from bastion.operations import history, security_gauges, subprocessor_notices, subscriptions, summary
 from bastion.operations.security_monitoring import monitor
 from bastion.privacy import account_deletion, organisation_deletion, personal_export, retention
 from bastion.siem import delivery as siem
@@ -257,3 +257,14 @@ def trust_checks_daily() -> int:
     if failed:
         logger.warning("trust checks failing: %s", ", ".join(failed))
     return len(failed)
+
+
+@db_periodic_task(crontab(minute="53"))
+@lock_task("subprocessor-notices")
+def notice_subprocessor_changes() -> int:
+    """Hourly: a change of BASTION_SUBPROCESSORS (after a restart with a new value) is recorded and
+    emailed to the status page's confirmed subscribers, linking to the first allowed host."""
+    host = next((h for h in settings.ALLOWED_HOSTS if h and not h.startswith(".") and h != "*"), "localhost")
+    with acting_as(SYSTEM):
+        run = subprocessor_notices.notice_changes(f"https://{host}")
+    return run.sent if run else 0

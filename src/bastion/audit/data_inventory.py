@@ -1,0 +1,83 @@
+"""What each audit model stores, field by field, for the published data inventory
+(bastion.disclosures): personal (identifies or describes a person), confidential (a customer's
+or the platform's business data), secret (grants access or decrypts: stored hashed, wrapped or
+sealed) or operational (ids, times, states). tests/disclosures/test_data_inventory.py fails on a
+field left out."""
+
+DATA_CLASSES = {
+    "AuditEvent": {
+        "id": "operational",
+        "chain_id": "operational",
+        "seq": "operational",
+        "occurred_at": "operational",
+        "actor_type": "operational",
+        "actor_id": "personal",
+        "actor_label": "personal",
+        "ip": "personal",
+        "user_agent": "personal",
+        "action": "operational",
+        "resource_type": "operational",
+        "resource_id": "operational",
+        "changes": "confidential",
+        "request_id": "operational",
+        "prev_hash": "operational",
+        "hash": "operational",
+        "format": "operational",
+        "personal": "confidential",
+    },
+    "ChainHead": {
+        "chain_id": "operational",
+        "seq": "operational",
+        "hash": "operational",
+        "frontier": "operational",
+        "checkpointed_size": "operational",
+        "anchored_size": "operational",
+        "updated_at": "operational",
+    },
+    "Checkpoint": {
+        "id": "operational",
+        "chain_id": "operational",
+        "tree_size": "operational",
+        "root_hash": "operational",
+        "time": "operational",
+        "key_id": "operational",
+        "signature": "operational",
+    },
+    "VerificationResult": {
+        "id": "operational",
+        "run_id": "operational",
+        "chain_id": "operational",
+        "started_at": "operational",
+        "finished_at": "operational",
+        "ok": "operational",
+        "events": "operational",
+        "checkpoints": "operational",
+        "first_bad_seq": "operational",
+        "message": "confidential",
+    },
+    "Pseudonym": {
+        "id": "operational",
+        "chain_id": "operational",
+        "pseudonym": "personal",
+        "user_id": "personal",
+        "address_sha256": "personal",
+        "created_at": "operational",
+    },
+    "PersonalDetails": {
+        "id": "operational",
+        "chain_id": "operational",
+        "seq": "operational",
+        "pseudonym": "personal",
+        "details": "personal",
+        "salt": "secret",
+    },
+    "PrunedPrefix": {
+        "id": "operational",
+        "chain_id": "operational",
+        "tree_size": "operational",
+        "head_hash": "operational",
+        "frontier": "operational",
+        "pruned_at": "operational",
+        "cutoff": "operational",
+    },
+}
