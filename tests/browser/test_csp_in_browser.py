@@ -7,13 +7,11 @@ import subprocess
 import sys
 from urllib.parse import urljoin, urlsplit
 
+from tests.csp_watch import LISTEN_JS, VIOLATIONS_JS
 from tests.live_server import ROOT
 from tests.sign_in import totp_code
 
 SKIP = ("/download/", "/logout/", "/export", "/csp-report/")
-VIOLATIONS_JS = """() => window.__cspViolations || []"""
-LISTEN_JS = """document.addEventListener('securitypolicyviolation',
-  e => (window.__cspViolations = window.__cspViolations || []).push(e.violatedDirective + ' ' + e.blockedURI));"""
 
 
 def _stored_violations(live_demo) -> int:

@@ -13,13 +13,12 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
+from tests.csp_watch import violations, watched_page
 from tests.live_server import ROOT, demo_server
 from tests.support_access.conftest import body
 
 STAFF = "sec@bastion-staff.example"
 RESEARCHER = "ada@research.example"
-LISTEN_JS = """document.addEventListener('securitypolicyviolation',
-  e => (window.__cspViolations = window.__cspViolations || []).push(e.violatedDirective + ' ' + e.blockedURI));"""
 VIRTUAL_AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
                          "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}
 SET_PASSWORD = """
@@ -40,19 +39,6 @@ def live(smtp_inbox):
         yield server
 
 
-def _page(browser, live):
-    context = browser.new_context(base_url=live.url)
-    page = context.new_page()
-    page.add_init_script(LISTEN_JS)
-    page.csp_messages = []
-    page.on("console", lambda msg: "Content Security Policy" in msg.text and page.csp_messages.append(msg.text))
-    return page
-
-
-def _violations(page) -> list:
-    return page.csp_messages + page.evaluate("() => window.__cspViolations || []")
-
-
 def _staff_with_a_passkey(browser, live):
     made = subprocess.run([sys.executable, "-m", "bastion.cli", "staff", "create", STAFF, "--role", "security"],
                           cwd=ROOT, env=live.env, capture_output=True, text=True, timeout=120)
@@ -61,7 +47,7 @@ def _staff_with_a_passkey(browser, live):
                           timeout=120, env={**live.env, "DJANGO_SETTINGS_MODULE": "bastion.settings",
                                             "STAFF_EMAIL": STAFF})
     assert done.returncode == 0, done.stderr[-2000:]
-    page = _page(browser, live)
+    page = watched_page(browser, live.url)
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
     cdp.send("WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_AUTHENTICATOR})
@@ -90,7 +76,7 @@ def _staff_with_a_passkey(browser, live):
 
 def test_a_researcher_reports_staff_acknowledge_assess_resolve_and_credit(browser, live, smtp_inbox):
     smtp_inbox.messages.clear()
-    researcher = _page(browser, live)
+    researcher = watched_page(browser, live.url)
     researcher.goto("/security")
     expect(researcher.locator("main")).to_contain_text("Safe harbour")
     researcher.fill("#title", "Supplier contacts readable by viewers")
@@ -131,6 +117,6 @@ def test_a_researcher_reports_staff_acknowledge_assess_resolve_and_credit(browse
     expect(researcher.locator(".messages")).to_contain_text("reproducing")
     researcher.goto("/security/acknowledgments")
     expect(researcher.locator("#acknowledgments")).to_contain_text("Ada L.")
-    assert _violations(researcher) == [] and _violations(staff) == []
+    assert violations(researcher) == [] and violations(staff) == []
     researcher.context.close()
     staff.context.close()

@@ -13,12 +13,11 @@ from pathlib import Path
 import boto3
 import pytest
 
+from tests.csp_watch import LISTEN_JS
 from tests.live_server import ROOT, demo_server, free_port
 from tests.peers.moto import CREDENTIALS
 
 BUCKET = "bastion-status-objects"
-LISTEN_JS = """document.addEventListener('securitypolicyviolation',
-  e => (window.__cspViolations = window.__cspViolations || []).push(e.violatedDirective + ' ' + e.blockedURI));"""
 
 
 class Moto:

@@ -14,14 +14,13 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
+from tests.csp_watch import violations, watched_page
 from tests.live_server import ROOT, demo_server
 from tests.sign_in import totp_code
 from tests.support_access.conftest import body
 
 STAFF = "support@bastion-staff.example"
 ADMIN = "admin@acme.example"
-LISTEN_JS = """document.addEventListener('securitypolicyviolation',
-  e => (window.__cspViolations = window.__cspViolations || []).push(e.violatedDirective + ' ' + e.blockedURI));"""
 ACME_RECORD = """
 import django; django.setup()
 from bastion.records.models import EmissionRecord
@@ -58,11 +57,7 @@ def _python(live, code: str, **env) -> str:
 
 def _sign_in_and_enrol(browser, live, email: str):
     """A context signed in as ``email`` through the forms, with an authenticator app enrolled at first sign-in."""
-    context = browser.new_context(base_url=live.url)
-    page = context.new_page()
-    page.add_init_script(LISTEN_JS)
-    page.csp_messages = []
-    page.on("console", lambda msg: "Content Security Policy" in msg.text and page.csp_messages.append(msg.text))
+    page = watched_page(browser, live.url)
     page.goto("/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", live.password)
@@ -86,10 +81,6 @@ def _confirm_second_factor_if_asked(page, steps: int) -> None:
         page.fill("input[name=code]", totp_code(page.secret, steps=steps))
         page.click("main form button[type=submit]")
         page.wait_for_load_state()
-
-
-def _violations(page) -> list:
-    return page.csp_messages + page.evaluate("() => window.__cspViolations || []")
 
 
 def test_staff_ask_admin_approves_from_the_email_staff_reads_admin_sees_it_then_revokes(browser, live, smtp_inbox):
@@ -137,6 +128,6 @@ def test_staff_ask_admin_approves_from_the_email_staff_reads_admin_sees_it_then_
     admin.wait_for_load_state()
     expect(admin.locator("main")).to_contain_text("No open grants.")
     assert staff.goto(record_path).status == 404
-    assert _violations(staff) == [] and _violations(admin) == []
+    assert violations(staff) == [] and violations(admin) == []
     staff.context.close()
     admin.context.close()

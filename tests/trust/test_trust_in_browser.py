@@ -12,10 +12,8 @@ import urllib.request
 import pytest
 
 from bastion.trust import offline
+from tests.csp_watch import LISTEN_JS
 from tests.live_server import ROOT, demo_server
-
-LISTEN_JS = """document.addEventListener('securitypolicyviolation',
-  e => (window.__cspViolations = window.__cspViolations || []).push(e.violatedDirective + ' ' + e.blockedURI));"""
 
 
 @pytest.fixture(scope="module")
