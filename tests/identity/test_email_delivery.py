@@ -1,42 +1,17 @@
-"""Account emails go through Django's email backend: to a real SMTP server (aiosmtpd, started
-here) when BASTION_SMTP_HOST is set, as in production."""
+"""Account emails go through Django's email backend: to a real SMTP server (aiosmtpd, the session's
+``smtp`` fixture) when BASTION_SMTP_HOST is set, as in production."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from django.test import Client
 
 from tests.live_server import ROOT
 
 pytestmark = pytest.mark.django_db
-
-
-class Inbox(Message):
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def handle_message(self, message):
-        self.messages.append(message)
-
-
-@pytest.fixture
-def smtp_server():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = Inbox()
-    server = Controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    inbox.port = port
-    yield inbox
-    server.stop()
 
 
 def test_the_environment_selects_smtp(tmp_path):
@@ -50,12 +25,9 @@ def test_the_environment_selects_smtp(tmp_path):
                                      "True"], result.stderr
 
 
-def test_a_reset_link_is_delivered_over_smtp(world, settings, smtp_server):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+def test_a_reset_link_is_delivered_over_smtp(world, smtp):
     assert Client().post("/accounts/password/reset/", {"email": "editor@acme.example"}).status_code == 302
-    [message] = smtp_server.messages
+    [message] = smtp.messages
     assert message["To"] == "editor@acme.example"
     body = message.get_payload(decode=True) if not message.is_multipart() else message.get_payload()[0].get_payload(
         decode=True)

@@ -114,27 +114,32 @@ def unsubscribe(token: str) -> bool:
 def notify(incident_id: str, update_id: str, base_url: str) -> NotifyRun:
     """Email every confirmed subscriber the incident's new state; each message has its own
     unsubscribe link, in the body and in the List-Unsubscribe headers (one-click, RFC 8058)."""
-    run = NotifyRun()
     incident = Incident.objects.get(id=incident_id)
     update = IncidentUpdate.objects.get(id=update_id, incident=incident)
     base = base_url.rstrip("/")
-    subject = f"[Bastion status] {incident.title}: {update.get_status_display()}"
+    return email_subscribers(
+        f"[Bastion status] {incident.title}: {update.get_status_display()}",
+        f"{incident.title} — {update.get_status_display()} (impact: {incident.impact})\n\n{update.body}\n\n"
+        f"Details: {base}/status/incidents/{incident.id}\n\n", base, what="status notification")
+
+
+def email_subscribers(subject: str, text: str, base_url: str, *, what: str) -> NotifyRun:
+    """``text`` to every confirmed subscriber, one message each, with its own unsubscribe link in the
+    body and in the List-Unsubscribe headers (one-click, RFC 8058); a failure is logged and counted."""
+    run = NotifyRun()
+    base = base_url.rstrip("/")
     with get_connection() as connection:
         for subscriber in Subscriber.objects.filter(confirmed=True).order_by("created_at").iterator():
             unsubscribe = f"{base}/status/unsubscribe/{unsubscribe_token(subscriber)}"
             message = EmailMessage(
-                subject,
-                f"{incident.title} — {update.get_status_display()} (impact: {incident.impact})\n\n{update.body}\n\n"
-                f"Details: {base}/status/incidents/{incident.id}\n\n"
-                f"Stop these emails: {unsubscribe}\n",
-                to=[subscriber.email], connection=connection,
+                subject, f"{text}Stop these emails: {unsubscribe}\n", to=[subscriber.email], connection=connection,
                 headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                          "Auto-Submitted": "auto-generated"},
             )
             try:
                 message.send()
             except OSError as exc:
-                logger.warning("status notification to subscriber %s failed: %s", subscriber.id, exc)
+                logger.warning("%s to subscriber %s failed: %s", what, subscriber.id, exc)
                 run.failed.append(str(subscriber.id))
             else:
                 run.sent += 1
