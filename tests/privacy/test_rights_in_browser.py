@@ -19,6 +19,17 @@ from tests.live_server import ROOT, demo_server
 from tests.sign_in import totp_code
 
 PERSON = "admin@acme.example"  # not an owner: nothing to hand over first
+PSEUDONYM_OF = f"""
+import django; django.setup()
+from django.contrib.auth import get_user_model
+from bastion.audit.models import Pseudonym
+from bastion.tenancy import context
+from bastion.tenancy.models import Organisation
+with context.platform_scope():
+    acme = Organisation.objects.get(slug="acme")
+    user = get_user_model().objects.get(email="{PERSON}")
+    print(Pseudonym.objects.get(chain_id=acme.id, user_id=user.pk).pseudonym)
+"""
 
 ERASE_DUE_LATER = """
 import datetime, django, json
@@ -41,6 +52,18 @@ def live():
 @pytest.fixture(scope="module")
 def chromium(browser):
     return browser  # the session's one browser (tests/conftest.py)
+
+
+def _cli(live, *args):
+    return subprocess.run([sys.executable, "-m", "bastion.cli", *args], cwd=ROOT, env=live.env, capture_output=True,
+                          text=True, timeout=180)
+
+
+def _python_out(live, code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**live.env, "DJANGO_SETTINGS_MODULE": "bastion.settings"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()[-1]
 
 
 def _page(chromium, live):
@@ -123,6 +146,8 @@ def test_export_correct_delete_cancel_delete_and_be_erased(chromium, live):
     page.wait_for_load_state()
     expect(page.locator("#deletion-due")).to_be_visible()
 
+    pseudonym = _python_out(live, PSEUDONYM_OF)  # who they are in acme's chain, before it is forgotten
+
     # The grace period passes: the daily job, with its clock 31 days ahead.
     env = {**live.env, "DJANGO_SETTINGS_MODULE": "bastion.settings"}
     done = subprocess.run([sys.executable, "-c", ERASE_DUE_LATER], cwd=ROOT, env=env, capture_output=True,
@@ -139,3 +164,17 @@ def test_export_correct_delete_cancel_delete_and_be_erased(chromium, live):
     assert "/accounts/login/" in again.url
     page.context.close()
     again.context.close()
+
+    # Their events in acme's chain still verify, and neither the chain nor its export names them:
+    # no email, name or address beside any event that was theirs.
+    verified = _cli(live, "audit", "verify", "--org", "acme", "--no-record")
+    assert verified.returncode == 0, verified.stdout[-2000:] + verified.stderr[-2000:]
+    exported = _cli(live, "audit", "export", "--org", "acme")
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    records = [json.loads(line) for line in exported.stdout.splitlines() if line.strip()]
+    theirs = [r for r in records if r["type"] == "event" and r["body"]["actor"]["id"] == pseudonym]
+    assert theirs, "the person's events are still in the chain"
+    assert all("personal" not in e or pseudonym not in e["personal"] for e in theirs)
+    for name in (PERSON, "Adelaide", "127.0.0.1"):
+        assert name not in json.dumps(theirs)
+    assert PERSON not in exported.stdout and "Adelaide" not in exported.stdout
