@@ -32,8 +32,9 @@ from bastion.incidents.audit_actions import (
 )
 from bastion.incidents.models import DRAFT, SENT, BreachNotice, Incident, ScopingResult
 from bastion.incidents.refusals import NotAllowed
+from bastion.tenancy import members
 from bastion.tenancy.context import tenant_context
-from bastion.tenancy.models import Membership, Organisation
+from bastion.tenancy.models import Organisation
 
 logger = logging.getLogger("bastion.incidents")
 Clock = Callable[[], datetime.datetime]
@@ -215,9 +216,7 @@ def send(notice: BreachNotice, *, by: User | None, delay_reason: str = "", clock
 def _recipients(notice: BreachNotice) -> list[str]:
     if notice.exercise:
         return list(settings.BASTION_ALERT_EMAILS)
-    grants = (Membership.objects.filter(workspace__isnull=True, project__isnull=True, user__is_active=True)
-              .select_related("user", "custom_role"))
-    return sorted({grant.user.email for grant in grants if VIEW_PERMISSION in grant.permissions() and grant.user.email})
+    return [user.email for user in members.holding(VIEW_PERMISSION)]
 
 
 def render_text(notice: BreachNotice, organisation: Organisation) -> str:

@@ -12,8 +12,8 @@ from django.core.mail import send_mail
 
 from bastion.support_access import clock
 from bastion.support_access.models import AccessRequest
-from bastion.tenancy import context
-from bastion.tenancy.models import Membership, Organisation
+from bastion.tenancy import context, members
+from bastion.tenancy.models import Organisation
 
 logger = logging.getLogger(__name__)
 DECIDE_PERMISSION = "members.manage"  # who answers staff access requests: the organisation's admins
@@ -23,11 +23,7 @@ LINK_MAX_AGE = 24 * 3600
 
 def admins(organisation_id) -> list:
     """Active members whose organisation-wide role may answer requests (read in its tenant context)."""
-    grants = (Membership.objects.filter(organisation_id=organisation_id, workspace__isnull=True,
-                                        project__isnull=True, user__is_active=True)
-              .select_related("user", "custom_role"))
-    return sorted({g.user for g in grants if DECIDE_PERMISSION in g.permissions() and g.user.email},
-                  key=lambda u: u.email)
+    return members.holding(DECIDE_PERMISSION, organisation_id)
 
 
 def signed_link(request: AccessRequest, admin, slug: str, base_url: str) -> str:

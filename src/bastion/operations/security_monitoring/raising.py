@@ -23,7 +23,7 @@ from bastion.operations.audit_actions import SECURITY_ALERT_RAISED
 from bastion.operations.models import PlatformSecurityAlert, SecurityAlert
 from bastion.operations.security_monitoring.rules import MAX_LINKED_EVENTS, TITLES, Finding
 from bastion.support_access.staff import staff_emails
-from bastion.tenancy.models import Membership
+from bastion.tenancy import members
 
 logger = logging.getLogger("bastion.operations.security")
 
@@ -109,9 +109,7 @@ def _extend(incident, finding: Finding) -> None:
 
 def _organisation_recipients() -> list[str]:
     """Active members of the organisation being read whose organisation-wide role may see alerts."""
-    grants = (Membership.objects.filter(workspace__isnull=True, project__isnull=True, user__is_active=True)
-              .select_related("user", "custom_role"))
-    return sorted({grant.user.email for grant in grants if VIEW_PERMISSION in grant.permissions() and grant.user.email})
+    return [user.email for user in members.holding(VIEW_PERMISSION)]
 
 
 def _platform_recipients() -> list[str]:
