@@ -234,3 +234,19 @@ def test_a_staff_grants_activity_is_scoped_the_same_way(world, client_for, djang
     assert {(r["type"], r["id"]) for r in scoped["resources"]} == {
         ("emission_record", str(acme.emission.id)), ("evidence", str(acme.evidence.id))}
     assert "globex" not in repr(result)
+
+
+def test_a_user_is_scoped_by_email_or_id_through_their_pseudonyms(world, client_for):
+    """A user account: found in each chain by its pseudonym there (audit log and read-access log)."""
+    viewer, acme = world.acme.users["viewer"], world.acme
+    start = datetime.datetime.now(datetime.UTC)
+    client = client_for(viewer)
+    assert client.get(f"/api/v1/orgs/acme/projects/{acme.project.id}/evidence/{acme.evidence.id}/download"
+                      ).status_code == 200
+    end = datetime.datetime.now(datetime.UTC)
+    by_email = scope_after(scoping.Subject("user", viewer.email), start, end)
+    assert [org["slug"] for org in by_email["organisations"]] == ["acme"]
+    assert ("evidence", str(acme.evidence.id)) in {(r["type"], r["id"]) for r in by_email["organisations"][0]["resources"]}
+    assert scope_after(scoping.Subject("user", str(viewer.pk)), start, end)["organisations"] == by_email["organisations"]
+    with pytest.raises(ValidationError):
+        scope_after(scoping.Subject("user", "nobody@nowhere.example"), start, end)

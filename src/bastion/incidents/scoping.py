@@ -78,12 +78,19 @@ def _user(subject: Subject) -> User:
     return user
 
 
-def _matcher(subject: Subject, chain: str) -> tuple[Q | None, Callable[[Any], bool] | None]:
-    """A database filter for the subject's events in ``chain``, or a test on each shown event."""
-    if subject.kind == "user":
-        user = _user(subject)
-        pseudonyms = personal.pseudonyms_of_user(chain, user.pk)
-        return Q(actor_id__in=pseudonyms) | Q(actor_type__in=personal.PERSON_ACTORS, actor_id=str(user.pk)), None
+@dataclass(frozen=True)
+class Person:
+    """A user subject as one chain knows them: their account id and their pseudonyms there."""
+
+    user_id: str
+    pseudonyms: list[str]
+
+
+def _matcher(subject: Subject, person: Person | None) -> tuple[Q | None, Callable[[Any], bool] | None]:
+    """A database filter for the subject's events in a chain, or a test on each shown event."""
+    if person is not None:
+        return Q(actor_id__in=person.pseudonyms) | Q(actor_type__in=personal.PERSON_ACTORS,
+                                                     actor_id=person.user_id), None
     if subject.kind == "api_key":
         return Q(actor_type="api_key", actor_id=subject.value), None
     if subject.kind == "scim_token":
@@ -121,8 +128,9 @@ def _check(subject: Subject, start: datetime.datetime, end: datetime.datetime, n
         raise ValidationError(errors)
 
 
-def _events(subject: Subject, chain: str, start: datetime.datetime, end: datetime.datetime) -> list[Any]:
-    query, test = _matcher(subject, chain)
+def _events(subject: Subject, person: Person | None, chain: str, start: datetime.datetime,
+            end: datetime.datetime) -> list[Any]:
+    query, test = _matcher(subject, person)
     events = AuditEvent.objects.filter(chain_id=chain, occurred_at__gte=start, occurred_at__lt=end)
     if query is not None:
         events = events.filter(query)
@@ -193,17 +201,15 @@ def _resource_of(event: Any) -> tuple[tuple[str, str] | None, str]:
 READ_LOG_TYPES = {"evidence_file": "evidence"}
 
 
-def _read_log(subject: Subject, organisation: Organisation, start: datetime.datetime,
+def _read_log(subject: Subject, person: Person | None, organisation: Organisation, start: datetime.datetime,
               end: datetime.datetime) -> list[tuple[str, str]]:
     """What the subject viewed or downloaded, from the organisation's read-access log (it keeps no
     addresses: a network is scoped from the audit log alone)."""
     batches = AccessBatch.all_tenants.filter(organisation_id=organisation.id, occurred_at__gte=start,
                                              occurred_at__lt=end)
-    if subject.kind == "user":
-        user = _user(subject)
-        chain = str(organisation.id)
-        batches = batches.filter(Q(actor_id__in=[str(user.pk), *personal.pseudonyms_of_user(chain, user.pk)],
-                                   actor_type__in=personal.PERSON_ACTORS))
+    if person is not None:
+        batches = batches.filter(actor_id__in=[person.user_id, *person.pseudonyms],
+                                 actor_type__in=personal.PERSON_ACTORS)
     elif subject.kind == "api_key":
         batches = batches.filter(actor_type="api_key", actor_id=subject.value)
     elif subject.kind == "staff_grant":
@@ -219,11 +225,14 @@ def scope(subject: Subject, start: datetime.datetime, end: datetime.datetime, *,
     _check(subject, start, end, clock())
     with platform_scope():
         organisations = list(Organisation.objects.order_by("slug"))
+    user = _user(subject) if subject.kind == "user" else None
     found = []
     for organisation in organisations:
+        chain = str(organisation.id)
         with tenant_context(organisation.id):
-            events = _events(subject, str(organisation.id), start, end)
-            reads = _read_log(subject, organisation, start, end)
+            person = Person(str(user.pk), personal.pseudonyms_of_user(chain, user.pk)) if user else None
+            events = _events(subject, person, chain, start, end)
+            reads = _read_log(subject, person, organisation, start, end)
             result = _organisation_result(organisation, events, reads)
         if result is not None:
             found.append(result)
