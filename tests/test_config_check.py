@@ -187,6 +187,25 @@ def test_a_world_readable_secret_key_file_and_data_dir(data_dir):
     assert code == 1 and findings.get("bastion.E006") == "error" and findings.get("bastion.E402") == "error", output
 
 
+def test_the_hsm_provider_needs_its_module_token_and_a_pin_only_its_owner_reads(tmp_path, data_dir):
+    pin_file = tmp_path / "hsm-pin"
+    pin_file.write_text("4711\n")
+    pin_file.chmod(0o644)
+    code, findings, output = check(data_dir, BASTION_KMS="pkcs11", BASTION_PKCS11_LIBRARY=str(tmp_path / "no.so"),
+                                   BASTION_PKCS11_PIN_FILE=str(pin_file))
+    assert code == 1 and findings.get("bastion.E005") == "error" and findings.get("bastion.E006") == "error", output
+    assert "BASTION_PKCS11_LIBRARY=" in output and "BASTION_PKCS11_TOKEN_LABEL is not set" in output
+    assert f"chmod 600 {pin_file}" in output and "4711" not in output
+
+    pin_file.chmod(0o600)
+    code, findings, output = check(data_dir, BASTION_KMS="pkcs11", BASTION_PKCS11_LIBRARY="/usr/lib/softhsm/libsofthsm2.so",
+                                   BASTION_PKCS11_TOKEN_LABEL="bastion", BASTION_PKCS11_PIN_FILE=str(pin_file))
+    assert code == 0, output
+    code, findings, output = check(data_dir, BASTION_KMS="pkcs11", BASTION_PKCS11_LIBRARY="/usr/lib/softhsm/libsofthsm2.so",
+                                   BASTION_PKCS11_TOKEN_LABEL="bastion")
+    assert code == 1 and "BASTION_PKCS11_PIN (or BASTION_PKCS11_PIN_FILE) is not set" in output, output
+
+
 def test_no_tls_and_no_proxy_in_production(tmp_path, data_dir):
     variables = production(tmp_path)
     del variables["BASTION_TRUSTED_PROXIES"]

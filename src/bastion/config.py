@@ -257,3 +257,24 @@ def object_storage(url: str, default_directory: Path) -> dict:
                             "endpoint_url": query.get("endpoint_url"), "region_name": query.get("region"),
                             "default_acl": None, "file_overwrite": False, "querystring_auth": True}}
     raise ConfigError(f"BASTION_STORAGE_URL={url!r}: use file:///directory or s3://bucket[/prefix]", check_id=BAD_URL)
+
+
+def check_pkcs11(library: str, token_label: str) -> None:
+    """``BASTION_KMS=pkcs11``: the module exists, a token is named, a PIN is given, and a PIN file is
+    its owner's alone (a PIN readable by others is as good as no PIN)."""
+    if not library or not Path(library).is_file():
+        report(ConfigError(f"BASTION_PKCS11_LIBRARY={library!r} is not a PKCS#11 module file "
+                           "(e.g. /usr/lib/softhsm/libsofthsm2.so)", check_id=UNREADABLE_FILE,
+                           hint="Point BASTION_PKCS11_LIBRARY at the HSM vendor's PKCS#11 module."))
+    if not token_label:
+        report(ConfigError("BASTION_PKCS11_TOKEN_LABEL is not set: the token holding the keys is found by its label",
+                           hint="Set BASTION_PKCS11_TOKEN_LABEL to the token's label."))
+    if not is_set("BASTION_PKCS11_PIN"):
+        report(ConfigError("BASTION_PKCS11_PIN (or BASTION_PKCS11_PIN_FILE) is not set: the token cannot be logged in",
+                           hint="Give the user PIN in BASTION_PKCS11_PIN_FILE (a file only this user can read)."))
+    pin_file = os.environ.get("BASTION_PKCS11_PIN_FILE")
+    if pin_file and Path(pin_file).is_file():
+        try:
+            check_private_file(Path(pin_file), "BASTION_PKCS11_PIN_FILE")
+        except ConfigError as exc:
+            report(exc)

@@ -24,6 +24,7 @@ from bastion.config import (
     OUT_OF_RANGE,
     UNKNOWN_VALUE,
     ConfigError,
+    check_pkcs11,
     check_url,
     data_dir,
     env,
@@ -549,7 +550,13 @@ BASTION_PGBACKREST_CONFIG = env("BASTION_PGBACKREST_CONFIG", "") or ""
 BASTION_PGBACKREST_STANZA = env("BASTION_PGBACKREST_STANZA", "") or "bastion"
 
 # Keys: the KMS holding key-encryption keys, and how long an unwrapped data key stays in memory.
-BASTION_KMS = env_choice("BASTION_KMS", "local", ("local", "aws-kms"))
+BASTION_KMS = env_choice("BASTION_KMS", "local", ("local", "aws-kms", "pkcs11"))
+# pkcs11: the HSM's PKCS#11 module, the token (by label) and its PIN (BASTION_PKCS11_PIN or _FILE, read by
+# crypto/hsm.py when it logs in, never kept here).
+BASTION_PKCS11_LIBRARY = env("BASTION_PKCS11_LIBRARY", "") or ""
+BASTION_PKCS11_TOKEN_LABEL = env("BASTION_PKCS11_TOKEN_LABEL", "") or ""
+if BASTION_KMS == "pkcs11":
+    check_pkcs11(BASTION_PKCS11_LIBRARY, BASTION_PKCS11_TOKEN_LABEL)
 BASTION_AWS_KMS_ENDPOINT_URL = env("BASTION_AWS_KMS_ENDPOINT_URL", "")
 if BASTION_AWS_KMS_ENDPOINT_URL:
     BASTION_AWS_KMS_ENDPOINT_URL = check_url("BASTION_AWS_KMS_ENDPOINT_URL", BASTION_AWS_KMS_ENDPOINT_URL,

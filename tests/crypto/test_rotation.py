@@ -11,6 +11,8 @@ import subprocess
 import sys
 import tempfile
 
+import pytest
+
 from bastion.audit.models import AuditEvent
 from bastion.commands import keys
 from bastion.crypto import envelope, keyfiles, keyring
@@ -20,6 +22,7 @@ from bastion.records.evidence import open_evidence
 from bastion.records.models import EvidenceFile, Supplier
 from bastion.tenancy import context
 from tests.live_server import ROOT, _postgres_database
+from tests.peers.softhsm import make_token
 
 
 def _versions(ns) -> set[int]:
@@ -100,9 +103,21 @@ with context.tenant_context(acme):
 """
 
 
-def test_a_rotation_killed_half_way_resumes_with_everything_readable():
+PROVIDERS = """
+from bastion.crypto.models import DataKey
+with context.platform_scope():
+    print(sorted(set(DataKey.objects.values_list("provider", flat=True))))
+"""
+
+
+# The HSM variant is a whole installation of its own (like the own_cluster tests): run once, in the
+# PostgreSQL pass.
+@pytest.mark.parametrize("provider", ["local", pytest.param("pkcs11", marks=pytest.mark.own_cluster)])
+def test_a_rotation_killed_half_way_resumes_with_everything_readable(provider):
     env = {**os.environ, "BASTION_DATA_DIR": tempfile.mkdtemp(prefix="bastion-rotate-")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    if provider == "pkcs11":  # a token of its own (SoftHSM2): migrate, seed, rotate, resume, all in the HSM
+        env.update(make_token("bastion-rotation").env())
 
     def bastion(*args):
         result = subprocess.run([sys.executable, "-m", "bastion.cli", *args], cwd=ROOT, env=env,
@@ -133,11 +148,14 @@ def test_a_rotation_killed_half_way_resumes_with_everything_readable():
         assert int(bulk) == 1500  # and every value opens
 
         assert "resumed acme" in bastion("keys", "rotate", "--resume", "--org", "acme")
-        *_, check, actors = bastion("manage", "shell", "-c", CHECK + ACTORS).strip().splitlines()  # one start-up
+        *_, check, actors, providers = bastion("manage", "shell", "-c",
+                                               CHECK + ACTORS + PROVIDERS).strip().splitlines()  # one start-up
         versions, total, bulk = check.rsplit(" ", 2)
         assert versions == "[2]" and int(bulk) == 1500
         # The rotation is recorded as done by the person who ran the command, not by "the system".
         assert actors == f"keys.rotation_started keys.rotated operator:{getpass.getuser()}"
+        # Every data key of the installation is wrapped by the provider it runs on (the HSM's included).
+        assert providers == f"['{provider}']"
 
 
 def test_the_scheduled_job_rotates_only_keys_past_their_age(world, settings):

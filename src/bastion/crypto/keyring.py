@@ -69,7 +69,7 @@ def _unwrap(row: DataKey) -> bytes:
     return _open(row, wrap_context(organisation_id, row.version), (organisation_id, row.version))
 
 
-def rewrap(row: DataKey | IndexKey, material: bytes, context: bytes, provider: kms.LocalKMS | kms.AwsKMS) -> None:
+def rewrap(row: DataKey | IndexKey, material: bytes, context: bytes, provider: kms.Provider) -> None:
     """Store ``row``'s key wrapped anew by ``provider`` (its newest KEK): rotation, or a move of KMS."""
     wrapped = provider.wrap(material, context, owner=str(row.organisation_id))
     row.provider, row.kek_id, row.wrapped = wrapped.provider, wrapped.kek_id, wrapped.blob

@@ -7,6 +7,7 @@ leaves its ciphertexts unreadable in the database *and in every backup of it*.
 ``local``: AES-256-GCM KEKs in ``$BASTION_DATA_DIR/keys/orgs/<organisation>-v<N>.key`` (0600).
 ``aws-kms``: one AWS KMS key per organisation and version, named by the alias
 ``alias/bastion/org/<organisation>/v<N>``.
+``pkcs11``: a non-extractable AES-256 key object per organisation and version in an HSM (``hsm.py``).
 Every unwrap is counted. ``BASTION_KMS`` picks the provider that wraps; a wrapped key is always
 unwrapped by the provider that wrapped it, so rotation can move an installation to another one.
 """
@@ -19,7 +20,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
@@ -203,16 +204,32 @@ class AwsKMS:
         return len(versions)
 
 
-PROVIDERS: dict[str, type[LocalKMS] | type[AwsKMS]] = {"local": LocalKMS, "aws-kms": AwsKMS}
+class Provider(Protocol):
+    name: str
+
+    def current_kek_id(self, owner: str) -> str: ...
+    def wrap(self, key: bytes, context: bytes, *, owner: str) -> Wrapped: ...
+    def unwrap(self, wrapped: Wrapped, context: bytes) -> bytes: ...
+    def new_kek(self, owner: str) -> str: ...
+    def destroy(self, owner: str) -> int: ...
 
 
-def provider_for(name: str) -> LocalKMS | AwsKMS:
+PROVIDER_NAMES = ("local", "aws-kms", "pkcs11")
+
+
+def provider_for(name: str) -> Provider:
     """The provider that wrapped a key (``Wrapped.provider``), to unwrap it with."""
-    if name not in PROVIDERS:
-        raise KeyUnavailable(f"unknown KMS provider {name!r}")
-    return PROVIDERS[name]()
+    if name == "local":
+        return LocalKMS()
+    if name == "aws-kms":
+        return AwsKMS()
+    if name == "pkcs11":
+        from bastion.crypto.hsm import Pkcs11KMS  # loads the PKCS#11 binding only where an HSM is used
+
+        return Pkcs11KMS()
+    raise KeyUnavailable(f"unknown KMS provider {name!r}")
 
 
-def provider() -> LocalKMS | AwsKMS:
+def provider() -> Provider:
     """The configured provider (``BASTION_KMS``): the one new keys are wrapped with."""
     return provider_for(settings.BASTION_KMS)
