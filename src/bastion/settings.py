@@ -195,6 +195,7 @@ MIDDLEWARE = [
     "bastion.identity.sessions.devices.SuspiciousSessionMiddleware",
     "bastion.identity.sessions.activity.SessionActivityMiddleware",
     "bastion.audit.middleware.AuditContextMiddleware",
+    "bastion.crypto.middleware.CustomerKeyRefusalMiddleware",  # a request's own customer-key refusal, if any
     "bastion.console.middleware.AccessDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "bastion.identity.mfa.policy.MFAEnrolmentMiddleware",

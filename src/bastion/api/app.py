@@ -11,6 +11,7 @@ from bastion.api.api_keys import router as api_keys_router
 from bastion.api.audit import public_router as audit_public_router
 from bastion.api.audit import router as audit_router
 from bastion.api.credentials import router as credentials_router
+from bastion.api.customer_key import router as customer_key_router
 from bastion.api.members import router as members_router
 from bastion.api.notices import router as notices_router
 from bastion.api.organisations import router as organisations_router
@@ -52,3 +53,4 @@ api.add_router("", staff_incidents_router)
 api.add_router("", access_requests_router)
 api.add_router("", access_log_router)
 api.add_router("", siem_router)
+api.add_router("", customer_key_router)

@@ -14,7 +14,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from bastion.crypto import customer_kms
 from bastion.crypto.artifacts import ArtifactUnreadable
+from bastion.crypto.envelope import DecryptionFailed
 from bastion.incidents.refusals import NotAllowed as StepNotAllowed
 from bastion.records.csv_import import CsvImportError
 from bastion.records.editing import validation_fields
@@ -60,7 +62,22 @@ def _invalid_data(request: Any, exc: DjangoValidationError) -> Answer:
     return 422, error_body("invalid_input", "The request has invalid fields.", validation_fields(exc))
 
 
+def _customer_key_unavailable(exc: customer_kms.CustomerKeyUnavailable) -> Answer:
+    return 503, error_body("customer_key_unavailable",
+                           "This organisation's own encryption key cannot be used (disabled, deleted, or access to it "
+                           "revoked in the organisation's key account); its data is unreadable until it is restored.",
+                           detail=str(exc))
+
+
+def _undecryptable(request: Any, exc: DecryptionFailed) -> Answer:
+    refusal = customer_kms.unavailable_in(exc)
+    return _customer_key_unavailable(refusal) if refusal else _server_error(request, exc)
+
+
 def _unreadable_file(request: Any, exc: ArtifactUnreadable) -> Answer:
+    refusal = customer_kms.unavailable_in(exc)
+    if refusal:
+        return _customer_key_unavailable(refusal)
     logger.error("stored file unreadable: %s", exc)  # altered or lost in object storage: an integrity alarm
     return 409, error_body("stored_file_unreadable",
                            "The stored file cannot be read: it was altered, lost or its keys destroyed.")
@@ -92,6 +109,9 @@ def _step_not_allowed(request: Any, exc: StepNotAllowed) -> Answer:
 
 
 def _server_error(request: Any, exc: Exception) -> Answer:
+    refusal = customer_kms.unavailable_in(exc)  # e.g. a value that could not be opened while serialised
+    if refusal:
+        return _customer_key_unavailable(refusal)
     logger.exception("unhandled API error on %s %s", request.method, request.path)
     return 500, error_body("server_error", "Something went wrong on our side; it has been logged.")
 
@@ -104,6 +124,7 @@ ANSWERS: list[tuple[type[Exception], Callable[[Any, Any], Answer]]] = [
     (NinjaValidationError, _invalid_request),
     (DjangoValidationError, _invalid_data),
     (ArtifactUnreadable, _unreadable_file),
+    (DecryptionFailed, _undecryptable),
     (CsvImportError, _invalid_csv),
     (HttpError, _http_error),
     (StepNotAllowed, _step_not_allowed),

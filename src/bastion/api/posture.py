@@ -19,7 +19,7 @@ from bastion.audit import signing
 from bastion.audit.models import ChainHead, VerificationResult
 from bastion.audit.verification import verify_chain
 from bastion.backups import status as backup_status
-from bastion.crypto.key_models import DataKey
+from bastion.crypto.key_models import CustomerKey, DataKey
 from bastion.identity.models import ScimToken
 from bastion.identity.sso.models import SSOConnection
 from bastion.privacy.models import RetentionPolicy
@@ -51,7 +51,8 @@ def _mfa(organisation) -> dict[str, Any]:
 def _keys(organisation) -> dict[str, Any]:
     newest = DataKey.objects.filter(organisation_id=organisation.id, retired_at__isnull=True).order_by("-created_at").first()
     age = (timezone.now() - newest.created_at).days if newest else None
-    return {"provider": settings.BASTION_KMS, "current_version": newest.version if newest else None,
+    own = CustomerKey.objects.filter(organisation_id=organisation.id).exclude(key_arn="").first()
+    return {"provider": settings.BASTION_KMS, "customer_key": own.key_arn if own else None, "current_version": newest.version if newest else None,
             "current_key_age_days": age, "max_age_days": settings.BASTION_KEY_MAX_AGE_DAYS,
             "within_policy": age is not None and age <= settings.BASTION_KEY_MAX_AGE_DAYS}
 

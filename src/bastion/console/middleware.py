@@ -11,6 +11,7 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
+from bastion.crypto import customer_kms
 from bastion.crypto.artifacts import ArtifactUnreadable
 from bastion.identity.mfa import policy as mfa_policy
 from bastion.identity.mfa.step_up import REAUTHENTICATE_URL, StepUpRequired
@@ -51,6 +52,10 @@ class AccessDeniedMiddleware:
             return _render(request, "console/403.html", 403)
         if isinstance(exception, ValidationError):
             return _render(request, "console/400.html", 400, {"errors": exception.messages})
+        if customer_kms.unavailable_in(exception):
+            return _render(request, "console/400.html", 503, {"errors": [
+                "This organisation's own encryption key cannot be used (disabled, deleted, or access to it revoked "
+                "in the organisation's key account): its data is unreadable until the key is restored."]})
         if isinstance(exception, ArtifactUnreadable):
             logger.error("stored file unreadable: %s", exception)
             return _render(request, "console/400.html", 409,

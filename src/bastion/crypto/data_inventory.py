@@ -22,6 +22,14 @@ DATA_CLASSES = {
         "wrapped": "secret",
         "created_at": "operational",
     },
+    "CustomerKey": {
+        "organisation_id": "operational",
+        "external_id": "confidential",
+        "key_arn": "confidential",
+        "role_arn": "confidential",
+        "configured_at": "operational",
+        "created_at": "operational",
+    },
     "ApiKey": {
         "id": "operational",
         "organisation_id": "operational",

@@ -40,3 +40,20 @@ class IndexKey(models.Model):
 
     def __str__(self) -> str:
         return f"blind-index key of {self.organisation_id} (KEK {self.provider}:{self.kek_id})"
+
+
+class CustomerKey(models.Model):
+    """An organisation's own key (BYOK): a KMS key in the customer's AWS account, reached through a
+    role there that Bastion may assume with this organisation's external id. While ``key_arn`` is
+    set, the organisation's data keys and blind-index key are wrapped under it, so disabling or
+    deleting it makes the organisation's data unreadable (within the data-key cache's lifetime)."""
+
+    organisation_id = models.UUIDField(primary_key=True)
+    external_id = models.CharField(max_length=64)
+    key_arn = models.CharField(max_length=200, blank=True)
+    role_arn = models.CharField(max_length=200, blank=True)
+    configured_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"customer key of {self.organisation_id}: {self.key_arn or '(not configured)'}"

@@ -14,10 +14,11 @@ from collections import OrderedDict
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from bastion.crypto import kms
-from bastion.crypto.key_models import DataKey, IndexKey
+from bastion.crypto import customer_kms, kms
+from bastion.crypto.key_models import CustomerKey, DataKey, IndexKey
 
 _cache: OrderedDict[tuple[str, int], tuple[float, bytes]] = OrderedDict()
+_clock = time.monotonic  # what bounds a cached key's life; tests move it on
 _lock = threading.Lock()
 MAX_CACHED = 1024
 
@@ -36,7 +37,7 @@ def index_wrap_context(organisation_id: str) -> bytes:
 def _cached(key: tuple[str, int]) -> bytes | None:
     with _lock:
         entry = _cache.get(key)
-        if entry is None or entry[0] < time.monotonic():
+        if entry is None or entry[0] < _clock():
             _cache.pop(key, None)
             return None
         return entry[1]
@@ -44,7 +45,7 @@ def _cached(key: tuple[str, int]) -> bytes | None:
 
 def _remember(key: tuple[str, int], material: bytes) -> None:
     with _lock:
-        _cache[key] = (time.monotonic() + settings.BASTION_DATA_KEY_CACHE_SECONDS, material)
+        _cache[key] = (_clock() + settings.BASTION_DATA_KEY_CACHE_SECONDS, material)
         _cache.move_to_end(key)
         while len(_cache) > MAX_CACHED:
             _cache.popitem(last=False)
@@ -56,10 +57,33 @@ def forget_cached(organisation_id: str | None = None) -> None:
             del _cache[key]
 
 
+def _customer_key(organisation_id: str) -> CustomerKey | None:
+    return CustomerKey.objects.filter(organisation_id=organisation_id).exclude(key_arn="").first()
+
+
+def _customer_provider(key: CustomerKey) -> customer_kms.CustomerAwsKMS:
+    return customer_kms.CustomerAwsKMS(organisation_id=str(key.organisation_id), key_arn=key.key_arn,
+                                       role_arn=key.role_arn, external_id=key.external_id)
+
+
+def organisation_provider(organisation_id: str) -> kms.Provider:
+    """What wraps this organisation's keys: its own key when it brought one (BYOK), else ``BASTION_KMS``."""
+    key = _customer_key(organisation_id)
+    return _customer_provider(key) if key is not None else kms.provider()
+
+
+def _unwrapping_provider(row: DataKey | IndexKey) -> kms.Provider:
+    if row.provider != customer_kms.NAME:
+        return kms.provider_for(row.provider)
+    key = CustomerKey.objects.filter(organisation_id=row.organisation_id).first()
+    if key is None:
+        raise customer_kms.CustomerKeyUnavailable("the organisation's customer key settings are gone")
+    return _customer_provider(key)
+
+
 def _open(row: DataKey | IndexKey, context: bytes, slot: tuple[str, int]) -> bytes:
     """Unwrap a stored key with the provider that wrapped it, and keep it for a while."""
-    material = kms.provider_for(row.provider).unwrap(kms.Wrapped(row.provider, row.kek_id, bytes(row.wrapped)),
-                                                     context)
+    material = _unwrapping_provider(row).unwrap(kms.Wrapped(row.provider, row.kek_id, bytes(row.wrapped)), context)
     _remember(slot, material)
     return material
 
@@ -82,7 +106,8 @@ def create_version(organisation_id: uuid.UUID | str) -> DataKey:
     latest = DataKey.objects.filter(organisation_id=organisation_id).order_by("-version").first()
     version = (latest.version + 1) if latest else 1
     material = secrets.token_bytes(32)
-    wrapped = kms.provider().wrap(material, wrap_context(organisation_id, version), owner=organisation_id)
+    wrapped = organisation_provider(organisation_id).wrap(material, wrap_context(organisation_id, version),
+                                                          owner=organisation_id)
     row = DataKey.objects.create(organisation_id=organisation_id, version=version, provider=wrapped.provider,
                                  kek_id=wrapped.kek_id, wrapped=wrapped.blob)
     _remember((organisation_id, version), material)
@@ -134,7 +159,8 @@ def index_key(organisation_id: uuid.UUID | str) -> bytes:
     row = IndexKey.objects.filter(organisation_id=organisation_id).first()
     if row is None:
         material = secrets.token_bytes(32)
-        wrapped = kms.provider().wrap(material, index_wrap_context(organisation_id), owner=organisation_id)
+        wrapped = organisation_provider(organisation_id).wrap(material, index_wrap_context(organisation_id),
+                                                              owner=organisation_id)
         try:
             with transaction.atomic():
                 IndexKey.objects.create(organisation_id=organisation_id, provider=wrapped.provider,
@@ -156,8 +182,11 @@ def shred(organisation_id: uuid.UUID | str) -> int:
     providers = {settings.BASTION_KMS, "local"}
     providers |= set(DataKey.objects.filter(organisation_id=organisation_id).values_list("provider", flat=True))
     providers |= set(IndexKey.objects.filter(organisation_id=organisation_id).values_list("provider", flat=True))
+    # A customer's own key is theirs: its wrapped keys are deleted here, the key itself is never touched.
+    providers.discard(customer_kms.NAME)
     deleted, _ = DataKey.objects.filter(organisation_id=organisation_id).delete()
     IndexKey.objects.filter(organisation_id=organisation_id).delete()
+    CustomerKey.objects.filter(organisation_id=organisation_id).delete()
     forget_cached(organisation_id)
 
     def destroy_kek(name: str) -> None:

@@ -8,9 +8,9 @@ import uuid
 from django.db import models
 
 from bastion.crypto.fields import EncryptedTextField
-from bastion.crypto.key_models import DataKey, IndexKey
+from bastion.crypto.key_models import CustomerKey, DataKey, IndexKey
 
-__all__ = ["ApiKey", "Artifact", "Credential", "DataKey", "IndexKey"]
+__all__ = ["ApiKey", "Artifact", "Credential", "CustomerKey", "DataKey", "IndexKey"]
 
 
 class ApiKey(models.Model):

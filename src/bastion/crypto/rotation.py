@@ -19,7 +19,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 
-from bastion.crypto import envelope, keyring, kms
+from bastion.crypto import envelope, keyring
 from bastion.crypto.fields import EncryptedField
 from bastion.crypto.key_models import DataKey, IndexKey
 
@@ -35,7 +35,7 @@ def encrypted_models() -> list[tuple[type[models.Model], list[str]]]:
 
 def new_versions(organisation_id: str) -> int:
     """Re-wrap under a new KEK and start a new data key version; returns that version."""
-    provider = kms.provider()
+    provider = keyring.organisation_provider(organisation_id)
     provider.new_kek(organisation_id)
     with transaction.atomic():
         for row in DataKey.objects.select_for_update().filter(organisation_id=organisation_id):

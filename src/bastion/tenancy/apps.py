@@ -9,6 +9,9 @@ class TenancyConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from bastion.db.grants import grant_app_role
-        from bastion.tenancy import audit_actions  # noqa: F401  (declares the actions)
+        from bastion.tenancy import (
+            audit_actions,  # noqa: F401  (declares the actions)
+            customer_keys,  # noqa: F401  (records each use of a customer's key)
+        )
 
         post_migrate.connect(grant_app_role, dispatch_uid="bastion.tenancy.grant_app_role")

@@ -44,3 +44,6 @@ AUDIT_WITNESS_DELIVERY_FAILED = action(
     "audit.witness.delivery_failed",
     "A checkpoint could not be delivered to a witness; retried later (platform chain)",
 )
+CUSTOMER_KEY_CONFIGURED = action("customer_key.configured",
+                                 "The organisation's own key (BYOK) was set, and its keys re-wrapped under it")
+CUSTOMER_KEY_USED = action("customer_key.used", "The organisation's own key wrapped or unwrapped one of its keys")

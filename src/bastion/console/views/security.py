@@ -3,6 +3,7 @@ email domains) and the SCIM token. Each change goes through the same audited fun
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +16,7 @@ from bastion.identity.scim import tokens
 from bastion.identity.sso import configuration as sso_configuration
 from bastion.identity.sso.models import SSOConnection, VerifiedDomain
 from bastion.support_access import requests as support_requests
-from bastion.tenancy import actions
+from bastion.tenancy import actions, customer_keys
 from bastion.tenancy.access import requires
 
 
@@ -34,6 +35,8 @@ def _page(request, **forms_and_extra):
         "scim_token": ScimToken.objects.filter(revoked_at__isnull=True).first(),
         "scim_base_url": request.build_absolute_uri("/scim/v2/"),
         "unreviewed_grants": support_requests.unreviewed(organisation.id),
+        # Customer-managed keys exist on aws-kms only; their state is read from the customer's account.
+        "customer_key": customer_keys.status(organisation) if settings.BASTION_KMS == "aws-kms" else None,
         **forms_and_extra,
     }
     return render(request, "console/security.html", context)
