@@ -7,12 +7,11 @@ import datetime
 
 import boto3
 import pytest
-from prometheus_client import REGISTRY
 
 from bastion.crypto import envelope, keyfiles, keyring, kms, rotation
 from bastion.crypto.models import DataKey, IndexKey
-from bastion.records.models import Supplier
 from bastion.tenancy import actions, context
+from tests.crypto.org_keys import data_keys_of, email_of, unwraps, wrapped_of
 from tests.live_server import free_port
 
 
@@ -36,38 +35,20 @@ def orgs(aws_kms, world):
     return world
 
 
-def _email(ns) -> str:
-    with context.tenant_context(ns.organisation.id):
-        return Supplier.objects.get(id=ns.supplier.id).contact_email
-
-
-def _keys(ns) -> list[DataKey]:
-    with context.tenant_context(ns.organisation.id):
-        return list(DataKey.objects.filter(organisation_id=ns.organisation.id).order_by("version"))
-
-
-def _wrapped(row: DataKey) -> kms.Wrapped:
-    return kms.Wrapped(row.provider, row.kek_id, bytes(row.wrapped))
-
-
-def _unwraps() -> float:
-    return REGISTRY.get_sample_value("bastion_crypto_key_unwraps_total", {"provider": "aws-kms"}) or 0
-
-
 def _alias(ns, version: int) -> str:
     return f"alias/bastion/org/{ns.organisation.id}/v{version}"
 
 
 def test_encrypted_fields_round_trip_with_data_keys_wrapped_by_aws_kms(orgs, aws_kms):
     acme = orgs.acme
-    [row] = _keys(acme)
+    [row] = data_keys_of(acme)
     assert (row.provider, row.kek_id) == ("aws-kms", _alias(acme, 1))
     assert len(bytes(row.wrapped)) > 32  # a KMS ciphertext, not the bare key
 
-    before = _unwraps()
+    before = unwraps("aws-kms")
     keyring.forget_cached()
-    assert _email(acme) == "pat@acme-supplier.example"
-    assert _unwraps() == before + 1  # the key came from KMS, not from a cache
+    assert email_of(acme) == "pat@acme-supplier.example"
+    assert unwraps("aws-kms") == before + 1  # the key came from KMS, not from a cache
 
     # One KMS key per organisation, described and tagged with it.
     key = aws_kms.describe_key(KeyId=_alias(acme, 1))["KeyMetadata"]
@@ -79,13 +60,13 @@ def test_encrypted_fields_round_trip_with_data_keys_wrapped_by_aws_kms(orgs, aws
 
 def test_a_wrapped_key_opens_only_with_its_own_organisations_kek_and_context(orgs):
     acme, globex = orgs.acme, orgs.globex
-    [acme_key], [globex_key] = _keys(acme), _keys(globex)
+    [acme_key], [globex_key] = data_keys_of(acme), data_keys_of(globex)
     acme_context = keyring.wrap_context(str(acme.organisation.id), 1)
     globex_context = keyring.wrap_context(str(globex.organisation.id), 1)
     provider = kms.provider()
-    assert len(provider.unwrap(_wrapped(acme_key), acme_context)) == 32
+    assert len(provider.unwrap(wrapped_of(acme_key), acme_context)) == 32
 
-    stolen = _wrapped(acme_key)
+    stolen = wrapped_of(acme_key)
     attempts = {
         "globex's context": (stolen, globex_context),
         "globex's KEK": (kms.Wrapped("aws-kms", globex_key.kek_id, stolen.blob), acme_context),
@@ -101,7 +82,7 @@ def test_a_wrapped_key_opens_only_with_its_own_organisations_kek_and_context(org
 @pytest.mark.parametrize("where", ["first", "middle", "last"])
 def test_a_wrapped_key_altered_by_one_byte_is_unavailable(orgs, where):
     acme = orgs.acme
-    [row] = _keys(acme)
+    [row] = data_keys_of(acme)
     blob = bytearray(row.wrapped)
     blob[{"first": 0, "middle": len(blob) // 2, "last": -1}[where]] ^= 0x01
     with pytest.raises(kms.KeyUnavailable):
@@ -113,12 +94,12 @@ def test_a_wrapped_key_altered_by_one_byte_is_unavailable(orgs, where):
         DataKey.objects.filter(pk=row.pk).update(wrapped=bytes(blob))
     keyring.forget_cached()
     with pytest.raises(envelope.DecryptionFailed):
-        _email(acme)
+        email_of(acme)
 
 
 def test_destroying_an_organisations_keks_shreds_only_its_values(orgs, aws_kms):
     acme, globex = orgs.acme, orgs.globex
-    [backup] = _keys(acme)
+    [backup] = data_keys_of(acme)
     provider = kms.provider()
     assert provider.new_kek(str(acme.organisation.id)) == _alias(acme, 2)
     key_ids = [aws_kms.describe_key(KeyId=_alias(acme, v))["KeyMetadata"]["KeyId"] for v in (1, 2)]
@@ -126,10 +107,10 @@ def test_destroying_an_organisations_keks_shreds_only_its_values(orgs, aws_kms):
     assert provider.destroy(str(acme.organisation.id)) == 2
     keyring.forget_cached()
     with pytest.raises(envelope.DecryptionFailed):
-        _email(acme)
+        email_of(acme)
     with pytest.raises(kms.KeyUnavailable):  # nor does a backup of the wrapped key help
-        provider.unwrap(_wrapped(backup), keyring.wrap_context(str(acme.organisation.id), 1))
-    assert _email(globex) == "pat@globex-supplier.example"
+        provider.unwrap(wrapped_of(backup), keyring.wrap_context(str(acme.organisation.id), 1))
+    assert email_of(globex) == "pat@globex-supplier.example"
 
     for key_id in key_ids:
         key = aws_kms.describe_key(KeyId=key_id)["KeyMetadata"]
@@ -142,43 +123,43 @@ def test_destroying_an_organisations_keks_shreds_only_its_values(orgs, aws_kms):
 
 def test_rotation_rewraps_under_the_next_kek_and_every_value_stays_readable(orgs):
     acme, globex = orgs.acme, orgs.globex
-    [before] = _keys(acme)
+    [before] = data_keys_of(acme)
     with context.tenant_context(acme.organisation.id):
         assert rotation.new_versions(str(acme.organisation.id)) == 2  # KEK v2, and data key v2
 
-    rows = _keys(acme)
+    rows = data_keys_of(acme)
     assert [(r.version, r.provider, r.kek_id) for r in rows] == [(1, "aws-kms", _alias(acme, 2)),
                                                                  (2, "aws-kms", _alias(acme, 2))]
     assert bytes(rows[0].wrapped) != bytes(before.wrapped)
     keyring.forget_cached()
-    assert _email(acme) == "pat@acme-supplier.example"
-    assert [r.kek_id for r in _keys(globex)] == [_alias(globex, 1)]
-    assert _email(globex) == "pat@globex-supplier.example"
+    assert email_of(acme) == "pat@acme-supplier.example"
+    assert [r.kek_id for r in data_keys_of(globex)] == [_alias(globex, 1)]
+    assert email_of(globex) == "pat@globex-supplier.example"
 
 
 def test_an_installation_moves_from_local_to_aws_kms_by_rotating(world, settings, moto_endpoint,
                                                                  django_capture_on_commit_callbacks):
-    assert {r.provider for ns in (world.acme, world.globex) for r in _keys(ns)} == {"local"}
+    assert {r.provider for ns in (world.acme, world.globex) for r in data_keys_of(ns)} == {"local"}
 
     _use_aws_kms(settings, moto_endpoint)
     try:
-        before = _unwraps()
+        before = unwraps("aws-kms")
         for ns in (world.acme, world.globex):
             with context.tenant_context(ns.organisation.id):
                 rotation.new_versions(str(ns.organisation.id))
-            assert [(r.version, r.provider, r.kek_id) for r in _keys(ns)] == [
+            assert [(r.version, r.provider, r.kek_id) for r in data_keys_of(ns)] == [
                 (1, "aws-kms", _alias(ns, 1)), (2, "aws-kms", _alias(ns, 1))]
         keyring.forget_cached()
-        assert _email(world.acme) == "pat@acme-supplier.example"
-        assert _email(world.globex) == "pat@globex-supplier.example"
-        assert _unwraps() == before + 2
+        assert email_of(world.acme) == "pat@acme-supplier.example"
+        assert email_of(world.globex) == "pat@globex-supplier.example"
+        assert unwraps("aws-kms") == before + 2
         with context.tenant_context(world.acme.organisation.id):
             assert IndexKey.objects.get(organisation_id=world.acme.organisation.id).provider == "aws-kms"
 
         # Deleting a migrated organisation destroys its KEKs in both places: the old local ones
         # would still open the data keys of backups taken before the move.
         acme_id = str(world.acme.organisation.id)
-        backup = _wrapped(_keys(world.acme)[0])
+        backup = wrapped_of(data_keys_of(world.acme)[0])
         assert kms.provider_for("aws-kms").unwrap(backup, keyring.wrap_context(acme_id, 1))
         local_keks = list((keyfiles.key_directory() / "orgs").glob(f"{acme_id}-v*.key"))
         assert local_keks
@@ -206,4 +187,4 @@ def test_an_unknown_provider_is_unavailable_not_a_crash(world):
         DataKey.objects.filter(organisation_id=acme.organisation.id).update(provider="vault")
     keyring.forget_cached()
     with pytest.raises(envelope.DecryptionFailed):
-        _email(acme)
+        email_of(acme)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import pkcs11
 import pytest
 from pkcs11 import Attribute, ObjectClass
-from prometheus_client import REGISTRY
 
 from bastion.crypto import envelope, hsm, keyfiles, keyring, kms, rotation
 from bastion.crypto.models import DataKey, IndexKey
 from bastion.records.evidence import open_evidence
-from bastion.records.models import EvidenceFile, Supplier
+from bastion.records.models import EvidenceFile
 from bastion.tenancy import actions, context
+from tests.crypto.org_keys import data_keys_of, email_of, unwraps, wrapped_of
 
 
 @pytest.fixture
@@ -37,38 +37,20 @@ def token_objects(softhsm_token):
     return read
 
 
-def _email(ns) -> str:
-    with context.tenant_context(ns.organisation.id):
-        return Supplier.objects.get(id=ns.supplier.id).contact_email
-
-
-def _keys(ns) -> list[DataKey]:
-    with context.tenant_context(ns.organisation.id):
-        return list(DataKey.objects.filter(organisation_id=ns.organisation.id).order_by("version"))
-
-
-def _wrapped(row: DataKey) -> kms.Wrapped:
-    return kms.Wrapped(row.provider, row.kek_id, bytes(row.wrapped))
-
-
-def _unwraps() -> float:
-    return REGISTRY.get_sample_value("bastion_crypto_key_unwraps_total", {"provider": "pkcs11"}) or 0
-
-
 def _label(ns, version: int) -> str:
     return f"bastion/org/{ns.organisation.id}/v{version}"
 
 
 def test_encrypted_fields_and_files_round_trip_with_data_keys_wrapped_in_the_hsm(orgs, token_objects):
     acme = orgs.acme
-    [row] = _keys(acme)
+    [row] = data_keys_of(acme)
     assert (row.provider, row.kek_id) == ("pkcs11", _label(acme, 1))
     assert len(bytes(row.wrapped)) == 12 + 32 + 16  # nonce, the sealed key, the GCM tag: not the bare key
 
-    before = _unwraps()
+    before = unwraps("pkcs11")
     keyring.forget_cached()
-    assert _email(acme) == "pat@acme-supplier.example"
-    assert _unwraps() == before + 1  # the key came from the token, not from a cache
+    assert email_of(acme) == "pat@acme-supplier.example"
+    assert unwraps("pkcs11") == before + 1  # the key came from the token, not from a cache
     with context.tenant_context(acme.organisation.id):
         evidence = EvidenceFile.objects.get(id=acme.evidence.id)
         with open_evidence(evidence) as stream:
@@ -82,13 +64,13 @@ def test_encrypted_fields_and_files_round_trip_with_data_keys_wrapped_in_the_hsm
 
 def test_a_wrapped_key_opens_only_with_its_own_organisations_kek_and_context(orgs):
     acme, globex = orgs.acme, orgs.globex
-    [acme_key], [globex_key] = _keys(acme), _keys(globex)
+    [acme_key], [globex_key] = data_keys_of(acme), data_keys_of(globex)
     acme_context = keyring.wrap_context(str(acme.organisation.id), 1)
     globex_context = keyring.wrap_context(str(globex.organisation.id), 1)
     provider = kms.provider()
-    assert len(provider.unwrap(_wrapped(acme_key), acme_context)) == 32
+    assert len(provider.unwrap(wrapped_of(acme_key), acme_context)) == 32
 
-    stolen = _wrapped(acme_key)
+    stolen = wrapped_of(acme_key)
     attempts = {
         "globex's context": (stolen, globex_context),
         "globex's KEK": (kms.Wrapped("pkcs11", globex_key.kek_id, stolen.blob), acme_context),
@@ -105,7 +87,7 @@ def test_a_wrapped_key_opens_only_with_its_own_organisations_kek_and_context(org
 @pytest.mark.parametrize("where", ["first", "middle", "last"])
 def test_a_wrapped_key_altered_by_one_byte_is_unavailable(orgs, where):
     acme = orgs.acme
-    [row] = _keys(acme)
+    [row] = data_keys_of(acme)
     blob = bytearray(row.wrapped)
     blob[{"first": 0, "middle": len(blob) // 2, "last": -1}[where]] ^= 0x01
     with pytest.raises(kms.KeyUnavailable):
@@ -116,12 +98,12 @@ def test_a_wrapped_key_altered_by_one_byte_is_unavailable(orgs, where):
         DataKey.objects.filter(pk=row.pk).update(wrapped=bytes(blob))
     keyring.forget_cached()
     with pytest.raises(envelope.DecryptionFailed):
-        _email(acme)
+        email_of(acme)
 
 
 def test_destroying_an_organisations_keks_shreds_only_its_values_backups_included(orgs, token_objects):
     acme, globex = orgs.acme, orgs.globex
-    [backup] = _keys(acme)
+    [backup] = data_keys_of(acme)
     provider = kms.provider()
     assert provider.new_kek(str(acme.organisation.id)) == _label(acme, 2)
     assert {_label(acme, 1), _label(acme, 2)} <= set(token_objects())
@@ -129,10 +111,10 @@ def test_destroying_an_organisations_keks_shreds_only_its_values_backups_include
     assert provider.destroy(str(acme.organisation.id)) == 2
     keyring.forget_cached()
     with pytest.raises(envelope.DecryptionFailed):
-        _email(acme)
+        email_of(acme)
     with pytest.raises(kms.KeyUnavailable, match="not in the HSM"):  # nor does a backup of the wrapped key help
-        provider.unwrap(_wrapped(backup), keyring.wrap_context(str(acme.organisation.id), 1))
-    assert _email(globex) == "pat@globex-supplier.example"
+        provider.unwrap(wrapped_of(backup), keyring.wrap_context(str(acme.organisation.id), 1))
+    assert email_of(globex) == "pat@globex-supplier.example"
     assert not any(label.startswith(f"bastion/org/{acme.organisation.id}/") for label in token_objects())
     assert provider.destroy(str(acme.organisation.id)) == 0
     assert provider.destroy(str(globex.organisation.id)) == 1
@@ -140,23 +122,23 @@ def test_destroying_an_organisations_keks_shreds_only_its_values_backups_include
 
 def test_rotation_rewraps_under_the_next_kek_and_every_value_stays_readable(orgs):
     acme, globex = orgs.acme, orgs.globex
-    [before] = _keys(acme)
+    [before] = data_keys_of(acme)
     with context.tenant_context(acme.organisation.id):
         assert rotation.new_versions(str(acme.organisation.id)) == 2
 
-    rows = _keys(acme)
+    rows = data_keys_of(acme)
     assert [(r.version, r.provider, r.kek_id) for r in rows] == [(1, "pkcs11", _label(acme, 2)),
                                                                  (2, "pkcs11", _label(acme, 2))]
     assert bytes(rows[0].wrapped) != bytes(before.wrapped)
     keyring.forget_cached()
-    assert _email(acme) == "pat@acme-supplier.example"
-    assert [r.kek_id for r in _keys(globex)] == [_label(globex, 1)]
-    assert _email(globex) == "pat@globex-supplier.example"
+    assert email_of(acme) == "pat@acme-supplier.example"
+    assert [r.kek_id for r in data_keys_of(globex)] == [_label(globex, 1)]
+    assert email_of(globex) == "pat@globex-supplier.example"
 
 
 def test_an_installation_moves_from_local_to_the_hsm_by_rotating(world, settings, monkeypatch, softhsm_token,
                                                                   django_capture_on_commit_callbacks):
-    assert {r.provider for ns in (world.acme, world.globex) for r in _keys(ns)} == {"local"}
+    assert {r.provider for ns in (world.acme, world.globex) for r in data_keys_of(ns)} == {"local"}
     settings.BASTION_KMS = "pkcs11"
     settings.BASTION_PKCS11_LIBRARY = softhsm_token.library
     settings.BASTION_PKCS11_TOKEN_LABEL = softhsm_token.label
@@ -165,17 +147,17 @@ def test_an_installation_moves_from_local_to_the_hsm_by_rotating(world, settings
         for ns in (world.acme, world.globex):
             with context.tenant_context(ns.organisation.id):
                 rotation.new_versions(str(ns.organisation.id))
-            assert [(r.version, r.provider, r.kek_id) for r in _keys(ns)] == [
+            assert [(r.version, r.provider, r.kek_id) for r in data_keys_of(ns)] == [
                 (1, "pkcs11", _label(ns, 1)), (2, "pkcs11", _label(ns, 1))]
         keyring.forget_cached()
-        assert _email(world.acme) == "pat@acme-supplier.example"
-        assert _email(world.globex) == "pat@globex-supplier.example"
+        assert email_of(world.acme) == "pat@acme-supplier.example"
+        assert email_of(world.globex) == "pat@globex-supplier.example"
         with context.tenant_context(world.acme.organisation.id):
             assert IndexKey.objects.get(organisation_id=world.acme.organisation.id).provider == "pkcs11"
 
         # Deleting a migrated organisation destroys its KEKs in both places.
         acme_id = str(world.acme.organisation.id)
-        backup = _wrapped(_keys(world.acme)[0])
+        backup = wrapped_of(data_keys_of(world.acme)[0])
         local_keks = list((keyfiles.key_directory() / "orgs").glob(f"{acme_id}-v*.key"))
         assert local_keks
         with django_capture_on_commit_callbacks(execute=True):
@@ -189,7 +171,7 @@ def test_an_installation_moves_from_local_to_the_hsm_by_rotating(world, settings
 
 
 def test_a_wrong_pin_or_missing_token_is_unavailable_and_never_names_the_pin(orgs, settings, monkeypatch, tmp_path):
-    [row] = _keys(orgs.acme)
+    [row] = data_keys_of(orgs.acme)
     context_bytes = keyring.wrap_context(str(orgs.acme.organisation.id), 1)
     wrong = tmp_path / "pin"
     wrong.write_text("0000-not-the-pin")
@@ -197,10 +179,10 @@ def test_a_wrong_pin_or_missing_token_is_unavailable_and_never_names_the_pin(org
     monkeypatch.setenv("BASTION_PKCS11_PIN_FILE", str(wrong))
     hsm.forget_session()
     with pytest.raises(kms.KeyUnavailable, match="cannot be opened") as failure:
-        kms.provider().unwrap(_wrapped(row), context_bytes)
+        kms.provider().unwrap(wrapped_of(row), context_bytes)
     assert "0000-not-the-pin" not in str(failure.value) and failure.value.__cause__ is None
 
     monkeypatch.undo()
     settings.BASTION_PKCS11_TOKEN_LABEL = "no-such-token"
     with pytest.raises(kms.KeyUnavailable, match="no-such-token"):
-        kms.provider().unwrap(_wrapped(row), context_bytes)
+        kms.provider().unwrap(wrapped_of(row), context_bytes)

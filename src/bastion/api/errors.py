@@ -16,7 +16,6 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from bastion.crypto import customer_kms
 from bastion.crypto.artifacts import ArtifactUnreadable
-from bastion.crypto.envelope import DecryptionFailed
 from bastion.incidents.refusals import NotAllowed as StepNotAllowed
 from bastion.records.csv_import import CsvImportError
 from bastion.records.editing import validation_fields
@@ -63,15 +62,7 @@ def _invalid_data(request: Any, exc: DjangoValidationError) -> Answer:
 
 
 def _customer_key_unavailable(exc: customer_kms.CustomerKeyUnavailable) -> Answer:
-    return 503, error_body("customer_key_unavailable",
-                           "This organisation's own encryption key cannot be used (disabled, deleted, or access to it "
-                           "revoked in the organisation's key account); its data is unreadable until it is restored.",
-                           detail=str(exc))
-
-
-def _undecryptable(request: Any, exc: DecryptionFailed) -> Answer:
-    refusal = customer_kms.unavailable_in(exc)
-    return _customer_key_unavailable(refusal) if refusal else _server_error(request, exc)
+    return 503, error_body("customer_key_unavailable", customer_kms.UNAVAILABLE_MESSAGE, detail=str(exc))
 
 
 def _unreadable_file(request: Any, exc: ArtifactUnreadable) -> Answer:
@@ -109,7 +100,9 @@ def _step_not_allowed(request: Any, exc: StepNotAllowed) -> Answer:
 
 
 def _server_error(request: Any, exc: Exception) -> Answer:
-    refusal = customer_kms.unavailable_in(exc)  # e.g. a value that could not be opened while serialised
+    # A value that did not open (also one met only while a response was serialised) because the
+    # organisation's own key refused is the customer's key state, not our error.
+    refusal = customer_kms.unavailable_in(exc)
     if refusal:
         return _customer_key_unavailable(refusal)
     logger.exception("unhandled API error on %s %s", request.method, request.path)
@@ -124,7 +117,6 @@ ANSWERS: list[tuple[type[Exception], Callable[[Any, Any], Answer]]] = [
     (NinjaValidationError, _invalid_request),
     (DjangoValidationError, _invalid_data),
     (ArtifactUnreadable, _unreadable_file),
-    (DecryptionFailed, _undecryptable),
     (CsvImportError, _invalid_csv),
     (HttpError, _http_error),
     (StepNotAllowed, _step_not_allowed),

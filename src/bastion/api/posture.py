@@ -52,7 +52,8 @@ def _keys(organisation) -> dict[str, Any]:
     newest = DataKey.objects.filter(organisation_id=organisation.id, retired_at__isnull=True).order_by("-created_at").first()
     age = (timezone.now() - newest.created_at).days if newest else None
     own = CustomerKey.objects.filter(organisation_id=organisation.id).exclude(key_arn="").first()
-    return {"provider": settings.BASTION_KMS, "customer_key": own.key_arn if own else None, "current_version": newest.version if newest else None,
+    return {"provider": settings.BASTION_KMS, "customer_key": own.key_arn if own else None,
+            "current_version": newest.version if newest else None,
             "current_key_age_days": age, "max_age_days": settings.BASTION_KEY_MAX_AGE_DAYS,
             "within_policy": age is not None and age <= settings.BASTION_KEY_MAX_AGE_DAYS}
 

@@ -53,9 +53,7 @@ class AccessDeniedMiddleware:
         if isinstance(exception, ValidationError):
             return _render(request, "console/400.html", 400, {"errors": exception.messages})
         if customer_kms.unavailable_in(exception):
-            return _render(request, "console/400.html", 503, {"errors": [
-                "This organisation's own encryption key cannot be used (disabled, deleted, or access to it revoked "
-                "in the organisation's key account): its data is unreadable until the key is restored."]})
+            return _render(request, "console/400.html", 503, {"errors": [customer_kms.UNAVAILABLE_MESSAGE]})
         if isinstance(exception, ArtifactUnreadable):
             logger.error("stored file unreadable: %s", exception)
             return _render(request, "console/400.html", 409,

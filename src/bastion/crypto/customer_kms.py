@@ -23,6 +23,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from django.conf import settings
 
+from bastion.crypto.key_models import CustomerKey
 from bastion.crypto.kms import UNWRAPS, KeyUnavailable, Wrapped
 from bastion.crypto.signals import customer_key_used
 
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 NAME = "aws-kms-customer"
 KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):key/[0-9a-f-]{36}")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,128}")
+UNAVAILABLE_MESSAGE = ("This organisation's own encryption key cannot be used (disabled, deleted, or access to it "
+                       "revoked in the organisation's key account): its data is unreadable until the key is restored.")
 SESSION_SECONDS = 3600  # AWS's default for an assumed role; renewed five minutes before it ends
 
 
@@ -91,6 +94,15 @@ class CustomerAwsKMS:
         self.organisation_id, self.key_arn = organisation_id, key_arn
         self.role_arn, self.external_id = role_arn, external_id
 
+    @classmethod
+    def for_key(cls, key: CustomerKey) -> CustomerAwsKMS:
+        return cls(organisation_id=str(key.organisation_id), key_arn=key.key_arn, role_arn=key.role_arn,
+                   external_id=key.external_id)
+
+    def _key_state(self, key_arn: str) -> tuple[KMSClient, str]:
+        client = _client(self.role_arn, self.external_id, region_of(key_arn), self.organisation_id)
+        return client, str(client.describe_key(KeyId=key_arn)["KeyMetadata"]["KeyState"])
+
     def _call(self, what: str, key_arn: str, operation: Any) -> Any:
         try:
             return self._call_once(what, key_arn, operation)
@@ -100,8 +112,7 @@ class CustomerAwsKMS:
 
     def _call_once(self, what: str, key_arn: str, operation: Any) -> Any:
         try:
-            client = _client(self.role_arn, self.external_id, region_of(key_arn), self.organisation_id)
-            state = client.describe_key(KeyId=key_arn)["KeyMetadata"]["KeyState"]
+            client, state = self._key_state(key_arn)
             if state != "Enabled":
                 raise CustomerKeyUnavailable(f"the organisation's own key {key_arn} is {state}: it cannot {what}")
             return operation(client)
@@ -117,8 +128,7 @@ class CustomerAwsKMS:
         """The key's state as its account reports it (``Enabled``, ``Disabled``, ``PendingDeletion`` …),
         or ``unreachable`` with why."""
         try:
-            client = _client(self.role_arn, self.external_id, region_of(self.key_arn), self.organisation_id)
-            return str(client.describe_key(KeyId=self.key_arn)["KeyMetadata"]["KeyState"])
+            return self._key_state(self.key_arn)[1]
         except ClientError as exc:
             return f"unreachable ({exc.response['Error']['Code']})"
         except (BotoCoreError, ParamValidationError, KeyUnavailable) as exc:

@@ -15,9 +15,11 @@ settings, never logged). python-pkcs11 is the binding; nothing here re-implement
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pkcs11
@@ -61,6 +63,17 @@ class _Token:
             raise KeyUnavailable(f"the HSM token {label!r} cannot be opened ({type(exc).__name__})") from None
         self._pid, self._where = os.getpid(), where
         return self._session
+
+    @contextlib.contextmanager
+    def operation(self, what: str) -> Iterator[None]:
+        """Hold the session's lock for one operation; a token failure (a session gone stale, the HSM
+        unreachable) drops the session, so the next call opens a new one, and is ``KeyUnavailable``."""
+        with self.lock:
+            try:
+                yield
+            except PKCS11Error as exc:
+                self.forget()
+                raise KeyUnavailable(f"the HSM refused to {what} ({type(exc).__name__})") from None
 
     def forget(self) -> None:
         with self.lock:
@@ -106,22 +119,17 @@ class Pkcs11KMS:
                       Attribute.ENCRYPT: True, Attribute.DECRYPT: True, Attribute.PRIVATE: True})
 
     def current_kek_id(self, owner: str) -> str:
-        with _token.lock:
+        with _token.operation("list the KEKs"):
             versions = self._versions(owner)
         return _label(owner, versions[-1] if versions else 1)
 
     def wrap(self, key: bytes, context: bytes, *, owner: str) -> Wrapped:
-        with _token.lock:
-            try:
-                versions = self._versions(owner)
-                kek_id = _label(owner, versions[-1] if versions else 1)
-                kek = (self._keys(kek_id) or [self._create(kek_id)])[0]
-                nonce = secrets.token_bytes(NONCE_BYTES)
-                sealed = kek.encrypt(key, mechanism=Mechanism.AES_GCM,
-                                     mechanism_param=GCMParams(nonce, context, TAG_BITS))
-            except PKCS11Error as exc:
-                _token.forget()
-                raise KeyUnavailable(f"the HSM refused to wrap a data key ({type(exc).__name__})") from None
+        with _token.operation("wrap a data key"):
+            versions = self._versions(owner)
+            kek_id = _label(owner, versions[-1] if versions else 1)
+            kek = (self._keys(kek_id) or [self._create(kek_id)])[0]
+            nonce = secrets.token_bytes(NONCE_BYTES)
+            sealed = kek.encrypt(key, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(nonce, context, TAG_BITS))
         return Wrapped(self.name, kek_id, nonce + bytes(sealed))
 
     def unwrap(self, wrapped: Wrapped, context: bytes) -> bytes:
@@ -130,7 +138,7 @@ class Pkcs11KMS:
         if not wrapped.kek_id.startswith(LABEL_PREFIX) or not version.isdigit():
             raise KeyUnavailable(f"unknown KEK {wrapped.kek_id!r}")
         nonce, sealed = wrapped.blob[:NONCE_BYTES], wrapped.blob[NONCE_BYTES:]
-        with _token.lock:
+        with _token.operation("unwrap a data key"):
             keks = self._keys(_label(owner, version))
             if not keks:
                 raise KeyUnavailable(f"the KEK {wrapped.kek_id} is not in the HSM (destroyed, or never made there)")
@@ -144,14 +152,14 @@ class Pkcs11KMS:
 
     def new_kek(self, owner: str) -> str:
         """Rotation: the owner's next KEK version; older ones stay until nothing is wrapped under them."""
-        with _token.lock:
+        with _token.operation("make a KEK"):
             kek_id = _label(owner, (self._versions(owner) or [0])[-1] + 1)
             self._create(kek_id)
         return kek_id
 
     def destroy(self, owner: str) -> int:
         """Crypto-shredding: destroy every KEK version of ``owner`` in the token. Irreversible."""
-        with _token.lock:
+        with _token.operation("destroy a KEK"):
             versions = self._versions(owner)
             for version in versions:
                 for kek in self._keys(_label(owner, version)):

@@ -61,15 +61,10 @@ def _customer_key(organisation_id: str) -> CustomerKey | None:
     return CustomerKey.objects.filter(organisation_id=organisation_id).exclude(key_arn="").first()
 
 
-def _customer_provider(key: CustomerKey) -> customer_kms.CustomerAwsKMS:
-    return customer_kms.CustomerAwsKMS(organisation_id=str(key.organisation_id), key_arn=key.key_arn,
-                                       role_arn=key.role_arn, external_id=key.external_id)
-
-
 def organisation_provider(organisation_id: str) -> kms.Provider:
     """What wraps this organisation's keys: its own key when it brought one (BYOK), else ``BASTION_KMS``."""
     key = _customer_key(organisation_id)
-    return _customer_provider(key) if key is not None else kms.provider()
+    return customer_kms.CustomerAwsKMS.for_key(key) if key is not None else kms.provider()
 
 
 def _unwrapping_provider(row: DataKey | IndexKey) -> kms.Provider:
@@ -78,7 +73,7 @@ def _unwrapping_provider(row: DataKey | IndexKey) -> kms.Provider:
     key = CustomerKey.objects.filter(organisation_id=row.organisation_id).first()
     if key is None:
         raise customer_kms.CustomerKeyUnavailable("the organisation's customer key settings are gone")
-    return _customer_provider(key)
+    return customer_kms.CustomerAwsKMS.for_key(key)
 
 
 def _open(row: DataKey | IndexKey, context: bytes, slot: tuple[str, int]) -> bytes:

@@ -98,8 +98,7 @@ def status(organisation: Organisation, *, hours: int = 48) -> CustomerKeyStatus:
         per_hour = [{"hour": use["hour"], "uses": use["uses"]} for use in uses]
     state = "not configured"
     if row.key_arn:
-        state = customer_kms.CustomerAwsKMS(organisation_id=str(organisation.id), key_arn=row.key_arn,
-                                            role_arn=row.role_arn, external_id=row.external_id).state()
+        state = customer_kms.CustomerAwsKMS.for_key(row).state()
     return CustomerKeyStatus(configured=bool(row.key_arn), external_id=row.external_id, key_arn=row.key_arn,
                              role_arn=row.role_arn, state=state, configured_at=row.configured_at,
                              uses_per_hour=per_hour)
