@@ -106,7 +106,12 @@ with context.tenant_context(acme):
 PROVIDERS = """
 from bastion.crypto.models import DataKey
 with context.platform_scope():
-    print(sorted(set(DataKey.objects.values_list("provider", flat=True))))
+    organisations = list(Organisation.objects.values_list("id", flat=True))
+providers = set()
+for organisation_id in organisations:  # data keys are behind row-level security: read each organisation's own
+    with context.tenant_context(organisation_id):
+        providers |= set(DataKey.objects.values_list("provider", flat=True))
+print(sorted(providers))
 """
 
 
