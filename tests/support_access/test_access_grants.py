@@ -79,6 +79,10 @@ def test_ask_approve_from_the_emailed_link_use_feed_expire_review(world, staff, 
     with context.tenant_context(globex.organisation.id):
         assert not AuditEvent.objects.filter(chain_id=globex.organisation.id, action=GRANT_USED).exists()
     assert record_url.encode() in admin.get("/o/acme/security/access/").content
+    live_feed = admin.get("/o/acme/security/access/feed/")  # what the page's script swaps in
+    assert record_url.encode() in live_feed.content and live_feed["Cache-Control"] == "no-store"
+    assert client_for(globex.users["admin"]).get("/o/acme/security/access/feed/").status_code == 404
+    assert support.get("/o/acme/security/access/feed/").status_code == 403  # a grant does not show staff the feed
     assert client_for(globex.users["admin"]).get("/api/v1/orgs/acme/access-requests/feed").status_code == 404
 
     # The digest mails each acme admin the list.

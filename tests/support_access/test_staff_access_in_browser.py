@@ -115,15 +115,16 @@ def test_staff_ask_admin_approves_from_the_email_staff_reads_admin_sees_it_then_
     admin.wait_for_load_state()
     expect(admin.locator(".access-grant")).to_contain_text(STAFF)
 
-    # The staff member reads the record; globex stays out of reach.
+    # The admin keeps the security page open; the staff member reads the record; globex stays out of reach.
+    admin.goto("/o/acme/security/access/")
     assert staff.goto(record_path).status == 200
     expect(staff.locator("main")).to_contain_text(activity)
     assert staff.goto("/o/globex/").status == 404
     assert staff.goto(record_path.replace("/o/acme/", "/o/globex/")).status == 404
 
-    # The admin sees that exact record in the feed, and revokes: the next request is refused.
-    admin.goto("/o/acme/security/access/")
-    expect(admin.locator("table.access-feed")).to_contain_text(f"GET {record_path}")
+    # The admin sees that exact record appear in the live feed without reloading, and revokes: the
+    # next request is refused.
+    expect(admin.locator("table.access-feed")).to_contain_text(f"GET {record_path}", timeout=20_000)
     admin.click(".access-grant form button")
     admin.wait_for_load_state()
     expect(admin.locator("main")).to_contain_text("No open grants.")

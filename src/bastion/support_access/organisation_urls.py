@@ -7,6 +7,7 @@ from bastion.support_access.views import organisation
 urlpatterns = [
     path("", organisation.access_overview, name="access_overview"),
     path("policy/", organisation.policy, name="access_policy"),
+    path("feed/", organisation.access_feed, name="access_feed"),
     path("<uuid:access_request_id>/", organisation.access_request, name="access_request"),
     path("<uuid:access_request_id>/approve/", organisation.approve, name="access_approve"),
     path("<uuid:access_request_id>/deny/", organisation.deny, name="access_deny"),

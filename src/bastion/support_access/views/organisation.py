@@ -14,6 +14,7 @@ from bastion.support_access.models import AccessRequest
 from bastion.tenancy.access import NotFound, requires
 
 DECIDE = notifications.DECIDE_PERMISSION
+FEED_LENGTH = 100
 
 
 def _overview(request):
@@ -25,7 +26,7 @@ def _overview(request):
         "open": [r for r in rows if r.is_open_at(now)],
         "unreviewed": [r for r in rows if r.has_ended_at(now) and not r.reviewed],
         "history": rows,
-        "feed": transparency.feed(organisation.id, limit=100),
+        "feed": transparency.feed(organisation.id, limit=FEED_LENGTH), "live_feed": True,
         "approvers_required": requests.approvers_required(organisation.id),
         "now": now,
     }
@@ -34,6 +35,16 @@ def _overview(request):
 @requires(DECIDE)
 def access_overview(request, org):
     return render(request, "support_access/organisation_access.html", _overview(request))
+
+
+@requires(DECIDE)
+def access_feed(request, org):
+    """The feed alone, newest first: the overview page's script fetches it every few seconds and
+    swaps it in, so an admin watching the page sees staff activity as it happens."""
+    response = render(request, "support_access/_feed.html", {"feed": transparency.feed(
+        request.access.organisation.id, limit=FEED_LENGTH)})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @requires(DECIDE)
