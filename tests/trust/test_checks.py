@@ -160,3 +160,29 @@ def test_the_daily_job_runs_every_check_and_counts_the_failures(world):
     newest = runs.latest_results()
     assert set(newest) == set(runs.registry())
     assert failing == sum(1 for result in newest.values() if result.result == "fail") >= 1  # no backup in tests
+
+
+def test_the_retention_claim_follows_the_retention_job(world, monkeypatch):
+    from bastion.privacy import retention
+    from bastion.privacy.audit_actions import RETENTION_COMPLETED
+    from bastion.tenancy import context
+    from bastion.trust.checks import operations
+
+    assert _baseline()["privacy.retention_ran"] == "unknown"  # a new installation: not run yet, never a pass
+    retention.enforce(dry_run=True)
+    assert _results()["privacy.retention_ran"] == "unknown"  # a dry run is not the job running
+
+    retention.enforce()  # nothing is due in the world: the run is still recorded
+    with context.platform_scope():
+        event = AuditEvent.objects.get(chain_id=PLATFORM_ID, action=RETENTION_COMPLETED)
+    assert event.changes["organisations"] == 2 and event.changes["deleted"] == 0
+    assert _results()["privacy.retention_ran"] == "pass"
+
+    # The job stops: a day and a bit later the claim fails, naming when it last ran.
+    later = timezone.now() + datetime.timedelta(hours=27)
+    monkeypatch.setattr(operations, "timezone", type("Clock", (), {"now": staticmethod(lambda: later)}))
+    assert runs.latest_results()["privacy.retention_ran"].result == "pass"
+    assert _results()["privacy.retention_ran"] == "fail"
+    assert "the retention job last ran" in runs.latest_results()["privacy.retention_ran"].details
+    monkeypatch.undo()
+    assert _results()["privacy.retention_ran"] == "pass"

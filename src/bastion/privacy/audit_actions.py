@@ -28,5 +28,7 @@ ORGANISATION_DELETION_CANCELLED = action("privacy.organisation_deletion.cancelle
 RETENTION_POLICY_CHANGED = action("privacy.retention_policy.changed",
                                   "An organisation tightened or lengthened a retention period")
 RETENTION_ENFORCED = action("privacy.retention.enforced", "Data past its retention period was deleted")
+RETENTION_COMPLETED = action("privacy.retention.completed",
+                             "The retention job ran over every organisation (what it deleted and kept, even when nothing)")
 LEGAL_HOLD_PLACED = action("privacy.legal_hold.placed", "A legal hold suspended deletion and erasure of what it covers")
 LEGAL_HOLD_RELEASED = action("privacy.legal_hold.released", "A legal hold was released")

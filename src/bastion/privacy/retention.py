@@ -23,7 +23,7 @@ from bastion.audit import pruning
 from bastion.db.platform import PLATFORM_ID
 from bastion.identity.models import KnownClient
 from bastion.privacy import holds
-from bastion.privacy.audit_actions import RETENTION_ENFORCED, RETENTION_POLICY_CHANGED
+from bastion.privacy.audit_actions import RETENTION_COMPLETED, RETENTION_ENFORCED, RETENTION_POLICY_CHANGED
 from bastion.privacy.models import RetentionPolicy
 from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile
 from bastion.tenancy import context
@@ -144,6 +144,10 @@ def enforce(*, now: datetime.datetime | None = None, dry_run: bool = False,
         progress(organisation.slug, done, len(organisations))
     with transaction.atomic():
         _enforce_platform(now, dry_run, run)
+        if not dry_run:  # the run itself is evidence (the trust page's "retention jobs ran"), even when nothing was due
+            audit.record(RETENTION_COMPLETED, resource_type="retention", changes={
+                "organisations": len(organisations), "deleted": run.deleted, "kept_by_hold": run.held,
+                "now": now})
     return run
 
 

@@ -1,4 +1,4 @@
-"""Operations: incident-response exercises within six months; retention jobs."""
+"""Operations: incident-response exercises within six months; the retention job ran."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ import datetime
 from django.conf import settings
 from django.utils import timezone
 
+from bastion.db.platform import PLATFORM_ID
 from bastion.incidents import exercises
+from bastion.tenancy import context
 from bastion.trust.checks import UNKNOWN, Outcome, check, failed, passed
+
+
+_DAY_AND_A_BIT = datetime.timedelta(hours=26)
 
 
 @check("incidents.exercise_recent", "An incident-response exercise was held within six months")
@@ -22,13 +27,31 @@ def exercise_recent() -> Outcome:
     return passed(f"last exercise {recent[0].reference} on {recent[0].held_on}", **evidence)
 
 
-@check("privacy.retention_configured", "Retention periods are configured and the daily retention job is scheduled")
-def retention_configured() -> Outcome:
+@check("privacy.retention_ran", "Retention periods are configured and the retention job ran within 26 hours",
+       version=2)
+def retention_ran() -> Outcome:
+    from bastion.audit.models import AuditEvent  # noqa: PLC0415  (models load after the registry)
+    from bastion.privacy.audit_actions import RETENTION_COMPLETED  # noqa: PLC0415
+
     periods = {name: getattr(settings, name) for name in dir(settings) if name.startswith("BASTION_RETENTION_")
                and name.endswith("_DAYS")}
-    # The job's runs leave no record when nothing was due (an audit event is written only for deletions).
-    return Outcome(UNKNOWN, "periods configured; the job's last run is not recorded when nothing was due",
-                   {"periods_days": periods})
+    with context.platform_scope():
+        last = (AuditEvent.objects.filter(chain_id=PLATFORM_ID, action=RETENTION_COMPLETED)
+                .order_by("-seq").first())
+        first = AuditEvent.objects.filter(chain_id=PLATFORM_ID).order_by("seq").first()
+    evidence = {"periods_days": periods}
+    now = timezone.now()
+    if last is None:
+        if first is None or now - first.occurred_at < _DAY_AND_A_BIT:
+            return Outcome(UNKNOWN, "the retention job has not run yet on this new installation", evidence)
+        return failed("the retention job has never run", **evidence)
+    evidence.update(last_run_event=last.seq, last_run_at=last.occurred_at.isoformat(), outcome=last.changes)
+    age = now - last.occurred_at
+    if age > _DAY_AND_A_BIT:
+        return failed(f"the retention job last ran {age} ago", **evidence)
+    return passed(f"the retention job ran {int(age.total_seconds() // 60)} minutes ago over "
+                  f"{last.changes.get('organisations')} organisations, deleting {last.changes.get('deleted')} rows",
+                  **evidence)
 
 
 @check("trust.last_run_recent", "The trust checks themselves ran within the last 26 hours")
