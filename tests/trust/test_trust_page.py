@@ -43,6 +43,24 @@ def test_the_page_shows_every_control_and_a_failing_one_failing_with_its_note(pu
     assert "not yet met" in html
 
 
+def test_the_asvs_table_is_counted_whole_on_the_page_and_in_the_json(db):
+    rows = catalogue.load().asvs
+    counts = {status: sum(1 for row in rows if row["status"] == status)
+              for status in ("met", "not_applicable", "not_yet_met")}
+    assert sum(counts.values()) == len(rows) == 253  # every level 1 and 2 requirement, none left unassessed
+    html = " ".join(Client().get("/trust").content.decode().split())
+    assert (f"OWASP ASVS 5.0.0 level 2</a>, all 253 requirements of levels 1 and 2: {counts['met']} met, "
+            f"{counts['not_applicable']} not applicable, {counts['not_yet_met']} not yet met.") in html
+    assert "assessed" not in html
+    assert html.count('<tr id="asvs-') == 253
+    document = json.loads(Client().get("/trust.json").content)["document"]
+    asvs = document["asvs_l2"]
+    assert asvs["total"] == 253 and asvs["counts"] == counts and len(asvs["requirements"]) == 253
+    iam = next(c for c in document["controls"] if c["ref_id"] == "BST-IAM-01")
+    met = {row["ref_id"] for row in rows if row["status"] == "met"}
+    assert iam["asvs"] and set(iam["asvs"]) <= met  # a control lists only the requirements it meets
+
+
 def test_trust_json_verifies_with_the_published_key_and_one_changed_byte_fails(published, tmp_path):
     text = published.get("/trust.json").content.decode()
     envelope = json.loads(text)

@@ -39,14 +39,15 @@ def document(base_url: str = "") -> dict[str, Any]:
         controls.append({
             "urn": control.urn, "ref_id": control.ref_id, "name": control.name, "description": control.description,
             "url": f"{base_url}/trust#{control.ref_id}", "soc2": list(control.soc2), "iso27001": list(control.iso27001),
-            "asvs": [r["ref_id"] for r in book.asvs_for(control.ref_id)], "code": list(control.code),
+            "asvs": [r["ref_id"] for r in book.asvs_for(control.ref_id) if r["status"] == "met"], "code": list(control.code),
             "status": _control_status(results, control), "checks": results, "note": notes.get(control.ref_id, ""),
             "reason": control.reason, "operator_evidence": control.evidence,
         })
     asvs = {status: sum(1 for r in book.asvs if r["status"] == status) for status in ("met", "not_applicable",
                                                                                        "not_yet_met")}
     runs_seen = sorted({r["run_id"] for c in controls for r in c["checks"]})
-    return {"format": DOCUMENT_FORMAT, "controls": controls, "asvs_l2": {"counts": asvs, "requirements": list(book.asvs)},
+    asvs_l2 = {"standard": "OWASP ASVS 5.0.0", "total": len(book.asvs), "counts": asvs, "requirements": list(book.asvs)}
+    return {"format": DOCUMENT_FORMAT, "controls": controls, "asvs_l2": asvs_l2,
             "runs": runs_seen, "supply_chain": None}  # supply_chain: CI's SAST/SBOM results (issue 20 part 6)
 
 
