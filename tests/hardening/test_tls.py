@@ -224,3 +224,58 @@ def test_the_listening_context(pki):
     assert context.options & ssl.OP_NO_TICKET and not context.options & ssl.OP_CIPHER_SERVER_PREFERENCE
     tls12 = {cipher["name"] for cipher in context.get_ciphers() if cipher["protocol"] == "TLSv1.2"}
     assert tls12 == set(tls.CIPHERS.split(":"))
+
+
+def _serving_tls(context: ssl.SSLContext):
+    """A bare TLS endpoint on a thread that completes handshakes with ``context`` and closes."""
+    import contextlib
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            with contextlib.suppress(OSError), context.wrap_socket(connection, server_side=True):
+                pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+
+    @contextlib.contextmanager
+    def running():
+        try:
+            yield f"https://localhost:{listener.getsockname()[1]}"
+        finally:
+            stop.set()
+            thread.join(5)
+            listener.close()
+    return running()
+
+
+def test_the_trust_check_shakes_hands_with_the_deployment_and_fails_a_lax_one(server, pki, settings):
+    from bastion.trust.checks import tls as tls_check
+
+    settings.BASTION_STATUS_PROBE_URL = server.url
+    served = tls_check.tls_handshake()
+    assert served.result == "pass", served.details
+    assert served.evidence["version"] == "TLSv1.3" and served.evidence["certificate_days_left"] >= 14
+    assert served.evidence["refused"] == {"TLSv1": True, "TLSv1_1": True, "cbc_suites": True}
+
+    # The same certificate behind a server that also agrees to CBC suites: the claim fails and says why.
+    lax = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    lax.load_cert_chain(str(pki["cert"]), str(pki["key"]))
+    lax.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA256:"
+                    "ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA")
+    with _serving_tls(lax) as url:
+        settings.BASTION_STATUS_PROBE_URL = url
+        outcome = tls_check.tls_handshake()
+    assert outcome.result == "fail" and "a CBC suite accepted" in outcome.details, outcome.details
+
+    settings.BASTION_STATUS_PROBE_URL = "http://localhost:8000"  # TLS ends at a proxy in front
+    assert tls_check.tls_handshake().result == "not_applicable"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PASS, FAIL, UNKNOWN, NOT_APPLICABLE = "pass", "fail", "unknown", "not_applicable"
-GROUPS = ["identity", "database", "headers", "audit", "backups", "keys", "files", "operations"]
+GROUPS = ["identity", "database", "headers", "tls", "audit", "backups", "keys", "files", "operations"]
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -11,7 +12,6 @@ from bastion.db.platform import PLATFORM_ID
 from bastion.incidents import exercises
 from bastion.tenancy import context
 from bastion.trust.checks import UNKNOWN, Outcome, check, failed, passed
-
 
 _DAY_AND_A_BIT = datetime.timedelta(hours=26)
 
@@ -39,7 +39,7 @@ def retention_ran() -> Outcome:
         last = (AuditEvent.objects.filter(chain_id=PLATFORM_ID, action=RETENTION_COMPLETED)
                 .order_by("-seq").first())
         first = AuditEvent.objects.filter(chain_id=PLATFORM_ID).order_by("seq").first()
-    evidence = {"periods_days": periods}
+    evidence: dict[str, Any] = {"periods_days": periods}
     now = timezone.now()
     if last is None:
         if first is None or now - first.occurred_at < _DAY_AND_A_BIT:
