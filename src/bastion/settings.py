@@ -569,6 +569,9 @@ if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", BASTION_AWS_REGION):
 # Residency (bastion.disclosures): the region data stays in. `config check` and `serve` refuse storage,
 # backup, anchor and KMS endpoints configured for another region. Empty: no region declared (a warning).
 BASTION_REGION = env("BASTION_REGION", "") or ""
+# Where the build's supply-chain results are (scripts/supply_chain.py writes sbom.cdx.json and
+# dependency-audit.json there); the trust page publishes them.
+BASTION_SUPPLY_CHAIN_DIR = Path(env("BASTION_SUPPLY_CHAIN_DIR", "") or BASE_DIR.parents[1] / "dist")
 if BASTION_REGION and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", BASTION_REGION):
     BASTION_REGION = report(ConfigError(f"BASTION_REGION={BASTION_REGION!r} is not a region (e.g. eu-central-1)"), "")
 # The published sub-processor list: JSON `[{"name", "purpose", "location", "safeguards"}, …]` or a file path.

@@ -102,3 +102,36 @@ def test_the_trust_page_and_json_are_public_and_carry_the_security_headers(publi
         assert response.status_code == 200
         assert "default-src" in response["Content-Security-Policy"]
     assert published.post("/trust").status_code == 405
+
+
+def test_the_sbom_and_the_dependency_audit_are_published_as_the_build_left_them(published, settings, tmp_path):
+    import hashlib
+
+    settings.BASTION_SUPPLY_CHAIN_DIR = tmp_path
+    absent = published.get("/trust.json").json()["document"]["supply_chain"]
+    assert absent == {"sbom": None, "dependency_audit": None}
+    refused = published.get("/trust/sbom.cdx.json")
+    assert refused.status_code == 404 and refused.json()["error"] == "not_found"
+    assert b"not published by this deployment" in published.get("/trust").content
+
+    sbom = json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [
+        {"type": "library", "name": "django", "version": "5.2"}, {"type": "library", "name": "cryptography"}]}).encode()
+    (tmp_path / "sbom.cdx.json").write_bytes(sbom)
+    (tmp_path / "dependency-audit.json").write_text(json.dumps({
+        "status": "unknown", "checked_on": "2026-12-01", "reason": "no vulnerability service answered",
+        "vulnerabilities": []}))
+    envelope = json.loads(published.get("/trust.json").content)
+    chain = envelope["document"]["supply_chain"]
+    assert chain["sbom"]["sha256"] == hashlib.sha256(sbom).hexdigest() and chain["sbom"]["components"] == 2
+    assert chain["sbom"]["url"].endswith("/trust/sbom.cdx.json")
+    assert chain["dependency_audit"]["status"] == "unknown"  # never shown as a pass
+    key = offline.load_key(published.get("/trust/key").content.decode())
+    assert offline.verify(envelope, key)[0]  # the digest is under the signature
+    served = published.get("/trust/sbom.cdx.json")
+    assert served.status_code == 200 and served.content == sbom
+    assert served["Content-Type"] == "application/vnd.cyclonedx+json"
+    page = published.get("/trust").content.decode()
+    assert hashlib.sha256(sbom).hexdigest() in page and "<strong>unknown</strong>" in page
+
+    (tmp_path / "dependency-audit.json").write_text("{not json")  # a broken file is missing, never a 500
+    assert published.get("/trust.json").json()["document"]["supply_chain"]["dependency_audit"] is None

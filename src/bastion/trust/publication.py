@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bastion.audit.format import format_time
-from bastion.trust import catalogue, runs, signature
+from bastion.trust import catalogue, runs, signature, supply_chain
 from bastion.trust.checks import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
 from bastion.trust.models import ControlNote
 
@@ -48,7 +48,7 @@ def document(base_url: str = "") -> dict[str, Any]:
     runs_seen = sorted({r["run_id"] for c in controls for r in c["checks"]})
     asvs_l2 = {"standard": "OWASP ASVS 5.0.0", "total": len(book.asvs), "counts": asvs, "requirements": list(book.asvs)}
     return {"format": DOCUMENT_FORMAT, "controls": controls, "asvs_l2": asvs_l2,
-            "runs": runs_seen, "supply_chain": None}  # supply_chain: CI's SAST/SBOM results (issue 20 part 6)
+            "runs": runs_seen, "supply_chain": supply_chain.published(base_url)}
 
 
 def envelope(base_url: str = "") -> dict[str, Any]:

@@ -8,4 +8,5 @@ urlpatterns = [
     path("trust", views.trust_page, name="trust"),
     path("trust.json", views.trust_json, name="trust_json"),
     path("trust/key", views.trust_key, name="trust_key"),
+    path("trust/sbom.cdx.json", views.trust_sbom, name="trust_sbom"),
 ]

@@ -7,13 +7,13 @@ import json
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from bastion.audit import signing
 from bastion.tenancy.access import public
-from bastion.trust import publication
+from bastion.trust import publication, supply_chain
 
 
 def _base_url(request) -> str:
@@ -46,4 +46,17 @@ def trust_key(request):
     pem = key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     response = HttpResponse(pem, content_type="application/x-pem-file")
     response["X-Bastion-Key-Id"] = signing.current_key_id()
+    return response
+
+
+@public
+@require_safe
+def trust_sbom(request):
+    """The build's CycloneDX SBOM, byte for byte (its SHA-256 is in the signed ``/trust.json``)."""
+    try:
+        raw = supply_chain.sbom_path().read_bytes()
+    except OSError:
+        return JsonResponse({"error": "not_found", "detail": "this deployment publishes no SBOM"}, status=404)
+    response = HttpResponse(raw, content_type="application/vnd.cyclonedx+json")
+    response["Access-Control-Allow-Origin"] = "*"
     return response
