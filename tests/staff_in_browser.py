@@ -5,6 +5,7 @@ security role signs in with a security key or passkey only). Every page is CSP-w
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -14,29 +15,34 @@ from tests.sign_in import totp_code
 
 VIRTUAL_AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
                          "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}
-SET_PASSWORD = """
-import django, os; django.setup()
-from django.contrib.auth import get_user_model
-user = get_user_model().objects.get(email=os.environ["STAFF_EMAIL"])
-user.set_password(os.environ["BASTION_DEMO_PASSWORD"]); user.save()
-print("ok")
+MAKE_STAFF = """
+import json, os
+from bastion.cli import main
+for email, role in json.loads(os.environ["STAFF"]):
+    try:
+        main(["staff", "create", email, "--role", role])
+    except SystemExit as exit:
+        assert not exit.code, exit.code
+    from django.contrib.auth import get_user_model
+    user = get_user_model().objects.get(email=email)
+    user.set_password(os.environ["BASTION_DEMO_PASSWORD"]); user.save()
 """
 
 
 def run_python(live, code: str, **env) -> str:
-    """Run ``code`` with the server's environment (its database, data dir and clock); its last line."""
+    """Run ``code`` with the server's environment (its database, data dir and clock); what it printed."""
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**live.env, "DJANGO_SETTINGS_MODULE": "bastion.settings", **env})
     assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout.strip().splitlines()[-1]
+    return done.stdout.strip()
 
 
-def make_staff(live, email: str, role: str) -> None:
-    """``bastion staff create EMAIL --role ROLE``, then the demo password set for the account."""
-    made = subprocess.run([sys.executable, "-m", "bastion.cli", "staff", "create", email, "--role", role],
-                          cwd=ROOT, env=live.env, capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0 and f"platform staff, role {role}" in made.stdout, made.stderr[-2000:]
-    run_python(live, SET_PASSWORD, STAFF_EMAIL=email)
+def make_staff(live, *staff: tuple[str, str]) -> None:
+    """``bastion staff create EMAIL --role ROLE`` for each (email, role), through the command line's
+    own entry point, then the demo password set for each account: one interpreter for all of them."""
+    said = run_python(live, MAKE_STAFF, STAFF=json.dumps(staff))
+    for email, role in staff:
+        assert f"{email}: platform staff, role {role}" in said, said
 
 
 def _password_sign_in(page, live, email: str) -> None:

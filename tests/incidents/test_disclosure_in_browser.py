@@ -30,7 +30,7 @@ def live(smtp_inbox):
 
 
 def _staff_with_a_passkey(browser, live):
-    make_staff(live, STAFF, "security")
+    make_staff(live, (STAFF, "security"))
     return with_a_passkey(browser, live, STAFF)  # the security role signs in with a security key or passkey only
 
 

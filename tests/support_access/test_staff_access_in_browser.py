@@ -75,9 +75,7 @@ def live(smtp_inbox, tmp_path_factory):
 @pytest.fixture(scope="module")
 def pages(browser, live):
     """The people of these tests, each signed in once in their own browser context."""
-    make_staff(live, SUPPORT, "support")
-    make_staff(live, SECURITY, "security")
-    make_staff(live, SECURITY2, "security")
+    make_staff(live, (SUPPORT, "support"), (SECURITY, "security"), (SECURITY2, "security"))
     people = {"support": with_totp(browser, live, SUPPORT), "admin": with_totp(browser, live, ADMIN),
               "owner": with_totp(browser, live, OWNER), "globex_admin": with_totp(browser, live, GLOBEX_ADMIN),
               "security": with_a_passkey(browser, live, SECURITY), "security2": with_a_passkey(browser, live, SECURITY2)}
@@ -88,7 +86,7 @@ def pages(browser, live):
 
 @pytest.fixture(scope="module")
 def record(live):
-    path, activity = run_python(live, ACME_RECORD).split(" ", 1)
+    path, activity = run_python(live, ACME_RECORD).splitlines()[-1].split(" ", 1)
     return path, activity
 
 
