@@ -266,6 +266,13 @@ def test_break_glass_a_second_security_staff_member_opens_it_at_once_org_told_th
     request_id = _ask(asker, "INC-4242", minutes=30, reason="incident", break_glass=True)
     assert not _mails(smtp_inbox, ADMIN, request_id)  # told when it opens, not before
     assert asker.goto(record_path).status == 404
+    # acme's admins see it waiting, with no approval of theirs to give (a second staff member's it is).
+    admin.goto("/o/acme/security/access/")
+    waiting = admin.locator(f".access-request[data-request='{request_id}']")
+    expect(waiting).to_contain_text("break-glass")
+    expect(waiting.locator("form[action$='/approve/']")).to_have_count(0)
+    admin.goto(f"/o/acme/security/access/{request_id}/")
+    expect(admin.locator("form[action$='/approve/']")).to_have_count(0)
 
     # Not the asker: their console offers no approval, and a hand-made one is refused.
     asker.goto("/staff/")
