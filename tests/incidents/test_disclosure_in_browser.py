@@ -7,27 +7,17 @@ the acknowledgments page credits the researcher. No CSP violation on any page.""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.csp_watch import violations, watched_page
-from tests.live_server import ROOT, demo_server
+from tests.live_server import demo_server
+from tests.staff_in_browser import make_staff, with_a_passkey
 from tests.support_access.conftest import body
 
 STAFF = "sec@bastion-staff.example"
 RESEARCHER = "ada@research.example"
-VIRTUAL_AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-                         "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}
-SET_PASSWORD = """
-import django, os; django.setup()
-from django.contrib.auth import get_user_model
-user = get_user_model().objects.get(email=os.environ["STAFF_EMAIL"])
-user.set_password(os.environ["BASTION_DEMO_PASSWORD"]); user.save()
-print("ok")
-"""
 VECTOR = "CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N"
 
 
@@ -40,38 +30,8 @@ def live(smtp_inbox):
 
 
 def _staff_with_a_passkey(browser, live):
-    made = subprocess.run([sys.executable, "-m", "bastion.cli", "staff", "create", STAFF, "--role", "security"],
-                          cwd=ROOT, env=live.env, capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr[-2000:]
-    done = subprocess.run([sys.executable, "-c", SET_PASSWORD], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env={**live.env, "DJANGO_SETTINGS_MODULE": "bastion.settings",
-                                            "STAFF_EMAIL": STAFF})
-    assert done.returncode == 0, done.stderr[-2000:]
-    page = watched_page(browser, live.url)
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_AUTHENTICATOR})
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", STAFF)
-    page.fill("input[name=password]", live.password)
-    page.click("form[action='/accounts/login/'] button[type=submit]")
-    page.wait_for_load_state()
-    page.goto("/accounts/2fa/webauthn/add/")
-    if "/accounts/reauthenticate/" in page.url:
-        page.fill("input[name=password]", live.password)
-        page.click("form[action='/accounts/reauthenticate/'] button[type=submit]")
-        page.wait_for_load_state()
-    page.fill("input[name=name]", "Staff key")
-    page.check("input[name=passwordless]")
-    with page.expect_navigation():
-        page.click("#mfa_webauthn_add")
-    page.click("header form[action='/accounts/logout/'] button")
-    page.wait_for_load_state()
-    page.goto("/accounts/login/")
-    page.click("#passkey_login")  # the security role signs in with a security key or passkey only
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    page.wait_for_load_state()
-    return page
+    make_staff(live, (STAFF, "security"))
+    return with_a_passkey(browser, live, STAFF)  # the security role signs in with a security key or passkey only
 
 
 def test_a_researcher_reports_staff_acknowledge_assess_resolve_and_credit(browser, live, smtp_inbox):

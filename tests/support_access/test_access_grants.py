@@ -1,7 +1,9 @@
 """Staff access requests and grants (issue 18 parts 2–3): asked by staff, approved by the
 organisation's admins (one or two, never the asker), open on the clock, revocable at once, checked
 by the one authorization function on every request; every request under a grant in the
-organisation's audit chain and its feed; reviews after the end; break-glass."""
+organisation's audit chain and its feed; reviews after the end; break-glass. Here through Django's
+test client with the clock moved in-process; the same flows in Chromium against ``bastion demo``
+(its clock moved by tests/shifted_clock) are in test_staff_access_in_browser.py."""
 
 from __future__ import annotations
 
@@ -184,6 +186,8 @@ def test_break_glass_opens_at_once_on_a_second_staff_members_approval(world, sta
     assert asker.post(f"/staff/access-requests/{asked.id}/break-glass/").status_code == 302
     assert staff.clients["support"].post(f"/staff/access-requests/{asked.id}/break-glass/").status_code == 404
     assert _api(client_for(acme.users["admin"]), "acme", asked.id, "approve").status_code == 409
+    waiting = client_for(acme.users["admin"]).get(f"/o/acme/security/access/{asked.id}/")
+    assert b"INC-9" in waiting.content and b"/approve/" not in waiting.content  # no approval of theirs to give
     with context.platform_scope():
         assert AccessRequest.all_tenants.get(id=asked.id).state == "pending"
     assert asker.get(_record_url(acme)).status_code == 404
