@@ -14,7 +14,8 @@ from django.db import connection, transaction
 from bastion.access_log import recording
 from bastion.access_log.models import AccessBatch, AccessLogHead
 from bastion.tenancy import context
-from tests.audit.db_tampering import run_threads, superuser_connection
+from tests.access_log.db_tampering import committed_organisation, forget_organisation
+from tests.audit.db_tampering import run_threads
 
 pytestmark = pytest.mark.postgres_only
 
@@ -22,29 +23,12 @@ THREADS = 8
 APPENDS_PER_THREAD = 150
 
 
-def _committed_organisation() -> uuid.UUID:
-    """An organisation the appending threads (each on its own connection) can see."""
-    organisation_id = uuid.uuid4()
-    with superuser_connection() as conn:
-        conn.execute("INSERT INTO tenancy_organisation (id, slug, name, created_at, mfa_required)"
-                     " VALUES (%s, %s, 'Concurrent', now(), false)", (organisation_id, f"c-{organisation_id.hex[:20]}"))
-    return organisation_id
-
-
-def _forget(organisation_id: uuid.UUID) -> None:
-    with superuser_connection() as conn:
-        conn.execute("SET session_replication_role = replica")
-        for table in ("access_log_accessbatch", "access_log_accessloghead"):
-            conn.execute(f"DELETE FROM {table} WHERE organisation_id = %s", (organisation_id,))
-        conn.execute("DELETE FROM tenancy_organisation WHERE id = %s", (organisation_id,))
-
-
 @pytest.fixture
 def organisations(db):
-    made = [_committed_organisation(), _committed_organisation()]
+    made = [committed_organisation(), committed_organisation()]
     yield made
     for organisation_id in made:
-        _forget(organisation_id)
+        forget_organisation(organisation_id)
 
 
 def _append(organisation_id: uuid.UUID, resource: str, lock_timeout: str | None = None) -> AccessBatch | None:
