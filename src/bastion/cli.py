@@ -257,6 +257,18 @@ def cmd_audit_verify(args) -> None:
     sys.exit(code)
 
 
+def cmd_access_log_verify(args) -> None:
+    _setup()
+    from bastion.commands import access_log
+    from bastion.commands.audit import CommandError
+
+    try:
+        code = access_log.verify(args.org, record=not args.no_record)
+    except CommandError as exc:
+        fail(f"bastion access-log verify: {exc}")
+    sys.exit(code)
+
+
 def cmd_audit_export(args) -> None:
     _setup()
     from bastion.commands import audit
@@ -405,6 +417,14 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("--org", metavar="SLUG", required=True)
     export.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
     export.set_defaults(func=cmd_audit_export, by_operator=True)
+
+    access_log = sub.add_parser("access-log", help="the tamper-evident read-access log").add_subparsers(
+        dest="access_log_command", required=True)
+    access_verify = access_log.add_parser("verify", help="re-compute every organisation's read-access chain; exit 1 "
+                                                         "naming the first broken batch")
+    access_verify.add_argument("--org", metavar="SLUG", help="only this organisation's log")
+    access_verify.add_argument("--no-record", action="store_true", help="do not store the result as an audit event")
+    access_verify.set_defaults(func=cmd_access_log_verify, by_operator=True)
 
     keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="keys_command", required=True)
     rotate = keys.add_parser("rotate", help="new KEK and data key versions, re-encrypt everything, retire the unused")

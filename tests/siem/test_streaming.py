@@ -242,3 +242,61 @@ def test_console_page_adds_lists_and_removes_destinations(world, client_for, rec
     assert owner.post(f"/o/acme/siem/{created.id}/remove/").status_code == 302
     with context.tenant_context(acme.organisation.id):
         assert not SiemDestination.objects.filter(name="SOC hook").exists()
+
+
+def test_dead_letters_retried_by_an_admin_are_delivered_once_in_order(world, client_for, receiver):
+    acme, globex = world.acme, world.globex
+    owner = client_for(acme.users["owner"])
+    created = _add(owner, "acme", name="SOC", kind="webhook", url=receiver.url, streams=["access"])
+    retry = f"/api/v1/orgs/acme/siem-destinations/{created['id']}/dead-letters/retry"
+    receiver.refusing = 10**6  # an outage long enough for two batches to be set aside
+    now = datetime.datetime.now(datetime.UTC)
+    for batch in range(2):
+        _download(client_for, acme)
+        for hour in range(delivery.MAX_ATTEMPTS):
+            delivery.deliver_due(clock=lambda hour=hour, batch=batch: now + datetime.timedelta(hours=10 * batch + hour))
+    letters = owner.get(f"/api/v1/orgs/acme/siem-destinations/{created['id']}/dead-letters").json()
+    assert sorted((d["first_seq"], d["last_seq"]) for d in letters) == [(1, 1), (2, 2)]
+
+    assert client_for(acme.users["viewer"]).post(retry).status_code == 403
+    outsider = client_for(globex.users["owner"])
+    assert outsider.post(retry).status_code == 404
+    assert outsider.post(f"/api/v1/orgs/globex/siem-destinations/{created['id']}/dead-letters/retry").status_code == 404
+
+    receiver.refusing = 0  # back up
+    before = _audit_seqs(acme)
+    response = owner.post(retry)
+    assert response.status_code == 200, response.content
+    assert response.json() == {"requeued": 2, "ranges": [["access", 1, 1], ["access", 2, 2]]}
+    with context.tenant_context(acme.organisation.id):
+        [event] = AuditEvent.objects.filter(chain_id=acme.organisation.id, seq__gt=before[-1])
+        assert (event.action, event.resource_id, event.changes["dead_letters"]) == (
+            "siem.dead_letters.retried", created["id"], 2)
+    assert receiver.accepted == []  # re-queued, not sent within the request
+    delivery.deliver_due(clock=lambda: now + datetime.timedelta(hours=30))
+    delivery.deliver_due(clock=lambda: now + datetime.timedelta(hours=31))
+    assert [e["seq"] for _, body in receiver.accepted for e in json.loads(body)["events"]] == [1, 2]
+    assert owner.get(f"/api/v1/orgs/acme/siem-destinations/{created['id']}/dead-letters").json() == []
+    assert owner.post(retry).json() == {"requeued": 0, "ranges": []}
+
+
+def test_console_button_sends_dead_letters_again(world, client_for, receiver):
+    acme = world.acme
+    owner = client_for(acme.users["owner"])
+    created = _add(owner, "acme", name="SOC", kind="webhook", url=receiver.url, streams=["access"])
+    receiver.refusing = 10**6
+    _download(client_for, acme)
+    now = datetime.datetime.now(datetime.UTC)
+    for hour in range(delivery.MAX_ATTEMPTS):
+        delivery.deliver_due(clock=lambda hour=hour: now + datetime.timedelta(hours=hour))
+    retry = f"/o/acme/siem/{created['id']}/retry/"
+    assert retry in owner.get("/o/acme/siem/").content.decode()
+    assert client_for(acme.users["viewer"]).post(retry).status_code == 403
+    assert client_for(world.globex.users["owner"]).post(retry).status_code == 404
+    assert client_for(world.globex.users["owner"]).post(f"/o/globex/siem/{created['id']}/retry/").status_code == 404
+    receiver.refusing = 0
+    assert owner.post(retry).status_code == 302
+    assert "(re-queued)" in owner.get("/o/acme/siem/").content.decode()
+    delivery.deliver_due(clock=lambda: now + datetime.timedelta(hours=9))
+    assert [e["seq"] for _, body in receiver.accepted for e in json.loads(body)["events"]] == [1]
+    assert retry not in owner.get("/o/acme/siem/").content.decode()  # nothing left to send again

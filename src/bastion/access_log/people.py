@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 
 from bastion.access_log.models import AccessBatch
 from bastion.audit import personal
@@ -15,11 +17,20 @@ from bastion.audit.context import Actor
 from bastion.audit.models import Pseudonym
 
 
+def _is_person(actor: Actor) -> bool:
+    return actor.type in personal.PERSON_ACTORS and str(actor.id).isdigit()
+
+
 def recorded(organisation_id: uuid.UUID, actor: Actor) -> tuple[str, str]:
     """(actor id, actor label) as a batch records them."""
-    if actor.type in personal.PERSON_ACTORS and str(actor.id).isdigit():
+    if _is_person(actor):
         return personal.pseudonym_of(str(organisation_id), user_id=int(actor.id)), ""
     return str(actor.id), actor.label
+
+
+def known_pseudonym(organisation_id: uuid.UUID, actor: Actor) -> QuerySet[Pseudonym, Any] | None:
+    """The query of the person's existing pseudonym in the organisation's chain, None for other actors."""
+    return personal.existing_pseudonym(str(organisation_id), int(actor.id)) if _is_person(actor) else None
 
 
 def labels(batches: Iterable[AccessBatch]) -> dict[uuid.UUID, str]:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import QuerySet
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from bastion.access_log import people
 from bastion.access_log.configuration import enabled
 from bastion.access_log.models import AccessBatch, AccessLogHead
 from bastion.audit.context import current_actor, request_metadata
-from bastion.audit.format import entry_hash, format_time
+from bastion.audit.format import GENESIS_HASH, entry_hash, format_time
+from bastion.audit.models import Pseudonym
+from bastion.tenancy.context import current_organisation_id
 
 FORMAT = "bastion-access-log/1"
+_BATCH_FIELDS = AccessBatch._meta.local_concrete_fields
 
 
 def batch_body(*, organisation: str, seq: int, time: str, kind: str, actor_type: str, actor_id: str, actor_label: str,
@@ -32,9 +38,47 @@ def body_of(batch: AccessBatch) -> dict[str, Any]:
                       grant_id=str(batch.grant_id) if batch.grant_id else None)
 
 
-def _locked_head(organisation_id: uuid.UUID) -> AccessLogHead:
-    AccessLogHead.all_tenants.bulk_create([AccessLogHead(organisation_id=organisation_id)], ignore_conflicts=True)
-    return AccessLogHead.all_tenants.select_for_update().get(organisation_id=organisation_id)
+def _locked_head(organisation_id: uuid.UUID, pseudonym: QuerySet[Pseudonym, Any] | None) -> tuple[int, str, str | None]:
+    """The chain's head (seq, hash), created on first use and locked until the transaction ends, in one
+    statement: ``ON CONFLICT DO UPDATE`` takes the row lock, so a concurrent append waits here and then
+    reads the head this one leaves (no fork, no gap). The same statement returns the ``pseudonym``
+    query's answer (the actor's existing pseudonym), saving a round trip per logged request."""
+    head = AccessLogHead._meta
+    table, quote = head.db_table, connection.ops.quote_name
+    returning, returning_params = "NULL", ()
+    if pseudonym is not None:
+        returning, returning_params = pseudonym.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(table)} (id, organisation_id, seq, hash) VALUES (%s, %s, 0, %s)"
+            f" ON CONFLICT (organisation_id) DO UPDATE SET seq = {quote(table)}.seq"
+            f" RETURNING seq, hash, ({returning})",
+            [head.pk.get_db_prep_value(uuid.uuid4(), connection),
+             head.get_field("organisation").get_db_prep_value(organisation_id, connection), GENESIS_HASH.hex(),
+             *returning_params])
+        seq, digest, known = cursor.fetchone()
+    return seq, digest, known
+
+
+def _append(batch: AccessBatch, previous_seq: int) -> None:
+    """Insert ``batch`` and move the head onto it: one statement on PostgreSQL (the insert as a
+    data-modifying CTE of the head's update), two on SQLite, whose round trips are in-process."""
+    query = InsertQuery(AccessBatch)
+    query.insert_values(_BATCH_FIELDS, [batch])
+    [(insert, insert_params)] = query.get_compiler(connection=connection).as_sql()
+    head = AccessLogHead._meta
+    move = (f"UPDATE {connection.ops.quote_name(head.db_table)} SET seq = %s, hash = %s"
+            " WHERE organisation_id = %s AND seq = %s")
+    move_params = [batch.seq, batch.hash, head.get_field("organisation").get_db_prep_value(batch.organisation_id,
+                                                                                           connection), previous_seq]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"WITH added AS ({insert}) {move}", [*insert_params, *move_params])
+        else:
+            cursor.execute(insert, insert_params)
+            cursor.execute(move, move_params)
+        if cursor.rowcount != 1:  # the head moved under us: never happens while its row is locked
+            raise DatabaseError("the read-access log's head moved during an append")
 
 
 def record(organisation_id: uuid.UUID, kind: str, resources: Iterable[tuple[str, Any]], *,
@@ -43,37 +87,67 @@ def record(organisation_id: uuid.UUID, kind: str, resources: Iterable[tuple[str,
     shown = [[str(kind_), str(item)] for kind_, item in resources]
     if not shown or not enabled(organisation_id, kind):
         return None
+    active = current_organisation_id()
+    if active is not None and active != organisation_id:
+        raise PermissionError("refusing to write a row of another organisation than the active one")
     actor = current_actor()
-    actor_id, actor_label = people.recorded(organisation_id, actor)
     _ip, _agent, request_id = request_metadata()
-    with transaction.atomic():
-        head = _locked_head(organisation_id)
+    # No savepoint: a failed append fails the request's whole transaction, as it should.
+    with transaction.atomic(savepoint=False):
+        previous_seq, previous_hash, pseudonym = _locked_head(organisation_id,
+                                                              people.known_pseudonym(organisation_id, actor))
+        actor_id, actor_label = (pseudonym, "") if pseudonym else people.recorded(organisation_id, actor)
         moment = timezone.now()
-        seq = head.seq + 1
+        seq = previous_seq + 1
         body = batch_body(organisation=str(organisation_id), seq=seq, time=format_time(moment), kind=kind,
                           actor_type=actor.type, actor_id=actor_id, actor_label=actor_label, resources=shown,
                           request_id=request_id, grant_id=str(grant_id) if grant_id else None)
-        digest = entry_hash(bytes.fromhex(head.hash), body).hex()
-        batch = AccessBatch.all_tenants.create(
+        batch = AccessBatch(
             organisation_id=organisation_id, seq=seq, occurred_at=moment, kind=kind, actor_type=actor.type,
             actor_id=actor_id, actor_label=actor_label, resources=shown,
             resource_keys=" " + " ".join(f"{t}:{i}" for t, i in shown) + " ", request_id=request_id,
-            grant_id=grant_id, prev_hash=head.hash, hash=digest)
-        head.seq, head.hash = seq, digest
-        head.save(update_fields=["seq", "hash"])
+            grant_id=grant_id, prev_hash=previous_hash,
+            hash=entry_hash(bytes.fromhex(previous_hash), body).hex())
+        _append(batch, previous_seq)
+    batch._state.adding, batch._state.db = False, connection.alias
     return batch
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    batches: int
+    first_bad_seq: int | None = None
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_seq is None
+
+
+def check(organisation_id: uuid.UUID) -> ChainCheck:
+    """Re-compute the organisation's chain (run in its tenant context): every batch's hash and link, no
+    gap, and a head that ends where the batches do (a deleted tail shows there)."""
+    previous, expected = GENESIS_HASH.hex(), 1
+    for batch in AccessBatch.all_tenants.filter(organisation_id=organisation_id).order_by("seq").iterator():
+        if batch.seq != expected:
+            return ChainCheck(expected - 1, expected, f"batch {expected} is missing (the next is {batch.seq})")
+        if batch.prev_hash != previous:
+            return ChainCheck(expected - 1, batch.seq, f"batch {batch.seq} does not link to batch {batch.seq - 1}")
+        if entry_hash(bytes.fromhex(previous), body_of(batch)).hex() != batch.hash:
+            return ChainCheck(expected - 1, batch.seq, f"batch {batch.seq} does not match its hash")
+        previous, expected = batch.hash, expected + 1
+    head = AccessLogHead.all_tenants.filter(organisation_id=organisation_id).values_list("seq", "hash").first()
+    if head is None and expected > 1:
+        return ChainCheck(expected - 1, expected, "the log has batches but no head")
+    if head is not None and head != (expected - 1, previous):
+        return ChainCheck(expected - 1, expected,
+                          f"the head records {head[0]} batches but the log holds {expected - 1}")
+    return ChainCheck(expected - 1)
 
 
 def verify(organisation_id: uuid.UUID) -> int | None:
     """The first batch whose hash or link does not hold, or None when the whole chain does."""
-    previous = bytes(32).hex()
-    expected = 1
-    for batch in AccessBatch.all_tenants.filter(organisation_id=organisation_id).order_by("seq").iterator():
-        if batch.seq != expected or batch.prev_hash != previous or \
-                entry_hash(bytes.fromhex(previous), body_of(batch)).hex() != batch.hash:
-            return batch.seq
-        previous, expected = batch.hash, expected + 1
-    return None
+    return check(organisation_id).first_bad_seq
 
 
 def shown(access: Any, kind: str, resource_type: str, items: Iterable[Any]) -> None:

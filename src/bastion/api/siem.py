@@ -9,7 +9,7 @@ from django.utils import timezone
 from ninja import Field, Schema, Status
 
 from bastion.api.routing import AuthorizingRouter
-from bastion.siem import delivery, destinations
+from bastion.siem import dead_letters, delivery, destinations
 from bastion.siem.models import DeadLetter, SiemDestination
 from bastion.tenancy.access import requires
 
@@ -126,3 +126,16 @@ def remove_siem_destination(request, org: str, siem_destination_id: uuid.UUID):
 def list_dead_letters(request, org: str, siem_destination_id: uuid.UUID):
     """Batches the destination kept refusing, set aside so that the stream could move on."""
     return list(DeadLetter.objects.filter(destination=request.path_objects["siem_destination_id"]))
+
+
+class DeadLettersRetriedOut(Schema):
+    requeued: int = Field(..., description="dead letters re-queued, sent by the next delivery run in sequence order")
+    ranges: list[tuple[str, int, int]] = Field(..., description="(stream, first seq, last seq) in the order they go")
+
+
+@router.post("/orgs/{org}/siem-destinations/{siem_destination_id}/dead-letters/retry", response=DeadLettersRetriedOut)
+@requires("organisation.manage")
+def retry_dead_letters(request, org: str, siem_destination_id: uuid.UUID):
+    """Send the destination's dead letters again, at its next delivery (within the minute)."""
+    requeued = dead_letters.requeue(request.path_objects["siem_destination_id"])
+    return {"requeued": requeued.count, "ranges": requeued.ranges}

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from bastion.audit.context import Actor
 from bastion.audit.format import FORMAT_V2, personal_digest
@@ -45,6 +46,12 @@ PLACEHOLDER = re.compile(r"\[personal (psn_[0-9a-f]{20}|-) (\d+)\]")
 
 def _address_sha256(address: str) -> str:
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()
+
+
+def existing_pseudonym(chain: str, user_id: int) -> QuerySet[Pseudonym, Any]:
+    """The user's pseudonym in ``chain`` if they have one yet (a query, so that a caller can fold it
+    into a statement of its own)."""
+    return Pseudonym.objects.filter(chain_id=chain, user_id=user_id).values("pseudonym")[:1]
 
 
 def pseudonym_of(chain: str, *, user_id: int | None = None, address: str | None = None) -> str:

@@ -62,6 +62,7 @@ organisation_urls = [
     path("access-log/settings/", access_log.access_log_settings, name="access_log_settings"),
     path("siem/", siem.siem, name="siem"),
     path("siem/<uuid:siem_destination_id>/remove/", siem.siem_remove, name="siem_remove"),
+    path("siem/<uuid:siem_destination_id>/retry/", siem.siem_retry, name="siem_retry"),
     path("audit/checkpoint/", audit.checkpoint, name="audit_checkpoint"),
     path("security/", security.security, name="security"),
     path("security/mfa/", security.mfa_policy, name="security_mfa"),

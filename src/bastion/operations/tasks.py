@@ -10,6 +10,7 @@ from django.db import connection
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
+from bastion.access_log import verification as access_log_verification
 from bastion.audit import alerts
 from bastion.audit.checkpoints import anchor_pending, checkpoint_due
 from bastion.audit.context import SYSTEM, acting_as
@@ -46,18 +47,24 @@ def audit_checkpoints() -> int:
 @db_periodic_task(crontab(hour=str(settings.BASTION_AUDIT_VERIFY_HOUR), minute="17"))
 @lock_task("audit-verify-daily")
 def audit_verify_daily() -> int:
-    """Re-compute every chain; results become events, and a broken chain raises the alarm."""
+    """Re-compute every audit chain and every organisation's read-access log; results become events,
+    and a broken chain or log raises the alarm."""
     with acting_as(SYSTEM):
         run = audit_verification.verify(record=True)
+        access = access_log_verification.verify(record=True)
     security_gauges.publish(security_gauges.collect(), now=time.time())
     if run.ok:
         alerts.verification_passed()
         logger.info("daily audit verification: all %d chains intact", len(run.results))
-        return 0
     for result in run.broken:
         logger.error("daily audit verification: %s broken at sequence number %s: %s", result.name,
                      result.report.first_bad_seq, result.report.message)
-    return 1
+    if access.ok:
+        logger.info("daily read-access log verification: all %d logs intact", len(access.results))
+    for broken in access.broken:
+        logger.error("daily read-access log verification: %s broken at batch %s: %s", broken.name,
+                     broken.check.first_bad_seq, broken.check.message)
+    return 0 if run.ok and access.ok else 1
 
 
 @db_periodic_task(crontab(minute="23"))

@@ -7,3 +7,5 @@ SIEM_DESTINATION_UPDATED = action("siem.destination.updated", "A SIEM destinatio
 SIEM_DESTINATION_DELETED = action("siem.destination.deleted", "A SIEM destination was removed")
 SIEM_EVENTS_DEAD_LETTERED = action(
     "siem.events.dead_lettered", "Events a SIEM destination kept refusing were set aside in its dead-letter list")
+SIEM_DEAD_LETTERS_RETRIED = action(
+    "siem.dead_letters.retried", "An admin re-queued a SIEM destination's dead letters to be sent again")

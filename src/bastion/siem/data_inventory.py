@@ -38,5 +38,6 @@ DATA_CLASSES = {
         "events": "confidential",  # the undelivered events themselves (people by pseudonym only)
         "error": "operational",
         "created_at": "operational",
+        "requeued_at": "operational",
     },
 }

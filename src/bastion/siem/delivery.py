@@ -20,7 +20,7 @@ from typing import Any
 from django.utils import timezone
 
 from bastion.audit import chain as audit
-from bastion.siem import events, transports
+from bastion.siem import dead_letters, events, transports
 from bastion.siem.audit_actions import SIEM_EVENTS_DEAD_LETTERED
 from bastion.siem.models import DeadLetter, SiemDestination
 from bastion.tenancy import context
@@ -78,6 +78,9 @@ def _failed(destination: SiemDestination, stream: str, batch: list[dict[str, Any
 
 
 def deliver_destination(destination: SiemDestination, secret: str, now: datetime.datetime, run: DeliveryRun) -> bool:
+    resent, errors = dead_letters.send_requeued(destination, secret)
+    run.delivered += [(str(destination.id), stream, first, last) for stream, first, last in resent]
+    run.failed += [(str(destination.id), "dead letters", error) for error in errors]
     for stream in destination.streams:
         while True:
             with context.tenant_context(destination.organisation_id):

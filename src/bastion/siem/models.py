@@ -48,6 +48,9 @@ class DeadLetter(TenantModel):
     events = models.JSONField(default=list)
     error = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when an admin asks for the batch to be sent again: the next delivery run sends it (in sequence
+    # order with the other re-queued ones) and removes it once the destination took it.
+    requeued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bastion.console.forms import add_action_errors
-from bastion.siem import delivery, destinations
+from bastion.siem import dead_letters, delivery, destinations
 from bastion.siem.models import KINDS, SiemDestination
 from bastion.tenancy.access import requires
 
@@ -64,4 +64,15 @@ def siem_remove(request, org, siem_destination_id):
                                     id=siem_destination_id)
     destinations.remove(destination)
     messages.success(request, f"Destination “{destination.name}” removed.")
+    return redirect("console:siem", org=org)
+
+
+@requires("organisation.manage")
+@require_POST
+def siem_retry(request, org, siem_destination_id):
+    destination = get_object_or_404(SiemDestination.objects.filter(organisation_id=request.access.organisation.id),
+                                    id=siem_destination_id)
+    requeued = dead_letters.requeue(destination)
+    messages.success(request, f"{requeued.count} dead-lettered batch(es) of “{destination.name}” will be sent again "
+                              "within the minute, in sequence order.")
     return redirect("console:siem", org=org)
