@@ -36,9 +36,10 @@ print(document.id)
 """
 AUDIT = """
 import django; django.setup()
+from django.db import transaction
 from bastion.audit.models import AuditEvent
 from bastion.db import rls
-with rls.setting("bastion.scope", "platform"):
+with transaction.atomic(), rls.setting("bastion.scope", "platform"):
     print(",".join(AuditEvent.objects.filter(action__startswith="trust.document.").order_by("seq")
                    .values_list("action", flat=True)))
 """
