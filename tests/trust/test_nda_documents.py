@@ -202,6 +202,10 @@ def test_bad_input_is_refused_field_by_field(security, clock):
     with pytest.raises(ValidationError) as refused:
         documents.upload(pdf(), title="", kind="novel", approval="maybe", access_seconds=5, by=security, clock=clock)
     assert set(refused.value.error_dict) == {"title", "kind", "approval", "access_seconds"}
+    with pytest.raises(ValidationError) as refused:  # the title goes into email subjects: one line
+        documents.upload(pdf(), title="SOC 2\nBcc: everyone@example.com", kind="soc2_report", approval="automatic",
+                         access_seconds=60, by=security, clock=clock)
+    assert set(refused.value.error_dict) == {"title"}
     with pytest.raises(ValidationError) as refused:
         documents.upload(pdf(content=b"MZ\x90\x00 not a pdf"), title="Pentest", kind="pentest_summary",
                          approval="automatic", access_seconds=60, by=security, clock=clock)

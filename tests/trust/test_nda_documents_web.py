@@ -62,6 +62,7 @@ def test_only_security_staff_reach_the_documents_pages(world, security, client_f
         assert Client().get(route, secure=True).status_code in (302, 401)
         assert Client().post(route, secure=True).status_code in (302, 401, 403)
     assert security.get("/staff/documents/", secure=True).status_code == 200
+    assert 'href="/staff/documents/"' in security.get("/staff/", secure=True).content.decode()
     assert NdaDocument.objects.get().withdrawn_at is None
 
 

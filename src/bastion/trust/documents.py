@@ -103,8 +103,9 @@ def upload(upload_file, *, title: str, kind: str, approval: str, access_seconds:
     released link downloads it."""
     title = (title or "").strip()
     errors: dict[str, ValidationError] = {}
-    if not title or len(title) > 200:
-        errors["title"] = ValidationError("Give the document a title (200 characters at most).", code="invalid")
+    if not title or len(title) > 200 or any(ord(ch) < 32 for ch in title):
+        errors["title"] = ValidationError("Give the document a title: one line, 200 characters at most.",
+                                          code="invalid")
     if kind not in dict(NdaDocument.KINDS):
         errors["kind"] = ValidationError("Choose one of the kinds listed.", code="invalid")
     if approval not in dict(NdaDocument.APPROVALS):
