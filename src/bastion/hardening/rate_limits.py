@@ -47,6 +47,8 @@ RULES = (
     Rule("status_subscribe", re.compile(r"^/status/subscribe$"), WRITES, (("ip", "10/h"),)),
     # A vulnerability report (and a reporter's reply) is read by people: a low limit keeps the form from being a spam inlet.
     Rule("security_report", re.compile(r"^/security(/reports/[^/]+)?$"), WRITES, (("ip", "10/h"),)),
+    # A request for an NDA document emails its link, or staff: the same low limit as the report form.
+    Rule("trust_document_request", re.compile(r"^/trust/documents/[^/]+/request$"), WRITES, (("ip", "10/h"),)),
     Rule("csp_report", re.compile(r"^/csp-report/$"), WRITES, (("ip", "60/m"),)),
 )
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from bastion.audit import signing
 from bastion.tenancy.access import public
-from bastion.trust import publication, supply_chain
+from bastion.trust import documents, publication, supply_chain
 
 
 def _base_url(request) -> str:
@@ -27,7 +27,8 @@ def trust_page(request):
     counts: dict[str, int] = {}
     for control in body["controls"]:
         counts[control["status"]] = counts.get(control["status"], 0) + 1
-    return render(request, "trust/trust.html", {"document": body, "counts": counts})
+    return render(request, "trust/trust.html", {"document": body, "counts": counts,
+                                                "nda_documents": documents.offered(), "nda_text": documents.NDA_TEXT})
 
 
 @public
