@@ -66,3 +66,31 @@ def test_outsiders_staff_without_a_grant_and_viewers(world, client_for, django_u
     assert viewer.post("/api/v1/orgs/acme/posture/run").status_code == 403
     # globex's owner reads globex's posture, and it is globex's
     assert outsider.get("/api/v1/orgs/globex/posture").json()["organisation"] == "globex"
+
+
+def test_a_rerun_answers_each_scoped_check_and_a_broken_control_fails_its_own(world, client_for):
+    from bastion.trust import runs
+
+    for role in ("owner", "admin"):  # every owner and admin of acme with a second factor
+        if not Authenticator.objects.filter(user=world.acme.users[role]).exists():
+            Authenticator.objects.create(user=world.acme.users[role], type=Authenticator.Type.TOTP,
+                                         data={"secret": "sealed elsewhere"})
+    runs.run_all()  # the platform-wide results the re-run quotes
+    owner = client_for(world.acme.users["owner"])
+    body = owner.post("/api/v1/orgs/acme/posture/run").json()
+    checks = {c["check"]: c for c in body["posture"]["checks"]}
+    assert set(checks) == {"identity.mfa_privileged", "keys.age_within_policy", "audit.chain_verified_now",
+                           "access_log.chain_verified_now", "backups.recent_and_drilled", "hardening.headers",
+                           "hardening.tls_handshake", "database.rls_forced", "privacy.retention_ran"}
+    assert checks["audit.chain_verified_now"]["result"] == "pass"
+    assert checks["access_log.chain_verified_now"]["result"] == "pass"
+    assert body["posture"]["read_log"]["verification_now"]["ok"] is True
+    assert checks["backups.recent_and_drilled"]["platform_run"]  # quoted from the last platform run, named so
+    assert checks["identity.mfa_privileged"]["result"] == "pass"
+
+    # An admin's authenticator deleted: that check, and only among the organisation's own, fails.
+    Authenticator.objects.filter(user=world.acme.users["admin"]).delete()
+    after = {c["check"]: c for c in owner.post("/api/v1/orgs/acme/posture/run").json()["posture"]["checks"]}
+    assert after["identity.mfa_privileged"]["result"] == "fail"
+    assert "without a second factor" in after["identity.mfa_privileged"]["details"]
+    assert {k for k in after if after[k]["result"] != checks[k]["result"]} <= {"identity.mfa_privileged"}

@@ -1,8 +1,9 @@
 """An organisation's security posture for its vendor-risk tooling: SSO and SCIM, MFA coverage, key
 ages, audit verification and anchoring, the last restore drill, open staff grants, retention and
-read-log settings. ``POST …/posture/run`` re-checks what can be checked now (the audit chain is
-verified afresh) and returns the document signed with the platform key (Ed25519 over its canonical
-JSON, the key id names the public key the audit checkpoints are verified with)."""
+read-log settings. ``POST …/posture/run`` re-runs the checks that have the organisation's own answer
+(its audit chain and read-access log verified afresh, MFA coverage of its owners and admins, its key
+age), quotes the platform-wide ones from their last run, and returns it all signed with the platform
+key (Ed25519 over the canonical JSON; the key id names the public key audit checkpoints verify with)."""
 # No "from __future__ import annotations": django-ninja reads these signatures at runtime.
 
 import datetime
@@ -12,7 +13,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.utils import timezone
 
-from bastion.access_log import configuration
+from bastion.access_log import configuration, recording
 from bastion.api.routing import AuthorizingRouter
 from bastion.audit import format as audit_format
 from bastion.audit import signing
@@ -26,6 +27,7 @@ from bastion.privacy.models import RetentionPolicy
 from bastion.support_access.models import AccessRequest
 from bastion.tenancy.access import requires
 from bastion.tenancy.models import Membership
+from bastion.trust import runs
 
 router = AuthorizingRouter(tags=["posture"])
 
@@ -105,14 +107,47 @@ def get_posture(request, org: str):
     return posture(request.access.organisation)
 
 
+def _scoped_checks(document: dict[str, Any], read_log: Any) -> list[dict[str, Any]]:
+    """The trust checks that have an organisation's own answer, re-run for it now (the platform-wide
+    ones, such as backups, are the last run's results, named as such)."""
+    def result(check: str, ok: bool | None, details: str) -> dict[str, Any]:
+        return {"check": check, "result": "unknown" if ok is None else ("pass" if ok else "fail"), "details": details}
+
+    mfa, keys, fresh = document["mfa"], document["keys"], document["audit"]["verification_now"]
+    checks = [
+        result("identity.mfa_privileged", mfa["all_admins_covered"],
+               f"{mfa['admins_without_second_factor']} of {mfa['admins']} owners and admins without a second factor"),
+        result("keys.age_within_policy", keys["within_policy"] if keys["current_version"] else None,
+               f"current data key v{keys['current_version']}, {keys['current_key_age_days']} days old "
+               f"(at most {keys['max_age_days']})"),
+        result("audit.chain_verified_now", fresh["ok"], fresh["message"] or f"{fresh['events']} events verified"),
+        result("access_log.chain_verified_now", read_log.ok,
+               read_log.message or f"{read_log.batches} read-access batches verified"),
+    ]
+    latest = runs.latest_results()
+    for platform_check in ("backups.recent_and_drilled", "hardening.headers", "hardening.tls_handshake",
+                           "database.rls_forced", "privacy.retention_ran"):
+        found = latest.get(platform_check)
+        checks.append({"check": platform_check, "result": found.result if found else "unknown",
+                       "details": found.details if found else "not run yet on this deployment",
+                       "platform_run": str(found.run_id) if found else None,
+                       "checked_at": _moment(found.checked_at) if found else None})
+    return checks
+
+
 @router.post("/orgs/{org}/posture/run")
 @requires("organisation.manage")
 def run_posture(request, org: str):
-    """Verify the organisation's audit chain now, and return the posture signed with the platform key."""
+    """Re-run the organisation's checks now (its audit chain and read-access log verified afresh, MFA
+    coverage and key age re-read), and return the posture with each result, signed with the platform key."""
     organisation = request.access.organisation
     report = verify_chain(str(organisation.id))
     fresh = {"ok": report.ok, "events": report.events, "checkpoints": report.checkpoints,
              "first_bad_seq": report.first_bad_seq, "message": report.message}
+    read_log = recording.check(organisation.id)
     document = posture(organisation, fresh=fresh)
+    document["checks"] = _scoped_checks(document, read_log)
+    document["read_log"]["verification_now"] = {"ok": read_log.ok, "batches": read_log.batches,
+                                                "first_bad_seq": read_log.first_bad_seq, "message": read_log.message}
     return {"posture": document, "key_id": signing.current_key_id(),
             "signature": signing.sign(audit_format.canonical(document)), "algorithm": "ed25519"}
