@@ -145,7 +145,7 @@ def test_rewriting_events_newer_than_the_last_checkpoint(db, settings):
     settings.BASTION_AUDIT_CHECKPOINT_EVERY = 1000
     chain_id = make_chain(5)
     try:
-        assert committed(checkpoint_due, later(60)) == [chain_id]
+        assert chain_id in committed(checkpoint_due, later(60))  # other chains committed by earlier tests may be due too
         assert committed(anchor_pending).ok
         committed(_append, chain_id, 3, 5)  # sequences 6, 7, 8: not signed yet
         rewrite_consistently(chain_id, 7)
@@ -155,7 +155,7 @@ def test_rewriting_events_newer_than_the_last_checkpoint(db, settings):
         assert "sequence 6: written" in report.message and "not covered by a signed checkpoint" in report.message
 
         committed(_append, chain_id, 2, 8)  # 9, 10: the periodic job signs and anchors them a minute later
-        assert committed(checkpoint_due, later(60)) == [chain_id]
+        assert chain_id in committed(checkpoint_due, later(60))
         assert committed(anchor_pending).ok
         rewrite_consistently(chain_id, 9, drop_checkpoints=True)
         report = verify_chain(chain_id)
