@@ -17,7 +17,7 @@ import datetime
 import hashlib
 from typing import Any
 
-import rfc8785
+from bastion.audit import jcs
 
 FORMAT_V1 = "bastion-audit/1"
 # Version 2: people appear only through per-chain pseudonyms; their email, name, IP and user agent
@@ -114,7 +114,7 @@ def personal_digest(salt: bytes, details: dict[str, Any]) -> str:
 
 
 def canonical(document: dict[str, Any]) -> bytes:
-    return rfc8785.dumps(document)
+    return jcs.dumps(document)
 
 
 def entry_hash(prev_hash: bytes, body: dict[str, Any]) -> bytes:
