@@ -65,7 +65,7 @@ def test_any_value_gives_the_references_bytes_or_its_error(value):
     assert fast(value) == reference(value)
 
 
-class Colour(str, enum.Enum):
+class Colour(enum.StrEnum):
     RED = "red"
 
 
