@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from bastion.access_log.audit_actions import ACCESS_LOG_SETTINGS_UPDATED
 from bastion.access_log.models import AccessLogSettings
@@ -23,6 +24,21 @@ def current(organisation_id: uuid.UUID) -> AccessLogSettings:
 
 def enabled(organisation_id: uuid.UUID, kind: str) -> bool:
     return bool(getattr(current(organisation_id), FIELDS[kind]))
+
+
+def enabled_with(organisation_id: uuid.UUID, kind: str, query: QuerySet[Any, Any] | None) -> tuple[bool, Any]:
+    """``enabled``, and the one value ``query`` answers (None without a query or a row), in one round
+    trip: a logged request pays for the settings read and its actor's pseudonym together."""
+    field = FIELDS[kind]
+    flag_sql, flag_params = (AccessLogSettings.all_tenants.filter(organisation_id=organisation_id)
+                             .values(field)[:1].query.sql_with_params())
+    other_sql, other_params = query.query.sql_with_params() if query is not None else ("NULL", ())
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ({flag_sql}), ({other_sql})", [*flag_params, *other_params])
+        flag, answer = cursor.fetchone()
+    if flag is None:
+        flag = AccessLogSettings._meta.get_field(field).default
+    return bool(flag), answer
 
 
 def as_dict(configured: AccessLogSettings) -> dict[str, bool]:

@@ -19,6 +19,7 @@ DATA_CLASSES = {
         "organisation": "operational",
         "seq": "operational",
         "hash": "operational",
+        "prev_hash": "operational",
     },
     "AccessBatch": {
         "id": "operational",

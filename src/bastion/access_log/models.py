@@ -38,6 +38,9 @@ class AccessLogSettings(TenantModel):
 class AccessLogHead(TenantModel):
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH.hex())
+    # The hash before ``hash``: the single statement that moves the head on PostgreSQL hands it to the
+    # batch it inserts (RETURNING shows only the new row).
+    prev_hash = models.CharField(max_length=64, default=GENESIS_HASH.hex())
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organisation"], name="access_log_head_one_per_org")]
