@@ -7,6 +7,7 @@ from django.db import DatabaseError, connection, transaction
 
 from bastion.access_log import configuration, recording
 from bastion.access_log.models import AccessBatch
+from bastion.audit import format
 from bastion.audit.models import AuditEvent
 from bastion.tenancy import context
 
@@ -77,6 +78,24 @@ def test_the_log_is_a_hash_chain_and_append_only(world, client_for):
         AccessBatch.objects.filter(seq=2).update(actor_label="someone else")
     with pytest.raises(DatabaseError), transaction.atomic(), context.tenant_context(acme.organisation.id):
         AccessBatch.objects.filter(seq=2).delete()
+
+
+def test_each_batchs_hash_is_the_audit_formats_entry_hash_of_its_body_whatever_it_lists(world):
+    """On PostgreSQL the database hashes the bytes around ``seq``: the result must be exactly
+    ``entry_hash(prev, body)`` as the verifier and ``bastion-verify`` compute it, non-ASCII included."""
+    acme = world.acme
+    odd = ["café ✓ 𝄞", 'quote " and \\ backslash', "\x01control", "9" * 40, ""]
+    with context.tenant_context(acme.organisation.id):
+        for _ in range(12):  # seq crosses from one digit to two
+            recording.record(acme.organisation.id, "export", [("note", value) for value in odd])
+        batches = list(AccessBatch.objects.order_by("seq"))
+        assert [b.seq for b in batches] == list(range(1, 13))
+        previous = format.GENESIS_HASH.hex()
+        for batch in batches:
+            assert batch.prev_hash == previous
+            assert batch.hash == format.entry_hash(bytes.fromhex(previous), recording.body_of(batch)).hex()
+            previous = batch.hash
+        assert recording.verify(acme.organisation.id) is None
 
 
 def test_a_forged_batch_breaks_the_chain(world):
