@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from bastion.access_log import recording
 from bastion.tenancy import context
 from bastion.tenancy.models import Organisation
+from tests.audit import db_tampering as audit_tampering
 from tests.audit.db_tampering import forget, on_postgres, superuser_connection
 
 TABLES = ("access_log_accessbatch", "access_log_accessloghead")
@@ -44,15 +45,7 @@ def append(organisation_id: uuid.UUID, count: int, lock_timeout: str | None = No
 
 
 def tamper(sql: str, params: tuple = ()) -> None:
-    if on_postgres():
-        with superuser_connection() as conn:
-            conn.execute("SET session_replication_role = replica")
-            conn.execute(sql, params)
-    else:
-        with connection.cursor() as cursor:
-            for operation in ("update", "delete"):
-                cursor.execute(f'DROP TRIGGER IF EXISTS "access_log_accessbatch_append_only_{operation}"')
-            cursor.execute(sql, tuple(p.hex if isinstance(p, uuid.UUID) else p for p in params))
+    audit_tampering.tamper(sql, params, append_only=("access_log_accessbatch",))
 
 
 def forget_organisation(organisation_id: uuid.UUID) -> None:

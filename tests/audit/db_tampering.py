@@ -99,6 +99,8 @@ def superuser_connection():
 
 def _sqlite_value(value):
     """Django stores UUIDs on SQLite as 32 hex digits without dashes."""
+    if isinstance(value, uuid.UUID):
+        return value.hex
     if isinstance(value, str):
         try:
             return uuid.UUID(value).hex if len(value) == 36 else value
@@ -107,15 +109,18 @@ def _sqlite_value(value):
     return value
 
 
-def tamper(sql: str, params: tuple = ()) -> None:
-    """Run ``sql`` with the append-only triggers of the event and checkpoint tables out of the way."""
+def tamper(sql: str, params: tuple = (), *,
+           append_only: tuple[str, ...] = (TABLE, "audit_checkpoint", "audit_prunedprefix")) -> None:
+    """Run ``sql`` with the append-only triggers of the ``append_only`` tables (by default the audit
+    log's events and checkpoints) out of the way: a superuser replica session on PostgreSQL, the
+    triggers dropped on SQLite (the test's rollback restores them)."""
     if on_postgres():
         with superuser_connection() as conn:
             conn.execute("SET session_replication_role = replica")
             conn.execute(sql, params)
     else:
         with connection.cursor() as cursor:
-            for table in (TABLE, "audit_checkpoint", "audit_prunedprefix"):
+            for table in append_only:
                 for operation in ("update", "delete"):
                     cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_append_only_{operation}"')
             cursor.execute(sql, tuple(_sqlite_value(p) for p in params))
