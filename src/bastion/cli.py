@@ -147,6 +147,7 @@ def cmd_demo(args) -> None:
     # The demo listens on localhost only, over plain HTTP: WebAuthn (security keys, passkeys) is
     # allowed there, as browsers allow it on http://localhost. Production serves HTTPS.
     os.environ.setdefault("BASTION_WEBAUTHN_ALLOW_INSECURE_ORIGIN", "true")
+    os.environ.setdefault("BASTION_ENVIRONMENT", "development")  # shown as a banner; not production data
     _observed(log_format="console", wipe_metrics=True)
     _migrate_before_serving()
     _replay_erasures_before_serving("bastion demo")
