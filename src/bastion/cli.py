@@ -147,6 +147,7 @@ def cmd_demo(args) -> None:
     # The demo listens on localhost only, over plain HTTP: WebAuthn (security keys, passkeys) is
     # allowed there, as browsers allow it on http://localhost. Production serves HTTPS.
     os.environ.setdefault("BASTION_WEBAUTHN_ALLOW_INSECURE_ORIGIN", "true")
+    os.environ.setdefault("BASTION_ENVIRONMENT", "development")  # shown as a banner; not production data
     _observed(log_format="console", wipe_metrics=True)
     _migrate_before_serving()
     _replay_erasures_before_serving("bastion demo")
@@ -344,6 +345,17 @@ def cmd_backup(args) -> None:
     sys.exit(code)
 
 
+def cmd_anonymise(args) -> None:
+    _setup()
+    from bastion.commands import anonymise, backups
+
+    try:
+        code = anonymise.run(args.backup, seed=args.seed)
+    except backups.CommandError as exc:
+        fail(f"bastion anonymise: {exc}")
+    sys.exit(code)
+
+
 def cmd_trust_run(args) -> None:
     _setup()
     from bastion.commands import trust
@@ -473,6 +485,12 @@ def main(argv: list[str] | None = None) -> None:
     setup.add_argument("--apply", action="store_true", help="set archive_command/archive_timeout with ALTER SYSTEM")
     for parser_ in backup_sub.choices.values():
         parser_.set_defaults(func=cmd_backup, by_operator=True, backup=None)
+
+    anonymise = sub.add_parser("anonymise", help="an anonymised copy of a backup (fakes for personal and confidential "
+                               "fields, no keys) that staging and development may restore")
+    anonymise.add_argument("--backup", metavar="ID", help="the backup to copy (default: the newest)")
+    anonymise.add_argument("--seed", type=int, help="seed the fakes (repeatable copies)")
+    anonymise.set_defaults(func=cmd_anonymise)
 
     trust = sub.add_parser("trust", help="the trust page's checks").add_subparsers(dest="trust_command", required=True)
     trust_run = trust.add_parser("run", help="run every check against this deployment; exit 1 if any failed")

@@ -80,6 +80,12 @@ DEBUG = env_bool("BASTION_DEBUG", False)
 # only a laptop may do (a generated secret key, plain HTTP, emails printed to the console …); outside
 # it they warn. `bastion serve` on an address other than loopback is production whatever this says.
 BASTION_PRODUCTION = env_bool("BASTION_PRODUCTION", False)
+# Which environment this installation is: production, staging or development (seeds 002 and 004:
+# separate databases per environment, no production data in the others). Production is the default
+# because it is the safe mistake: an installation that forgets to say so keeps refusing to restore
+# production backups that were not anonymised, rather than a production server that forgets
+# accepting them. `bastion demo` says development. Outside production the console shows a banner.
+BASTION_ENVIRONMENT = env_choice("BASTION_ENVIRONMENT", "production", ("production", "staging", "development"))
 # Set by `bastion serve --certfile` (and `bastion config check --certfile`): this process serves HTTPS.
 BASTION_SERVES_TLS = False
 ALLOWED_HOSTS = env_list("BASTION_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
@@ -219,6 +225,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "bastion.console.context.organisations",
+                "bastion.console.context.environment",
             ],
         },
     },

@@ -11,3 +11,7 @@ RESTORE_COMPLETED = action("backup.restore.completed",
                            "A backup was restored into a new place and its audit chains verified")
 DRILL_COMPLETED = action("backup.drill.completed", "A restore drill proved a backup restorable and measured RTO and RPO")
 DRILL_FAILED = action("backup.drill.failed", "A restore drill failed")
+RESTORE_REFUSED = action("backup.restore.refused",
+                         "A restore of production data into another environment was refused: not an anonymised copy")
+ANONYMISED = action("backup.anonymised",
+                    "An anonymised copy of a backup was made (personal and confidential fields faked, no keys)")

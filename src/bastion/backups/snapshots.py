@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files.storage import FileSystemStorage, storages
 from django.db import connections, transaction
 from django.utils import timezone
@@ -103,7 +104,7 @@ def _archive(workdir: Path, progress: Progress) -> tuple[Path, datetime.datetime
         if objects is not None and objects.is_dir():
             tar.add(objects, arcname=OBJECTS_MEMBER)
     details = {"row_counts": row_counts(database), "chain_heads": chain_heads(database),
-               "objects_included": objects is not None}
+               "objects_included": objects is not None, "environment": settings.BASTION_ENVIRONMENT}
     return archive, moment, details
 
 
@@ -136,6 +137,17 @@ def take(*, progress: Progress | None = None, repositories: list[Repository] | N
             result.copies.append(_write_copy(repository, archive, moment, details, workdir, progress))
     result.seconds = time.monotonic() - started
     metrics.record_backup(result)
+    return result
+
+
+def store(archive: Path, moment: datetime.datetime, details: dict, *, progress: Progress | None = None) -> SnapshotResult:
+    """An archive made elsewhere (``bastion anonymise``), written like a snapshot to every repository."""
+    progress = progress or (lambda message: None)
+    started = time.monotonic()
+    result = SnapshotResult(restore_point=moment, seconds=0.0, archive_bytes=archive.stat().st_size)
+    for repository in configured():
+        result.copies.append(_write_copy(repository, archive, moment, details, archive.parent, progress))
+    result.seconds = time.monotonic() - started
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 
 from bastion.tenancy.access import organisations_of
@@ -20,3 +21,9 @@ def organisations(request) -> dict:
         "current_organisation": access.organisation if access else None,
         "access": access,
     }
+
+
+def environment(request) -> dict:
+    """The installation's environment, shown as a banner on every console page outside production."""
+    name = settings.BASTION_ENVIRONMENT
+    return {"bastion_environment": name, "bastion_environment_banner": name != "production"}

@@ -20,6 +20,7 @@ class OperationsConfig(AppConfig):
             audit_actions,  # noqa: F401  (declares the actions)
             checks,  # noqa: F401  (registers the deployment checks)
             metrics,
+            transport_checks,  # noqa: F401  (registers the internal-traffic checks)
         )
 
         for signal, receiver in [

@@ -1,0 +1,128 @@
+"""No production data in staging or development: a production backup restored there is refused
+(exit 2, audited) unless it is a copy made by ``bastion anonymise``, whose personal and confidential
+fields are fakes, which carries no keys, sessions or audit log, and whose mark is bound to its
+database (a manifest edited to claim it is refused). Its own SQLite installation, driven by the
+``bastion`` commands as an operator would (``tests/backups/installation.py``)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.backups import installation
+
+pytestmark = pytest.mark.own_cluster
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+@pytest.fixture(scope="module")
+def site():
+    return installation.new()
+
+
+def _rows(database: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(database) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def _platform_actions(site) -> list[str]:
+    shown = site.bastion(
+        "manage",
+        "shell",
+        "-c",
+        "from bastion.audit.models import AuditEvent; from bastion.db.platform import PLATFORM_ID; "
+        "print('\\n'.join(AuditEvent.objects.filter(chain_id=PLATFORM_ID).values_list('action', flat=True)))",
+    )
+    assert shown.returncode == 0, shown.stderr
+    return shown.stdout.split()
+
+
+def test_production_backup_is_refused_outside_production_until_anonymised(site, tmp_path):
+    taken = site.bastion("backup", "now")
+    assert taken.returncode == 0, taken.stderr
+    backup_id = re.search(rf"backup ({UUID})", taken.stdout + taken.stderr).group(1)
+    repository = Path(site.env["BASTION_BACKUP_DIR"])
+    assert json.loads((repository / f"{backup_id}.json").read_text())["environment"] == "production"
+
+    for environment in ("staging", "development"):
+        refused = site.bastion(
+            "backup",
+            "restore",
+            "--to",
+            str(tmp_path / environment),
+            "--backup",
+            backup_id,
+            BASTION_ENVIRONMENT=environment,
+        )
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "holds production data" in refused.stderr and "bastion anonymise" in refused.stderr
+        assert "Traceback" not in refused.stderr and not (tmp_path / environment).exists()
+    assert _platform_actions(site).count("backup.restore.refused") == 2
+
+    made = site.bastion("anonymise", "--backup", backup_id, "--seed", "7")
+    assert made.returncode == 0, made.stdout + made.stderr
+    copy_id = re.search(rf"anonymised copy of backup {backup_id}: ({UUID})", made.stdout).group(1)
+    mark = json.loads((repository / f"{copy_id}.json").read_text())["anonymised"]
+    assert mark["source_backup"] == backup_id and len(mark["database_sha256"]) == 64
+    assert "backup.anonymised" in _platform_actions(site)
+
+    restored = tmp_path / "staging-copy"
+    accepted = site.bastion(
+        "backup", "restore", "--to", str(restored), "--backup", copy_id, BASTION_ENVIRONMENT="staging"
+    )
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    live, copy = site.data_dir / "bastion.sqlite3", restored / "bastion.sqlite3"
+
+    # The same shape: the organisations, users and records are all there ...
+    for table in ("tenancy_organisation", "identity_user", "records_emissionrecord", "records_supplier"):
+        assert _rows(copy, f"SELECT count(*) FROM {table}") == _rows(live, f"SELECT count(*) FROM {table}"), table
+    # ... but no real person's or customer's value survives anywhere in the file.
+    emails = [email for (email,) in _rows(live, "SELECT email FROM identity_user")]
+    names = [name for (name,) in _rows(live, "SELECT name FROM tenancy_organisation")]
+    assert emails and names
+    raw = copy.read_bytes()
+    for secret_value in [*emails, *names]:
+        assert secret_value.encode() not in raw, secret_value
+    fake_emails = [email for (email,) in _rows(copy, "SELECT email FROM identity_user")]
+    assert all(re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]+", email) for email in fake_emails)
+    assert len(set(fake_emails)) == len(fake_emails)
+    assert _rows(copy, "SELECT count(*) FROM identity_user WHERE password NOT LIKE '!%'") == [(0,)]
+    # No keys, credentials, sessions, factors or audit history.
+    for table in (
+        "crypto_datakey",
+        "crypto_apikey",
+        "crypto_credential",
+        "mfa_authenticator",
+        "django_session",
+        "audit_auditevent",
+        "audit_chainhead",
+        "identity_scimtoken",
+    ):
+        assert _rows(copy, f"SELECT count(*) FROM {table}") == [(0,)], table
+    assert not (restored / "objects").exists() and not (restored / "keys").exists()
+
+
+def test_a_manifest_edited_to_claim_anonymisation_is_refused(site, tmp_path):
+    taken = site.bastion("backup", "now")
+    backup_id = re.search(rf"backup ({UUID})", taken.stdout + taken.stderr).group(1)
+    path = Path(site.env["BASTION_BACKUP_DIR"]) / f"{backup_id}.json"
+    manifest = json.loads(path.read_text())
+    manifest["anonymised"] = {"source_backup": backup_id, "database_sha256": "0" * 64}
+    path.write_text(json.dumps(manifest))
+    refused = site.bastion(
+        "backup", "restore", "--to", str(tmp_path / "x"), "--backup", backup_id, BASTION_ENVIRONMENT="staging"
+    )
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "claims to be anonymised" in refused.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_anonymise_of_an_unknown_backup_exits_2_with_one_line(site):
+    result = site.bastion("anonymise", "--backup", "00000000-0000-0000-0000-000000000000")
+    assert result.returncode == 2
+    assert result.stderr.startswith("bastion anonymise: ") and len(result.stderr.strip().splitlines()) == 1
