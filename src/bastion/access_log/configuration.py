@@ -36,8 +36,8 @@ def enabled_with(organisation_id: uuid.UUID, kind: str, query: QuerySet[Any, Any
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT ({flag_sql}), ({other_sql})", [*flag_params, *other_params])
         flag, answer = cursor.fetchone()
-    if flag is None:
-        flag = AccessLogSettings._meta.get_field(field).default
+    if flag is None:  # no settings saved: the defaults
+        flag = getattr(AccessLogSettings(organisation_id=organisation_id), field)
     return bool(flag), answer
 
 
