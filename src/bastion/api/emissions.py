@@ -26,18 +26,18 @@ router = AuthorizingRouter(tags=["emissions"])
 BASE = "/orgs/{org}/projects/{project_id}"
 
 
-class ErrorDetail(Schema):
+class EmissionsErrorDetail(Schema):
     code: str
     message: str
     fields: dict = {}
 
 
-class ErrorOut(Schema):
-    error: ErrorDetail
+class EmissionsError(Schema):
+    error: EmissionsErrorDetail
 
 
 # Every status these operations can answer besides success, in the one error shape.
-ERRORS = {status: ErrorOut for status in (400, 401, 403, 404, 409, 422, 429)}
+ERRORS = {status: EmissionsError for status in (400, 401, 403, 404, 409, 422, 429)}
 
 
 class FactorOut(Schema):
@@ -232,7 +232,11 @@ def _download(request, records, q: ExportQuery):
                         content_type=exports.CONTENT_TYPES[q.format])
 
 
-@router.get(BASE + "/emission-export", response={200: None, **ERRORS})
+EXPORT_DOC = {"responses": {200: {"description": "The file", "content": {
+    media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for media in exports.CONTENT_TYPES.values()}}}}
+
+
+@router.get(BASE + "/emission-export", response=ERRORS, openapi_extra=EXPORT_DOC)
 @requires("records.view")
 def project_export(request, org: str, project_id: uuid.UUID, q: Query[ExportQuery]):
     """Records (with kgCO2e and factor) or totals of what the filters show, as CSV or XLSX; made as an
@@ -242,8 +246,9 @@ def project_export(request, org: str, project_id: uuid.UUID, q: Query[ExportQuer
     return _download(request, records, q)
 
 
-@router.get("/orgs/{org}/workspaces/{workspace_id}/emission-export", response={200: None, **ERRORS})
+@router.get("/orgs/{org}/workspaces/{workspace_id}/emission-export", response=ERRORS, openapi_extra=EXPORT_DOC)
 @requires("records.view")
 def workspace_export(request, org: str, workspace_id: uuid.UUID, q: Query[ExportQuery]):
+    shown(request.access, "export", "workspace", [request.access.workspace])
     records = filtered(EmissionRecord.objects.filter(project__workspace=request.access.workspace), **_filters(q))
     return _download(request, records, q)
