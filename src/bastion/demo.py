@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from bastion.config import env
+from bastion.emissions import calculation, library
 from bastion.records.editing import save_record
 from bastion.records.models import EmissionRecord, EnergyRecord, Supplier
 from bastion.tenancy import actions, context
@@ -32,6 +33,19 @@ EMISSION_TEMPLATES = [
     (3, "c06_business_travel", "Flights (short haul)", "passenger_km", (1_000, 40_000)),
     (3, "c07_employee_commuting", "Employee commuting survey", "passenger_km", (10_000, 150_000)),
     (3, "c05_waste", "General waste to landfill", "t", (1, 60)),
+]
+# Illustrative custom factors for the demo's activities the shipped (UK government) set does not cover:
+# labelled as such, so nobody mistakes them for published values.
+DEMO_FACTORS = [
+    ("demo_district_heat", "District heating (illustrative)", "purchased_heat", "kWh", "0.17", ""),
+    ("demo_green_tariff", "Renewable electricity tariff (supplier-specific, illustrative)", "purchased_electricity",
+     "kWh", "0.0", "market"),
+    ("demo_refrigerant_r410a", "Refrigerant R410A (GWP 2088, illustrative)", "fugitive_emissions", "kg", "2088", ""),
+    ("demo_steel", "Steel coil, cradle to gate (illustrative)", "c01_purchased_goods_services", "t", "1850", ""),
+    ("demo_road_freight", "HGV road freight (illustrative)", "c04_upstream_transport", "tonne_km", "0.107", ""),
+    ("demo_flights", "Short-haul flights (illustrative)", "c06_business_travel", "passenger_km", "0.151", ""),
+    ("demo_commuting", "Commuting mix (illustrative)", "c07_employee_commuting", "passenger_km", "0.09", ""),
+    ("demo_landfill", "General waste to landfill (illustrative)", "c05_waste", "t", "497", ""),
 ]
 SUPPLIERS = [("Northern Steel Ltd", "GB"), ("RhineFreight GmbH", "DE"), ("Atlas Packaging", "NL"), ("Volta Energy", "FR")]
 
@@ -81,6 +95,11 @@ def create(password: str, *, seed: int = 2025) -> None:
         with context.tenant_context(organisation.id):
             for role in ROLES[1:]:
                 actions.add_membership(organisation, user=users[role], role=role)
+            for key, f_name, category, unit, value, basis in DEMO_FACTORS:
+                library.create_custom_factor(organisation.id, {
+                    "key": key, "name": f_name, "category": category, "unit": unit, "kgco2e_per_unit": Decimal(value),
+                    "basis": basis, "publisher": f"{name} (demo data, illustrative)", "year": 2024,
+                    "licence": "demo"})
             for ws_name in workspaces:
                 workspace = actions.create_workspace(organisation, name=ws_name, description=f"{name} — {ws_name}")
                 for year in (2024, 2025):
@@ -96,12 +115,13 @@ def create(password: str, *, seed: int = 2025) -> None:
                     ]
                     for start, end in _month_periods(year):
                         for scope, category, activity, unit, (low, high) in rng.sample(EMISSION_TEMPLATES, 3):
-                            save_record(EmissionRecord, project, {
+                            record = save_record(EmissionRecord, project, {
                                 "scope": scope, "category": category, "activity": activity,
                                 "quantity": Decimal(rng.randrange(low * 10, high * 10)) / 10, "unit": unit,
                                 "period_start": start, "period_end": end, "site": rng.choice(sites),
                                 "supplier": rng.choice(suppliers) if scope == 3 else None,
                             })
+                            _choose_factor(record, rng)
                     for start, end in _month_periods(year):
                         for i, site in enumerate(sites[:2]):
                             save_record(EnergyRecord, project, {
@@ -109,3 +129,12 @@ def create(password: str, *, seed: int = 2025) -> None:
                                 "source": rng.choice(["grid", "grid", "solar", "natural_gas"]),
                                 "period_start": start, "period_end": end,
                             })
+
+
+def _choose_factor(record: EmissionRecord, rng: random.Random) -> None:
+    """The first suggested factor, as an analyst would choose it; for some electricity, a green tariff too."""
+    suggestions = library.suggest(record.organisation_id, record.category, record.unit, record.period_start.year)
+    location = [f for f in suggestions if f.basis != "market"]
+    market = [f for f in suggestions if f.basis == "market"]
+    if location:
+        calculation.assign(record, location[0].ref, market[0].ref if market and rng.random() < 0.3 else None)

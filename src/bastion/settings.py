@@ -165,6 +165,7 @@ INSTALLED_APPS = [
     "bastion.tenancy",
     "bastion.identity",
     "bastion.records",
+    "bastion.emissions",
     "bastion.access_log",
     "bastion.hardening",
     "bastion.privacy",

@@ -12,6 +12,7 @@ from bastion.api.audit import public_router as audit_public_router
 from bastion.api.audit import router as audit_router
 from bastion.api.credentials import router as credentials_router
 from bastion.api.customer_key import router as customer_key_router
+from bastion.api.emissions import router as emissions_router
 from bastion.api.members import router as members_router
 from bastion.api.notices import router as notices_router
 from bastion.api.organisations import router as organisations_router
@@ -54,3 +55,4 @@ api.add_router("", access_requests_router)
 api.add_router("", access_log_router)
 api.add_router("", siem_router)
 api.add_router("", customer_key_router)
+api.add_router("", emissions_router)

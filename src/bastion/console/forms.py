@@ -74,8 +74,37 @@ class EmissionFilterForm(forms.Form):
     scope = forms.TypedChoiceField(
         choices=[("", "All scopes")] + sorted(SCOPES.items()), coerce=int, empty_value=None, required=False
     )
+    category = forms.ChoiceField(
+        choices=[("", "All categories")] + [(k, v) for by_scope in CATEGORIES.values() for k, v in by_scope.items()],
+        required=False,
+    )
+    site = forms.CharField(max_length=200, required=False)
     period_from = forms.DateField(label="Period from", required=False, widget=DATE_WIDGET)
     period_to = forms.DateField(label="Period to", required=False, widget=DATE_WIDGET)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period_from") and data.get("period_to") and data["period_to"] < data["period_from"]:
+            self.add_error("period_to", ValidationError("The end is before the start.", code="period_reversed"))
+        return data
+
+
+class FactorChoiceForm(forms.Form):
+    """The factor of one emissions record, from the suggestions for its category and unit."""
+
+    factor = forms.ChoiceField(label="Emission factor")
+    market_factor = forms.ChoiceField(label="Market-based factor (scope 2)", required=False)
+
+    def __init__(self, *args, suggestions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        location = [f for f in suggestions if f.basis != "market"]
+        market = [f for f in suggestions if f.basis == "market"]
+        self.fields["factor"].choices = [(f.ref, f"{f.name} — {f.kgco2e_per_unit} kgCO2e/{f.unit} ({f.publisher}, {f.year})")
+                                         for f in location]
+        self.fields["market_factor"].choices = [("", "None (use location-based)")] + [
+            (f.ref, f"{f.name} — {f.kgco2e_per_unit} kgCO2e/{f.unit} ({f.year})") for f in market]
+        if not market:
+            del self.fields["market_factor"]
 
 
 class NameForm(forms.Form):

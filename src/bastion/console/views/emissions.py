@@ -10,6 +10,8 @@ from django.views.decorators.http import require_POST
 
 from bastion.access_log.recording import shown
 from bastion.console.forms import EmissionFilterForm, EmissionForm, EvidenceUploadForm, add_action_errors
+from bastion.console.views import emissions_totals
+from bastion.emissions import filters as emission_filters
 from bastion.records.editing import delete_record, save_record
 from bastion.records.models import EmissionRecord
 from bastion.tenancy.access import requires
@@ -23,14 +25,9 @@ def _emission(request, emission_id) -> EmissionRecord:
 
 
 def _filtered(request, filters: EmissionFilterForm):
-    records = EmissionRecord.objects.filter(project=request.access.project).select_related("supplier")
+    records = EmissionRecord.objects.filter(project=request.access.project).select_related("supplier", "co2e")
     if filters.is_valid():
-        if filters.cleaned_data["scope"]:
-            records = records.filter(scope=filters.cleaned_data["scope"])
-        if filters.cleaned_data["period_from"]:
-            records = records.filter(period_end__gte=filters.cleaned_data["period_from"])
-        if filters.cleaned_data["period_to"]:
-            records = records.filter(period_start__lte=filters.cleaned_data["period_to"])
+        records = emission_filters.filtered(records, **filters.cleaned_data)
     return records
 
 
@@ -40,7 +37,9 @@ def project(request, org, project_id):
     if request.access.can("records.view"):
         filters = EmissionFilterForm(request.GET)
         context["filters"] = filters
-        context["page"] = Paginator(_filtered(request, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+        records = _filtered(request, filters)
+        context["page"] = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+        context.update(emissions_totals.totals_context(records, request.GET))
         shown(request.access, "record_view", "emission_record", context["page"].object_list)
     return render(request, "console/project.html", context)
 
@@ -55,6 +54,7 @@ def emission(request, org, project_id, emission_id):
         "record": record,
         "evidence": list(record.evidence.all()) if access.can("evidence.view") else None,
         "upload_form": EvidenceUploadForm(initial={"emission_id": record.id}) if access.can("evidence.upload") else None,
+        **emissions_totals.factor_context(access, record),
     })
 
 

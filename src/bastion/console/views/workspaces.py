@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from bastion.console.forms import NameForm, add_action_errors
+from bastion.console.views import emissions_totals
 from bastion.tenancy import actions
 from bastion.tenancy.access import requires
 
@@ -47,6 +48,7 @@ def workspace(request, org, workspace_id):
         "workspace": access.workspace,
         "projects": list(access.visible_projects(access.workspace)),
         "form": NameForm() if access.can("projects.manage") else None,
+        **emissions_totals.workspace_context(request),
     })
 
 
