@@ -50,6 +50,7 @@ def test_the_database_counter_loses_no_hit_under_concurrency(db):
         # Every hit got its own count: no two threads read the same value before writing it back.
         assert sorted(seen) == list(range(1, 8 * 25 + 1))
     finally:
+
         def clean_up():
             with connection.cursor() as cursor:
                 cursor.execute("DELETE FROM bastion_cache WHERE cache_key LIKE %s", [f"rl:{key}:%"])
