@@ -53,13 +53,14 @@ def test_the_database_counter_loses_no_hit_under_concurrency(db):
 
         def clean_up():
             with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM bastion_cache WHERE cache_key LIKE %s", [f"rl:{key}:%"])
+                cursor.execute("DELETE FROM hardening_ratecounter WHERE key LIKE %s", [f"rl:{key}:%"])
 
         committed(clean_up)
 
 
 @pytest.mark.django_db
-def test_one_hit_is_one_statement_and_the_limit_and_window_are_reported():
+def test_one_hit_is_one_statement_and_the_limit_and_window_are_reported(monkeypatch):
+    monkeypatch.setattr(counters, "_last_sweep", NOW)  # (the sweep of ended windows, once a minute, is another)
     with CaptureQueriesContext(connection) as queries:
         first = counters.hit("test.single:one", "2/m", NOW, caches["default"])
     assert len(queries.captured_queries) == 1
@@ -95,3 +96,22 @@ def test_the_redis_counter_loses_no_hit_under_concurrency(settings):
 def test_a_malformed_rate_is_refused(rate):
     with pytest.raises(ValueError):
         counters.split_rate(rate)
+
+
+@pytest.mark.postgres_only
+def test_on_postgresql_the_counters_skip_the_write_ahead_log(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'hardening_ratecounter'")
+        assert cursor.fetchone() == ("u",)
+
+
+@pytest.mark.django_db
+def test_ended_windows_are_swept_when_a_new_one_starts(monkeypatch):
+    from bastion.hardening.models import RateCounter
+
+    monkeypatch.setattr(counters, "_last_sweep", 0.0)
+    counters.hit("test.sweep:old", "5/m", NOW, caches["default"])
+    assert RateCounter.objects.filter(key__startswith="rl:test.sweep:old:").count() == 1
+    counters.hit("test.sweep:new", "5/m", NOW + 3600, caches["default"])
+    assert not RateCounter.objects.filter(key__startswith="rl:test.sweep:old:").exists()
+    assert RateCounter.objects.filter(key__startswith="rl:test.sweep:new:").count() == 1
