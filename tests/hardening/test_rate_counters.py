@@ -115,3 +115,13 @@ def test_ended_windows_are_swept_when_a_new_one_starts(monkeypatch):
     counters.hit("test.sweep:new", "5/m", NOW + 3600, caches["default"])
     assert not RateCounter.objects.filter(key__startswith="rl:test.sweep:old:").exists()
     assert RateCounter.objects.filter(key__startswith="rl:test.sweep:new:").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_default_cache_is_counted_in_one_statement(monkeypatch):
+    """Without an explicit cache the configured one is used, through its own fast path (not the
+    generic add-then-incr)."""
+    monkeypatch.setattr(counters, "_last_sweep", NOW)
+    with CaptureQueriesContext(connection) as queries:
+        assert counters.hit("test.default:one", "2/m", NOW).count == 1
+    assert len(queries.captured_queries) == 1 and "ON CONFLICT" in queries.captured_queries[0]["sql"]

@@ -22,7 +22,7 @@ import re
 import zlib
 from dataclasses import dataclass
 
-from django.core.cache import cache as default_cache
+from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
@@ -71,7 +71,7 @@ def hit(key: str, rate: str, now: float, cache: BaseCache | None = None) -> Usag
     seconds = int(now)
     end = window_end(key, period, seconds)
     windowed = f"rl:{key}:{end}"
-    cache = cache if cache is not None else default_cache
+    cache = cache if cache is not None else caches["default"]  # (not the proxy: isinstance must see the backend)
     if isinstance(cache, RedisCache):
         count = _redis_hit(cache, windowed, end)
     elif isinstance(cache, DatabaseCache):
