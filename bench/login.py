@@ -9,10 +9,16 @@ check alone for each.
 
 from __future__ import annotations
 
+import argparse
+
 from _setup import per_call, setup_database
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--short", action="store_true", help="one sign-in of each, only to prove the bench still runs")
+    args = parser.parse_args()
+    calls, rounds = (1, 1) if args.short else (10, 3)
     setup_database()
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
@@ -50,8 +56,8 @@ def main() -> None:
         stored = user.password
         # Each as a deployment configured with that hasher (so no sign-in rehashes with the other).
         with override_settings(PASSWORD_HASHERS=[configured[name]]):
-            full = per_call(sign_in, 10, rounds=3)
-        check = per_call(lambda stored=stored, hasher=hashers[name]: hasher.verify(password, stored), 10, rounds=3)
+            full = per_call(sign_in, calls, rounds=rounds)
+        check = per_call(lambda stored=stored, hasher=hashers[name]: hasher.verify(password, stored), calls, rounds=rounds)
         results[name] = full
         print(f"{name:12} sign-in {1 / full:6.1f}/s ({full * 1e3:6.1f} ms)   hash check alone {check * 1e3:6.1f} ms")
     print(f"ratio argon2id / pbkdf2-200k sign-in time: {results['argon2id'] / results['pbkdf2-200k']:.2f}")

@@ -8,9 +8,12 @@ import types
 import pytest
 from django_ratelimit import core
 
+from bastion.hardening import rate_limits
+
 
 @pytest.fixture(autouse=True)
 def rate_limit_clock(monkeypatch):
     stopped = types.SimpleNamespace(time=lambda: 1_900_000_030.0)
     monkeypatch.setattr(core, "time", stopped)
+    monkeypatch.setattr(rate_limits, "clock", stopped.time)
     return stopped

@@ -67,8 +67,20 @@ def parse(token: str) -> tuple[str, str] | None:
     return match.group(1), match.group(2)
 
 
+_peppers: dict[str, bytes] = {}
+
+
+def _pepper() -> bytes:
+    """The pepper, read once per process and data directory (the file is never rewritten; every
+    process checks the key directory's modes when it starts)."""
+    directory = str(keyfiles.key_directory())
+    if directory not in _peppers:
+        _peppers[directory] = keyfiles.read_or_create("api-key-pepper.key")
+    return _peppers[directory]
+
+
 def hash_secret(secret: str) -> str:
-    return hmac.new(keyfiles.read_or_create("api-key-pepper.key"), secret.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_pepper(), secret.encode(), hashlib.sha256).hexdigest()
 
 
 def secret_matches(secret: str, stored_hash: str) -> bool:

@@ -14,7 +14,6 @@ import secrets
 import uuid
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bastion.crypto import keyring, kms
 
@@ -31,9 +30,9 @@ def associated_data(organisation_id: uuid.UUID | str, table: str, column: str, r
 
 
 def encrypt(plaintext: bytes, *, organisation_id: uuid.UUID | str, ad: bytes) -> str:
-    version, key = keyring.current(organisation_id)
+    version, cipher = keyring.current_cipher(organisation_id)
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = MAGIC + version.to_bytes(4, "big") + nonce + AESGCM(key).encrypt(nonce, plaintext, ad)
+    sealed = MAGIC + version.to_bytes(4, "big") + nonce + cipher.encrypt(nonce, plaintext, ad)
     return base64.b64encode(sealed).decode()
 
 
@@ -44,7 +43,8 @@ def key_version_of(token: str) -> int:
 
 def _decode(token: str) -> bytes:
     try:
-        raw = base64.b64decode(token, validate=True)
+        # strict_mode validates in C what b64decode(validate=True) checks with a regular expression
+        raw = binascii.a2b_base64(token, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise DecryptionFailed("not an encrypted value") from exc
     if len(raw) < len(MAGIC) + 4 + NONCE_BYTES + 16 or not raw.startswith(MAGIC):
@@ -55,9 +55,9 @@ def _decode(token: str) -> bytes:
 def decrypt(token: str, *, organisation_id: uuid.UUID | str, ad: bytes) -> bytes:
     raw = _decode(token)
     version = int.from_bytes(raw[3:7], "big")
-    nonce, body = raw[7 : 7 + NONCE_BYTES], raw[7 + NONCE_BYTES :]
+    view = memoryview(raw)  # no copy of a large body
+    nonce, body = view[7 : 7 + NONCE_BYTES], view[7 + NONCE_BYTES :]
     try:
-        key = keyring.version(organisation_id, version)
-        return AESGCM(key).decrypt(nonce, body, ad)
+        return keyring.version_cipher(organisation_id, version).decrypt(nonce, body, ad)
     except (InvalidTag, kms.KeyUnavailable) as exc:
         raise DecryptionFailed("the value does not decrypt here (altered, moved, or its key is gone)") from exc

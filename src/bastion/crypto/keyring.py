@@ -11,13 +11,15 @@ import time
 import uuid
 from collections import OrderedDict
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from bastion.crypto import customer_kms, kms
 from bastion.crypto.key_models import CustomerKey, DataKey, IndexKey
 
-_cache: OrderedDict[tuple[str, int], tuple[float, bytes]] = OrderedDict()
+# (expiry, key, its AES-GCM cipher made once: a cipher's key schedule costs more than a 64-byte field's decryption)
+_cache: OrderedDict[tuple[str, int], tuple[float, bytes, AESGCM | None]] = OrderedDict()
 _clock = time.monotonic  # what bounds a cached key's life; tests move it on
 _lock = threading.Lock()
 MAX_CACHED = 1024
@@ -34,18 +36,24 @@ def index_wrap_context(organisation_id: str) -> bytes:
     return f"bastion-index-key|{organisation_id}".encode()
 
 
-def _cached(key: tuple[str, int]) -> bytes | None:
+def _entry(key: tuple[str, int]) -> tuple[float, bytes, AESGCM | None] | None:
     with _lock:
         entry = _cache.get(key)
         if entry is None or entry[0] < _clock():
             _cache.pop(key, None)
             return None
-        return entry[1]
+        return entry
+
+
+def _cached(key: tuple[str, int]) -> bytes | None:
+    entry = _entry(key)
+    return None if entry is None else entry[1]
 
 
 def _remember(key: tuple[str, int], material: bytes) -> None:
+    cipher = AESGCM(material) if key[1] > 0 and len(material) == 32 else None  # data keys only
     with _lock:
-        _cache[key] = (_clock() + settings.BASTION_DATA_KEY_CACHE_SECONDS, material)
+        _cache[key] = (_clock() + settings.BASTION_DATA_KEY_CACHE_SECONDS, material, cipher)
         _cache.move_to_end(key)
         while len(_cache) > MAX_CACHED:
             _cache.popitem(last=False)
@@ -131,6 +139,27 @@ def current(organisation_id: uuid.UUID | str) -> tuple[int, bytes]:
             row = DataKey.objects.filter(organisation_id=organisation_id).latest("version")
     _remember((organisation_id, 0), row.version.to_bytes(4, "big"))  # slot 0: which version is newest
     return row.version, _cached((organisation_id, row.version)) or _unwrap(row)
+
+
+def _cipher(organisation_id: str, number: int, material: bytes) -> AESGCM:
+    entry = _entry((organisation_id, number))
+    return entry[2] if entry is not None and entry[2] is not None else AESGCM(material)
+
+
+def current_cipher(organisation_id: uuid.UUID | str) -> tuple[int, AESGCM]:
+    """``current``'s version and key as a ready AES-GCM cipher (made once per cached key)."""
+    organisation_id = str(organisation_id)
+    number, material = current(organisation_id)
+    return number, _cipher(organisation_id, number, material)
+
+
+def version_cipher(organisation_id: uuid.UUID | str, number: int) -> AESGCM:
+    """``version``'s key as a ready AES-GCM cipher, with the same expiry, shredding and errors."""
+    organisation_id = str(organisation_id)
+    entry = _entry((organisation_id, number))  # the common case: one look-up under the lock
+    if entry is not None and entry[2] is not None:
+        return entry[2]
+    return _cipher(organisation_id, number, version(organisation_id, number))
 
 
 def version(organisation_id: uuid.UUID | str, number: int) -> bytes:

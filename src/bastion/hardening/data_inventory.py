@@ -16,4 +16,9 @@ DATA_CLASSES = {
         "sample": "confidential",
         "user_agent": "personal",
     },
+    "RateCounter": {
+        "key": "operational",  # the rule, a SHA-256 digest of the client's key, the window's end
+        "count": "operational",
+        "expires": "operational",
+    },
 }

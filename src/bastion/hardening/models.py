@@ -23,3 +23,14 @@ class CspViolation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.violated_directive} on {self.document_uri}"
+
+
+class RateCounter(models.Model):
+    """One rate limit's count for one key in one fixed window (the window's end is in the key).
+    Written only by ``counters``, one ``INSERT … ON CONFLICT DO UPDATE`` per hit. On PostgreSQL the
+    table is UNLOGGED: a count is worth no WAL flush (after a crash the windows simply start again),
+    so a hit never waits for the disk."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires = models.DateTimeField(db_index=True)
