@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import threading
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -44,6 +45,25 @@ def _write_private(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def _create_once(path: Path, text: str) -> None:
+    """Create ``path`` with ``text`` unless it exists, never visible half-written: the whole file is
+    written under a name of its own, then hard-linked into place (which fails if another thread or
+    process got there first; its key is then the key, and ours is discarded)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.new")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def _new_seed_text() -> str:
     return base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode() + "\n"
 
@@ -55,10 +75,7 @@ def _load_seed() -> bytes:
     else:
         path = _key_path()
         if not path.exists():
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(_new_seed_text())
+            _create_once(path, _new_seed_text())
         check_private_file(path)
         seed = base64.b64decode(path.read_text().strip())
     if len(seed) != 32:
