@@ -32,7 +32,16 @@ from tests.sign_in import sign_in, totp_code
 from tests.tenancy.test_isolation_matrix import PARAMS
 
 SCHEMA = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/v1"))
-SCHEMA.app = get_wsgi_application()
+WSGI = get_wsgi_application()
+
+
+def _app(environ, start_response):
+    # A WSGI server always names the peer; schemathesis's in-process client does not.
+    environ.setdefault("REMOTE_ADDR", "127.0.0.1")
+    return WSGI(environ, start_response)
+
+
+SCHEMA.app = _app
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 EXAMPLES = int(os.environ.get("BASTION_CONTRACT_EXAMPLES", "4"))
 CSRF = "c" * 32
@@ -59,12 +68,16 @@ def _signed_in_owner(user) -> str:
 
 
 @pytest.fixture
-def in_test_transaction():
+def keep_connection():
     """The WSGI handler closes the database connection around each request; in a test, that would be
-    the test's own transaction (Django's test client disconnects the same signals)."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
+    the test's own transaction. Django's test client disconnects the same signals during each of its
+    requests (and connects them again after), so call this after the last test-client request."""
+
+    def keep():
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+
+    yield keep
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
 
@@ -81,8 +94,9 @@ def no_rate_limits(settings):
     CASES,
     ids=lambda x: x.value if isinstance(x, GenerationMode) else f"{x.method.upper()} {x.path}",
 )
-def test_every_answer_is_documented(operation, mode, world, no_rate_limits, in_test_transaction):
+def test_every_answer_is_documented(operation, mode, world, no_rate_limits, keep_connection):
     session = _signed_in_owner(world.acme.users["owner"])
+    keep_connection()
     headers = {"User-Agent": AGENT, "X-CSRFToken": CSRF}
     path_parameters = {p.name: str(PARAMS[p.name](world.acme)) for p in operation.path_parameters}
 
