@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
+from ninja.parser import Parser
 
 ERROR_SCHEMA_NAME = "Error"
 ERROR_SCHEMA: dict[str, Any] = {
@@ -94,8 +96,23 @@ def document_errors(schema: dict) -> dict:
     return schema
 
 
+class ObjectBodyParser(Parser):
+    """Every JSON body the API takes is an object: a string or a list is refused (422), not read as
+    an empty change (django-ninja would otherwise find none of a PATCH's optional fields in it)."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValidationError([{"loc": ("body",), "msg": "The body must be a JSON object.", "type": "object_type"}])
+        return data
+
+
 class DocumentedApi(NinjaAPI):
     """A NinjaAPI whose OpenAPI document lists the error answers of every operation."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("parser", ObjectBodyParser())
+        super().__init__(*args, **kwargs)
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
