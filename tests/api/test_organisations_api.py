@@ -27,7 +27,7 @@ def test_a_user_founds_an_organisation_and_owns_it(world, client_for):
 def test_slugs_are_validated_and_unique(world, client_for):
     client = client_for(world.acme.users["viewer"])
     taken = _post(client, "/api/v1/orgs", {"name": "Copy", "slug": "globex"})
-    assert taken.status_code == 422 and taken.json()["error"]["fields"]["slug"][0]["code"] == "slug_taken"
+    assert taken.status_code == 409 and taken.json()["error"]["fields"]["slug"][0]["code"] == "slug_taken"
     bad = _post(client, "/api/v1/orgs", {"name": "Bad", "slug": "Not A Slug"})
     assert bad.status_code == 422 and "slug" in bad.json()["error"]["fields"]
 

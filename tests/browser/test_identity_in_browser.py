@@ -68,18 +68,26 @@ def test_sign_up_confirm_the_email_and_sign_in(browser, live_demo):
 def test_an_owner_must_enrol_totp_and_then_signs_in_with_it(browser, live_demo):
     page = _new_page(browser, live_demo)
     _password_step(page, "owner@globex.example", live_demo.password)
+    # The first sign-in goes straight to setting up a second factor: one message, no password again.
+    assert page.url.endswith("/accounts/2fa/totp/activate/"), page.url
+    expect(page.locator("body")).to_contain_text("Set up your second factor")
+    expect(page.locator("body")).not_to_contain_text("Successfully signed in")
     page.goto("/o/globex/")  # anything else: the MFA page first
     assert page.url.endswith("/accounts/2fa/")
     expect(page.locator("main")).to_contain_text("requires two-factor authentication")
 
     page.goto("/accounts/2fa/totp/activate/")
-    _reauthenticate_if_asked(page, live_demo.password)
+    assert "/accounts/reauthenticate/" not in page.url  # the password was typed a moment ago
     secret = page.locator("#authenticator_secret").input_value()
     page.fill("input[name=code]", totp_code(secret))
     page.click("main form button[type=submit]")
     page.wait_for_load_state()
     expect(page.locator("main")).to_contain_text("Recovery Codes")
-    page.goto("/o/globex/")
+    page.click("#codes_continue")  # the way on needs confirming the codes were saved
+    assert "/accounts/2fa/recovery-codes/" in page.url
+    page.check("#codes_saved")
+    page.click("#codes_continue")
+    page.wait_for_url(re.compile(r"/o/globex/"))
     expect(page.locator("nav.main-nav")).to_contain_text("Members")
 
     page.click("header form[action='/accounts/logout/'] button")  # sign out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from bastion.api import errors
 from bastion.api.access_log import router as access_log_router
 from bastion.api.access_requests import router as access_requests_router
@@ -15,6 +13,7 @@ from bastion.api.customer_key import router as customer_key_router
 from bastion.api.emissions import router as emissions_router
 from bastion.api.members import router as members_router
 from bastion.api.notices import router as notices_router
+from bastion.api.openapi import DocumentedApi
 from bastion.api.organisations import router as organisations_router
 from bastion.api.posture import router as posture_router
 from bastion.api.privacy import router as privacy_router
@@ -25,7 +24,7 @@ from bastion.api.siem import router as siem_router
 from bastion.api.sso import router as sso_router
 from bastion.api.staff_incidents import router as staff_incidents_router
 
-api = NinjaAPI(
+api = DocumentedApi(
     title="Bastion API",
     version="1",
     description=(

@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
-from bastion.api.schemas import PageQuery, Text, page_of
+from bastion.api.schemas import IsoDateTime, PageQuery, Text, page_of
 from bastion.audit import chain as audit_chain
 from bastion.audit import export, personal, queries, signing
 from bastion.audit.audit_actions import AUDIT_EXPORTED
@@ -32,8 +32,8 @@ class EventQuery(PageQuery):
     action: Text = Field("", description="an action name, or a prefix ending in '.' such as 'member.'")
     resource_type: Text = ""
     resource_id: Text = ""
-    since: datetime.datetime | None = None
-    until: datetime.datetime | None = None
+    since: IsoDateTime | None = None
+    until: IsoDateTime | None = None
 
 
 class ActorOut(Schema):

@@ -11,7 +11,7 @@ from ninja import Field, Query, Schema, Status
 from bastion.access_log.recording import shown
 from bastion.api.pagination import paginate
 from bastion.api.routing import AuthorizingRouter
-from bastion.api.schemas import PageQuery, Text, page_of
+from bastion.api.schemas import IsoDateTime, PageQuery, Text, page_of
 from bastion.crypto.models import Credential
 from bastion.tenancy import credentials
 from bastion.tenancy.access import requires
@@ -27,13 +27,13 @@ class CredentialIn(Schema):
     kind: Literal["oauth", "api_key", "password"]
     secret: Text = Secret
     refresh_token: Text | None = Field(None, min_length=1, max_length=16384)
-    expires_at: datetime.datetime | None = None
+    expires_at: IsoDateTime | None = None
 
 
 class CredentialRotateIn(Schema):
     secret: Text = Secret
     refresh_token: Text | None = Field(None, min_length=1, max_length=16384)
-    expires_at: datetime.datetime | None = None
+    expires_at: IsoDateTime | None = None
 
 
 class CredentialOut(Schema):

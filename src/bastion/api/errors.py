@@ -57,8 +57,17 @@ def _invalid_request(request: Any, exc: NinjaValidationError) -> Answer:
     return 422, error_body("invalid_input", "The request has invalid fields.", _ninja_fields(list(exc.errors)))
 
 
+# Refusals that are not bad input but a clash with what exists: 409, with the field's own code.
+CONFLICTS = frozenset({"slug_taken", "domain_taken", "duplicate", "duplicate_domain", "duplicate_membership",
+                       "duplicate_name", "conflict", "unique", "unique_together"})
+
+
 def _invalid_data(request: Any, exc: DjangoValidationError) -> Answer:
-    return 422, error_body("invalid_input", "The request has invalid fields.", validation_fields(exc))
+    fields = validation_fields(exc)
+    codes = {item["code"] for problems in fields.values() for item in problems}
+    if codes and codes <= CONFLICTS:
+        return 409, error_body("conflict", "It conflicts with something that already exists.", fields)
+    return 422, error_body("invalid_input", "The request has invalid fields.", fields)
 
 
 def _customer_key_unavailable(exc: customer_kms.CustomerKeyUnavailable) -> Answer:

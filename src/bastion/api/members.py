@@ -107,6 +107,14 @@ def list_invitations(request, org: str, q: Query[PageQuery]):
     return page
 
 
+@router.post("/orgs/{org}/invitations/{invitation_id}/resend", response={202: InvitationOut})
+@requires("members.manage")
+def resend_invitation(request, org: str, invitation_id: uuid.UUID):
+    """Email the invitation again with a new link (the old one stops working) and a new expiry."""
+    invitation = invitations.resend(request.path_objects["invitation_id"], request=request)
+    return Status(202, invitation_out(invitation))
+
+
 @router.delete("/orgs/{org}/invitations/{invitation_id}", response={204: None})
 @requires("members.manage")
 def revoke_invitation(request, org: str, invitation_id: uuid.UUID):

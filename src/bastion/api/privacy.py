@@ -8,6 +8,7 @@ import uuid
 from django.http import FileResponse
 from ninja import Field, Schema, Status
 
+from bastion.api.openapi import error_response
 from bastion.api.routing import AuthorizingRouter
 from bastion.api.schemas import Text
 from bastion.privacy import (
@@ -87,7 +88,7 @@ def request_my_export(request):
     return Status(202, _status(request.user))
 
 
-@router.get("/me/export/download")
+@router.get("/me/export/download", openapi_extra={"responses": {"410": error_response(ExportGone.message)}})
 @authenticated
 def download_my_export(request):
     try:

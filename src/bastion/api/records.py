@@ -3,7 +3,6 @@
 # through the @requires wrapper, whose module globals do not hold the annotation names.
 
 
-import datetime
 import uuid
 from typing import Literal
 
@@ -26,6 +25,7 @@ from bastion.api.schemas import (
     EnergyPatch,
     EvidenceOut,
     ImportOut,
+    IsoDate,
     PageQuery,
     SupplierIn,
     SupplierOut,
@@ -49,8 +49,8 @@ BASE = "/orgs/{org}/projects/{project_id}"
 
 
 class PeriodQuery(PageQuery):
-    period_from: datetime.date | None = None
-    period_to: datetime.date | None = None
+    period_from: IsoDate | None = None
+    period_to: IsoDate | None = None
 
 
 class EmissionQuery(PeriodQuery):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from bastion.api.pagination import MAX_PAGE_SIZE, Page
 
@@ -21,6 +21,25 @@ def _no_nul(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
+
+
+def _iso_only(value: Any) -> Any:
+    # pydantic also reads a number as a Unix timestamp; the contract says an ISO 8601 string.
+    if isinstance(value, int | float | Decimal) or (isinstance(value, str) and _is_number(value)):
+        raise ValueError("must be an ISO 8601 date or date-time, not a number")
+    return value
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+IsoDateTime = Annotated[datetime.datetime, BeforeValidator(_iso_only)]
+IsoDate = Annotated[datetime.date, BeforeValidator(_iso_only)]
 
 
 def omittable(**constraints: Any) -> Any:

@@ -3,7 +3,7 @@
 
 import datetime
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.utils import timezone
 from ninja import Field, Schema, Status
@@ -130,7 +130,10 @@ def list_dead_letters(request, org: str, siem_destination_id: uuid.UUID):
 
 class DeadLettersRetriedOut(Schema):
     requeued: int = Field(..., description="dead letters re-queued, sent by the next delivery run in sequence order")
-    ranges: list[tuple[str, int, int]] = Field(..., description="(stream, first seq, last seq) in the order they go")
+    # Each range is [stream, first seq, last seq]; typed as a 3-item list because a tuple's JSON schema
+    # ("items" as an array) is not a valid OpenAPI 3.1 schema object.
+    ranges: list[Annotated[list[str | int], Field(min_length=3, max_length=3)]] = Field(
+        ..., description="[stream, first seq, last seq] in the order they go")
 
 
 @router.post("/orgs/{org}/siem-destinations/{siem_destination_id}/dead-letters/retry", response=DeadLettersRetriedOut)

@@ -138,7 +138,8 @@ class MembershipRoleForm(forms.Form):
 
 
 class AddMemberForm(MembershipRoleForm):
-    email = forms.EmailField(label="Email of an existing user")
+    email = forms.EmailField(label="Email address",
+                             help_text="Anyone: they are emailed a link to sign up (or sign in) and accept.")
     scope = forms.ChoiceField(required=False, help_text="Leave as the organisation to grant the role everywhere.")
     field_order = ["email", "role", "scope"]
 

@@ -56,6 +56,7 @@ organisation_urls = [
     path("members/", members.members, name="members"),
     path("members/add/", members.member_add, name="member_add"),
     path("members/invitations/<uuid:invitation_id>/revoke/", members.invitation_revoke, name="invitation_revoke"),
+    path("members/invitations/<uuid:invitation_id>/resend/", members.invitation_resend, name="invitation_resend"),
     path("members/<uuid:membership_id>/edit/", members.member_edit, name="member_edit"),
     path("members/<uuid:membership_id>/remove/", members.member_remove, name="member_remove"),
     path("roles/", roles.roles, name="roles"),

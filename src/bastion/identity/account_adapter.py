@@ -7,11 +7,14 @@ sessions); this adapter plugs Bastion's controls into the points allauth offers 
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 
 from bastion.audit.context import client_address
 from bastion.identity import invitations, lockout, signin_events
+from bastion.identity.mfa import first_sign_in
 from bastion.identity.mfa import policy as mfa_policy
 from bastion.identity.sessions import devices as sign_in_devices
 
@@ -52,6 +55,23 @@ class BastionAccountAdapter(DefaultAccountAdapter):
         super().set_password(user, password)
         if unclaimed:
             invitations.claim(user, request=self.request)
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """A sign-in a few minutes ago is as good as typing the password again: the owner's first
+        sign-in goes straight on to set up a second factor. Later changes still ask again."""
+        required = super().is_reauthentication_required(app=app, **kwargs)
+        return required and not first_sign_in.signed_in_just_now(context.request)
+
+    def add_message(self, request, level, message_template=None, message_context=None, extra_tags="", message=None):
+        if first_sign_in.hide_message(request, message_template):
+            return  # "Successfully signed in" next to "set up your second factor first" contradicts it
+        super().add_message(request, level, message_template, message_context, extra_tags, message)
+
+    def get_login_redirect_url(self, request) -> str:
+        if first_sign_in.must_set_up_second_factor(request):
+            messages.info(request, first_sign_in.SET_UP_MESSAGE)
+            return first_sign_in.SET_UP_URL  # straight to it, not via a page that sends them there
+        return super().get_login_redirect_url(request)
 
     def post_login(self, request, user, **kwargs):
         response = super().post_login(request, user, **kwargs)

@@ -57,3 +57,7 @@ INVITATION_ACCEPTED = action(
     "An invitation was accepted by the owner of its address: they became a member",
 )
 INVITATION_REVOKED = action("invitation.revoked", "An invitation was withdrawn before it was accepted")
+INVITATION_RESENT = action(
+    "invitation.renewed",
+    "An invitation was sent again with a new link (the old link stopped working) and a new expiry",
+)

@@ -35,7 +35,12 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit
 from bastion.crypto import api_keys
-from bastion.identity.audit_actions import INVITATION_ACCEPTED, INVITATION_CREATED, INVITATION_REVOKED
+from bastion.identity.audit_actions import (
+    INVITATION_ACCEPTED,
+    INVITATION_CREATED,
+    INVITATION_RESENT,
+    INVITATION_REVOKED,
+)
 from bastion.identity.models import Invitation, User
 from bastion.identity.sso.models import VerifiedDomain
 from bastion.tenancy import actions, context
@@ -223,6 +228,24 @@ def revoke(invitation: Invitation) -> None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
         _audit(INVITATION_REVOKED, invitation, _summary(invitation))
+
+
+def resend(invitation: Invitation, request=None) -> Invitation:
+    """Email a pending invitation again with a new link, valid ``BASTION_INVITATION_DAYS`` from
+    now; the link sent before stops working (each link names one token). Audited."""
+    if problem := refusal(invitation):
+        raise problem
+    new = api_keys.generate()
+    with transaction.atomic():
+        current = Invitation.objects.select_for_update().get(id=invitation.id)
+        if problem := refusal(current):
+            raise problem
+        current.public_id, current.secret_hash = new.public_id, new.secret_hash
+        current.expires_at = timezone.now() + datetime.timedelta(days=settings.BASTION_INVITATION_DAYS)
+        current.save(update_fields=["public_id", "secret_hash", "expires_at"])
+        _audit(INVITATION_RESENT, current, {**_summary(current), "expires_at": current.expires_at.isoformat()})
+    _send(current.organisation, current, new.token, request)
+    return current
 
 
 def is_unclaimed(user) -> bool:

@@ -90,6 +90,15 @@ def invitation_revoke(request, org, invitation_id):
 
 
 @requires("members.manage")
+@require_POST
+def invitation_resend(request, org, invitation_id):
+    invitation = get_object_or_404(Invitation.objects.all(), id=invitation_id)
+    flash_outcome(request, lambda: invitations.resend(invitation, request=request),
+                  f"Invitation of {invitation.email} sent again, with a new link.")
+    return redirect("console:members", org=org)
+
+
+@requires("members.manage")
 def member_edit(request, org, membership_id):
     membership = _membership(membership_id)
     data = request.POST if request.method == "POST" else None

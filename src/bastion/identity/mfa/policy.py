@@ -111,7 +111,8 @@ class MFAEnrolmentMiddleware:
 
 
 def _enrol_first(request):
-    message = "Your organisation requires two-factor authentication: set up an authenticator app or a security key."
+    message = ("Set up your second factor: your organisation requires two-factor authentication. Scan the code "
+               "with an authenticator app and enter the code it shows (or use a security key instead).")
     if getattr(request.user, "staff_role", "") in STAFF_ROLES_NEEDING_SECURITY_KEY:
         message = "Platform staff in your role must sign in with a security key or passkey: register one."
     elif getattr(request.user, "staff_role", ""):
