@@ -157,6 +157,7 @@ def test_drill_on_a_caught_up_standby_serves_with_nothing_lost(dr_site):
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"^ok serving: bastion serve answered /healthz", done.stdout, flags=re.M), done.stdout
     assert re.search(r"^ok audit chains: \d+ chains intact, 0 events lost$", done.stdout, flags=re.M), done.stdout
+    print(done.stdout)  # the figures of this run, for the record (pytest -s)
     rto, rpo, lost = _figures(done.stdout)
     assert 0 < rto < 120 and rpo == 0 and lost == 0
     assert ", 0 WAL bytes lost" in done.stdout
@@ -184,6 +185,7 @@ def test_lagging_standby_loses_data_counted_and_fails_a_tight_target(dr_site):
         time.sleep(1)
         done = _drill(dr_site)  # the default target (300 s) holds: the figures are reported, the drill passes
         assert done.returncode == 0, done.stdout + done.stderr
+        print(done.stdout)  # the figures of this run, for the record (pytest -s)
         _, rpo, lost = _figures(done.stdout)
         assert lost >= 2 and rpo > 1
         assert re.search(r"audit event\(s\) lost, [1-9]\d* WAL bytes lost", done.stdout), done.stdout

@@ -314,6 +314,6 @@ def _store(drill: Drill, result: DrResult) -> None:
             },
         )
     drill.refresh_from_db()
-    metrics.record_drill(drill)
+    metrics.record_dr_drill(drill)
     if not result.ok:
         failures.drill_failed(result.drill_id, message)
