@@ -86,6 +86,13 @@ def configured() -> Config:
     return Config(url, target)
 
 
+def _row(cursor) -> tuple:
+    row = cursor.fetchone()  # a SELECT without FROM always has its row
+    if row is None:
+        raise pg_cluster.ClusterError("no row")
+    return tuple(row)
+
+
 def _at_moment(database: str, standby_url: str) -> tuple:
     """The primary's moment, WAL position and chain heads in one snapshot; then the standby's position."""
     import psycopg
@@ -93,13 +100,15 @@ def _at_moment(database: str, standby_url: str) -> tuple:
     with psycopg.connect(**live_source(), dbname=database, autocommit=True) as primary:
         primary.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         primary.execute("SELECT set_config('bastion.scope', 'platform', true)")
-        moment, lsn = primary.execute("SELECT clock_timestamp(), pg_current_wal_lsn()::text").fetchone()
+        moment, lsn = _row(primary.execute("SELECT clock_timestamp(), pg_current_wal_lsn()::text"))
         heads = {chain: seq for chain, seq in primary.execute(CHAIN_HEADS)}
         primary.execute("COMMIT")
     with psycopg.connect(standby_url, autocommit=True, connect_timeout=10) as standby:
-        in_recovery, replayed, last_xact = standby.execute(
-            "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, pg_last_xact_replay_timestamp()"
-        ).fetchone()
+        in_recovery, replayed, last_xact = _row(
+            standby.execute(
+                "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, pg_last_xact_replay_timestamp()"
+            )
+        )
     return moment, str(lsn), heads, bool(in_recovery), replayed, last_xact
 
 
@@ -215,10 +224,10 @@ def run(config: Config, *, database: str, progress: Progress | None = None, scra
             port = free_port()
             copy = pg_cluster.start(work / "data", port, options=NO_UPSTREAM)
             with copy.connect() as connection:
-                copied_lsn, last_xact = connection.execute(
-                    "SELECT pg_last_wal_replay_lsn()::text, pg_last_xact_replay_timestamp()"
-                ).fetchone()
-                lost = connection.execute("SELECT pg_wal_lsn_diff(%s, %s)", [primary_lsn, copied_lsn]).fetchone()[0]
+                copied_lsn, last_xact = _row(
+                    connection.execute("SELECT pg_last_wal_replay_lsn()::text, pg_last_xact_replay_timestamp()")
+                )
+                (lost,) = _row(connection.execute("SELECT pg_wal_lsn_diff(%s, %s)", [primary_lsn, copied_lsn]))
             result.wal_bytes_lost = max(0, int(lost))
             # The copy holds at least what the standby had replayed at T: its newest transaction is the later of the two.
             newest = max((t for t in (last_xact, standby_xact) if t is not None), default=None)
