@@ -147,6 +147,8 @@ def _still_primary_and_standby(site, label: str) -> None:
 def test_drill_on_a_caught_up_standby_serves_with_nothing_lost(dr_site):
     unset = dr_site.bastion("dr", "drill", BASTION_DR_STANDBY_URL="")
     assert unset.returncode == 2 and "BASTION_DR_STANDBY_URL" in unset.stderr, unset.stderr
+    sqlite = dr_site.bastion("dr", "drill", DATABASE_URL="")
+    assert sqlite.returncode == 2 and "for PostgreSQL" in sqlite.stderr, sqlite.stderr
     bad = dr_site.bastion("dr", "drill", BASTION_DR_RPO_TARGET_SECONDS="soon")
     assert bad.returncode == 2 and "BASTION_DR_RPO_TARGET_SECONDS" in bad.stderr, bad.stderr
 
