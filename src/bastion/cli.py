@@ -356,6 +356,17 @@ def cmd_anonymise(args) -> None:
     sys.exit(code)
 
 
+def cmd_dr(args) -> None:
+    _setup()
+    from bastion.commands import dr
+
+    try:
+        code = dr.drill()
+    except dr.CommandError as exc:
+        fail(f"bastion dr {args.dr_command}: {exc}")
+    sys.exit(code)
+
+
 def cmd_trust_run(args) -> None:
     _setup()
     from bastion.commands import trust
@@ -491,6 +502,10 @@ def main(argv: list[str] | None = None) -> None:
     anonymise.add_argument("--backup", metavar="ID", help="the backup to copy (default: the newest)")
     anonymise.add_argument("--seed", type=int, help="seed the fakes (repeatable copies)")
     anonymise.set_defaults(func=cmd_anonymise)
+    dr = sub.add_parser("dr", help="disaster recovery in the second region").add_subparsers(dest="dr_command",
+                                                                                            required=True)
+    dr.add_parser("drill", help="promote a copy of the DR standby, serve from it, verify the audit chains, measure "
+                  "RTO and data lost").set_defaults(func=cmd_dr, by_operator=True)
 
     trust = sub.add_parser("trust", help="the trust page's checks").add_subparsers(dest="trust_command", required=True)
     trust_run = trust.add_parser("run", help="run every check against this deployment; exit 1 if any failed")

@@ -15,3 +15,6 @@ RESTORE_REFUSED = action("backup.restore.refused",
                          "A restore of production data into another environment was refused: not an anonymised copy")
 ANONYMISED = action("backup.anonymised",
                     "An anonymised copy of a backup was made (personal and confidential fields faked, no keys)")
+DR_DRILL_COMPLETED = action("backup.dr_drill.completed",
+                            "A DR drill promoted a copy of the standby, served from it and measured RTO and data lost")
+DR_DRILL_FAILED = action("backup.dr_drill.failed", "A DR drill failed (copy, promotion, serving, audit chains or RPO target)")

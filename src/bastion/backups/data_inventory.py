@@ -21,6 +21,7 @@ DATA_CLASSES = {
     },
     "Drill": {
         "id": "operational",
+        "kind": "operational",
         "backup": "operational",
         "started_at": "operational",
         "finished_at": "operational",

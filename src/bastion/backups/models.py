@@ -35,7 +35,10 @@ class Backup(models.Model):
 
 
 class Drill(models.Model):
+    KINDS = [("backup", "restore of a backup"), ("dr", "promotion of a copy of the DR standby")]
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=16, choices=KINDS, default="backup")
     backup = models.ForeignKey(Backup, null=True, blank=True, on_delete=models.SET_NULL, related_name="drills")
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)

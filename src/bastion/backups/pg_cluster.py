@@ -42,13 +42,13 @@ def prepare(directory: Path) -> None:
     chown_postgres(directory)
 
 
-def start(data_dir: Path, port: int, *, timeout: float = 120) -> Restored:
+def start(data_dir: Path, port: int, *, timeout: float = 120, options: str = "") -> Restored:
     """Start the restored cluster on ``port`` (its configuration is the source's: the port and
     socket are overridden on the command line, archiving was switched off by the restore)."""
     socket_dir = data_dir.parent / f"{data_dir.name}.sock"
     socket_dir.mkdir(mode=0o700, exist_ok=True)
     chown_postgres(socket_dir)
-    options = f"-p {port} -k {socket_dir} -c listen_addresses='' -c archive_mode=off"
+    options = f"-p {port} -k {socket_dir} -c listen_addresses='' -c archive_mode=off {options}".strip()
     done = subprocess.run(as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data_dir), "-w", "-t", str(int(timeout)),
                                        "-o", options, "-l", str(data_dir.parent / f"{data_dir.name}.log"), "start"]),
                           capture_output=True, text=True, timeout=timeout + 10)

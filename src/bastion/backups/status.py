@@ -39,7 +39,7 @@ def latest() -> BackupStatus:
     if good is not None:
         failed = failed.filter(started_at__gte=good.started_at)
     last = failed.order_by("-started_at").first() or good
-    drill = Drill.objects.exclude(finished_at=None).order_by("-started_at").first()
+    drill = Drill.objects.filter(kind="backup").exclude(finished_at=None).order_by("-started_at").first()
     return BackupStatus(
         last_backup_at=last.finished_at if last else None, last_backup_ok=(last.status == "ok") if last else None,
         last_backup_repository=last.repository if last else None,
