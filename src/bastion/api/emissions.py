@@ -2,7 +2,6 @@
 a workspace, and exports (CSV, XLSX) of what the filters show."""
 # No "from __future__ import annotations": django-ninja reads these signatures at runtime.
 
-import datetime
 import uuid
 from decimal import Decimal
 from typing import Literal
@@ -13,7 +12,7 @@ from ninja import Field, Query, Schema, Status
 from bastion.access_log.recording import shown
 from bastion.api.records import acting_user
 from bastion.api.routing import AuthorizingRouter
-from bastion.api.schemas import Text
+from bastion.api.schemas import IsoDate, Text
 from bastion.emissions import calculation, exports, library, totals
 from bastion.emissions.filters import filtered
 from bastion.emissions.models import Calculation, EmissionFactor
@@ -105,9 +104,9 @@ class FactorChoice(Schema):
 class TotalsQuery(Schema):
     scope: int | None = Field(None, ge=1, le=3)
     category: Literal[tuple(sorted(ALL_CATEGORIES))] | None = None  # type: ignore[valid-type]
-    site: Text | None = Field(None, max_length=200)
-    period_from: datetime.date | None = None
-    period_to: datetime.date | None = None
+    site: Text = Field("", max_length=200, description="one site's records; empty for every site")
+    period_from: IsoDate | None = None
+    period_to: IsoDate | None = None
 
 
 class ExportQuery(TotalsQuery):
