@@ -51,7 +51,7 @@ def read(public_id: str) -> tuple[dict[str, Any] | None, int]:
     return (entry if entry is not None and entry.get("stamp") == stamp else None), stamp
 
 
-def write(public_id: str, stamp: int, secret_hash: str, expires_at: datetime.datetime, principal: dict) -> None:
+def write(public_id: str, stamp: int, secret_hash: str, expires_at: datetime.datetime, principal: dict[str, Any]) -> None:
     cache = caches["default"]
     entry = {"stamp": stamp, "secret_hash": secret_hash, "expires_at": expires_at.timestamp(), "principal": principal}
     cache.set(_entry_key(public_id), json.dumps(entry), TTL_SECONDS)

@@ -84,7 +84,7 @@ def hit(key: str, rate: str, now: float, cache: BaseCache | None = None) -> Usag
 
 def _redis_hit(cache: RedisCache, key: str, end: int) -> int:
     full_key = cache.make_and_validate_key(key)
-    client = cache._cache.get_client(full_key, write=True)
+    client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]  # the backend's own client: one MULTI/EXEC
     pipeline = client.pipeline(transaction=True)
     pipeline.incr(full_key)
     pipeline.expireat(full_key, end + 1)
