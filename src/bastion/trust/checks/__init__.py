@@ -3,12 +3,15 @@ response), never the unit tests. One module per group registers its checks with 
 
 from __future__ import annotations
 
+import datetime
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 PASS, FAIL, UNKNOWN, NOT_APPLICABLE = "pass", "fail", "unknown", "not_applicable"
+# How long a daily job's last run stays good evidence: a day, and a margin for a slow or late run.
+DAILY_WINDOW = datetime.timedelta(hours=26)
 GROUPS = ["identity", "database", "headers", "tls", "audit", "backups", "keys", "files", "operations"]
 
 

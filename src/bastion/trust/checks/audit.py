@@ -11,9 +11,7 @@ from bastion.audit.checkpoints import enter_chain
 from bastion.audit.models import ChainHead, Checkpoint, VerificationResult
 from bastion.audit.verification import known_chains
 from bastion.tenancy.organisations import slugs_by_id
-from bastion.trust.checks import Outcome, check, failed, passed
-
-WINDOW = datetime.timedelta(hours=26)
+from bastion.trust.checks import DAILY_WINDOW, Outcome, check, failed, passed
 
 
 @check("audit.chains_verified_anchored", "Every audit chain verified and its checkpoints anchored within 26 hours")
@@ -28,11 +26,11 @@ def chains_verified_anchored() -> Outcome:
             head = ChainHead.objects.filter(chain_id=chain).first()
             pending = (Checkpoint.objects.filter(chain_id=chain, tree_size__gt=head.anchored_size)
                        .order_by("tree_size").first() if head else None)
-        if latest is None or now - latest.finished_at > WINDOW:
+        if latest is None or now - latest.finished_at > DAILY_WINDOW:
             unverified.append(chain)
         elif not latest.ok:
             broken.append(chain)
-        if pending is not None and now - datetime.datetime.fromisoformat(pending.time) > WINDOW:
+        if pending is not None and now - datetime.datetime.fromisoformat(pending.time) > DAILY_WINDOW:
             unanchored.append(chain)
     evidence = {"chains": len(chains), "not_verified_26h": unverified, "failed": broken, "not_anchored_26h": unanchored}
     if unverified or broken or unanchored:

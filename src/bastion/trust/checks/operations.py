@@ -11,9 +11,7 @@ from django.utils import timezone
 from bastion.db.platform import PLATFORM_ID
 from bastion.incidents import exercises
 from bastion.tenancy import context
-from bastion.trust.checks import UNKNOWN, Outcome, check, failed, passed
-
-_DAY_AND_A_BIT = datetime.timedelta(hours=26)
+from bastion.trust.checks import DAILY_WINDOW, UNKNOWN, Outcome, check, failed, passed
 
 
 @check("incidents.exercise_recent", "An incident-response exercise was held within six months")
@@ -42,12 +40,12 @@ def retention_ran() -> Outcome:
     evidence: dict[str, Any] = {"periods_days": periods}
     now = timezone.now()
     if last is None:
-        if first is None or now - first.occurred_at < _DAY_AND_A_BIT:
+        if first is None or now - first.occurred_at < DAILY_WINDOW:
             return Outcome(UNKNOWN, "the retention job has not run yet on this new installation", evidence)
         return failed("the retention job has never run", **evidence)
     evidence.update(last_run_event=last.seq, last_run_at=last.occurred_at.isoformat(), outcome=last.changes)
     age = now - last.occurred_at
-    if age > _DAY_AND_A_BIT:
+    if age > DAILY_WINDOW:
         return failed(f"the retention job last ran {age} ago", **evidence)
     return passed(f"the retention job ran {int(age.total_seconds() // 60)} minutes ago over "
                   f"{last.changes.get('organisations')} organisations, deleting {last.changes.get('deleted')} rows",
