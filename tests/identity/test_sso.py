@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 from allauth.account.models import EmailAddress
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
@@ -38,7 +39,7 @@ from tests.peers.identity_providers import (
     saml_response_from_idp,
     sign_in_at_oidc_provider,
 )
-from tests.sign_in import sign_in, signed_in_with_second_factor
+from tests.sign_in import invitation_link, sign_in, signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db(transaction=False)
 DOMAIN = "acme-corp.example"
@@ -95,7 +96,7 @@ def oidc(world, tmp_path):
 
 def _start(client, email, path="/accounts/login/"):
     """Enter a work email at sign-in: a domain with SSO is sent to its IdP."""
-    field = "login" if path == "/accounts/login/" else "email"
+    field = "login" if path.startswith("/accounts/login/") else "email"
     response = client.post(path, {field: email, "password": "whatever was typed"})
     assert response.status_code == 302, response.status_code
     return response["Location"]
@@ -185,6 +186,42 @@ def test_an_idp_cannot_vouch_for_another_domain(world, oidc):
     assert not type(world.acme.users["owner"]).objects.filter(email="ceo@globex.example").exists()
     [event] = _events(world.acme.organisation, "auth.sso.refused")
     assert event.changes == {"email": "ceo@globex.example", "reason": "domain_not_verified"}
+
+
+def test_an_invitee_on_a_domain_with_sso_goes_through_the_idp_and_cannot_sign_up_with_a_password(
+        world, oidc, client_for):
+    """An organisation whose domain signs in with SSO sends its invitees there: the emailed link asks
+    them to sign in, the sign-in page hands their address to the IdP and brings them back to the link;
+    a password sign-up for the address is refused (it would be an account the IdP does not govern)."""
+    invited = client_for(world.acme.users["admin"]).post(
+        "/api/v1/orgs/acme/members", json.dumps({"email": "newcomer@acme-corp.example", "role": "editor"}),
+        content_type="application/json")
+    assert invited.status_code == 202, invited.content
+    [message] = [m for m in mail.outbox if m.to == ["newcomer@acme-corp.example"]]
+    assert "through your organisation's single sign-on" in message.body
+    link = invitation_link(message)
+
+    client = _browser()
+    to_sign_in = client.get(link)
+    assert to_sign_in.status_code == 302 and urllib.parse.unquote(to_sign_in["Location"]).endswith(f"?next={link}")
+    refused = client.post("/accounts/signup/", {"email": "newcomer@acme-corp.example", "password1": PASSWORD,
+                                                "password2": PASSWORD})
+    assert refused.status_code == 200 and "single sign-on" in refused.content.decode()
+    User = type(world.acme.users["owner"])  # noqa: N806
+    assert not User.objects.filter(email="newcomer@acme-corp.example").exists()
+
+    authorize = _start(client, "newcomer@acme-corp.example", path=f"/accounts/login/?next={link}")
+    assert authorize.startswith(f"{oidc}/auth?")
+    back = _finish_oidc(client, sign_in_at_oidc_provider(authorize, "newcomer@acme-corp.example", CALLBACK))
+    assert back.status_code == 302 and back["Location"].endswith(link)
+    user = User.objects.get(email="newcomer@acme-corp.example")
+    assert not user.has_usable_password() and client.session["_auth_user_id"] == str(user.pk)
+    assert _member(world, user.email) is None  # no default role: the invitation decides
+    assert client.get(link).status_code == 200
+    assert client.post(link).status_code == 302
+    assert _member(world, user.email).builtin_role == "editor"  # the invited role, not the SSO default
+    with context.tenant_context(world.globex.organisation.id):
+        assert not Membership.objects.filter(user=user).exists()
 
 
 def test_other_domains_still_sign_in_with_a_password(world, oidc):

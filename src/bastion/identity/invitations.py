@@ -42,6 +42,7 @@ from bastion.identity.audit_actions import (
     INVITATION_REVOKED,
 )
 from bastion.identity.models import Invitation, User
+from bastion.identity.sso import discovery as sso_discovery
 from bastion.identity.sso.models import VerifiedDomain
 from bastion.tenancy import actions, context
 from bastion.tenancy.models import Membership, Organisation, Project, Workspace
@@ -116,11 +117,14 @@ def role_label(invitation: Invitation) -> str:
 def _send(organisation: Organisation, invitation: Invitation, token: str, request=None) -> None:
     link = build_absolute_uri(request, reverse("console:invitation", kwargs={"token": token}))
     name = " ".join(organisation.name.split())  # one line: a header may not hold a line break
+    how_to_sign_in = (f"sign in as {invitation.email} through your organisation's single sign-on"
+                      if sso_discovery.connection_for_email(invitation.email) is not None
+                      else f"sign in with (or sign up as) {invitation.email}")
     send_mail(
         f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to join {name}",
         f"You are invited to join {organisation.name} on Bastion, with the role {role_label(invitation)} "
         f"on {'a project' if invitation.project_id else 'a workspace' if invitation.workspace_id else 'the organisation'}.\n\n"
-        f"To accept, open this link, sign in with (or sign up as) {invitation.email}, and confirm:\n\n{link}\n\n"
+        f"To accept, open this link, {how_to_sign_in}, and confirm:\n\n{link}\n\n"
         f"The link works for {settings.BASTION_INVITATION_DAYS} days. If you did not expect it, ignore this email.\n",
         settings.DEFAULT_FROM_EMAIL,
         [invitation.email],

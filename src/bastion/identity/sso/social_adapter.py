@@ -21,6 +21,7 @@ from django.db import transaction
 from django.shortcuts import render
 
 from bastion.audit import chain as audit
+from bastion.identity import invitations
 from bastion.identity.audit_actions import AUTH_SSO_FAILED, AUTH_SSO_REFUSED
 from bastion.identity.sso import configuration as sso_configuration
 from bastion.identity.sso import discovery as sso_discovery
@@ -85,9 +86,12 @@ def provisioning_refusal(connection: SSOConnection) -> str | None:
 
 def provision(connection: SSOConnection, user) -> None:
     """Make ``user`` a member of the connection's organisation (just-in-time), if not already,
-    with the grantor rule applied for the member who configured the connection."""
+    with the grantor rule applied for the member who configured the connection. Someone the
+    organisation invited gets no default role: the invitation they accept decides their role."""
     with context.tenant_context(connection.organisation_id):
         if Membership.objects.filter(user_id=user.pk, workspace=None, project=None).exists():
+            return
+        if invitations.pending().filter(email__iexact=user.email).exists():
             return
         grants = _configurer_grants(connection)
         if grants is None and connection.default_role != "viewer":
