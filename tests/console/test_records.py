@@ -63,6 +63,18 @@ def test_editor_creates_edits_and_deletes_an_emission(client_for, world):
     assert b"Fleet diesel" not in client.get(url("project", acme)).content
 
 
+def test_the_edit_form_shows_a_number_as_the_list_does(client_for, world):
+    """The list shows 1,200.5 (not 1200.500000): the edit form holds 1200.5, and saving it unchanged
+    keeps the value."""
+    acme = world.acme
+    with context.tenant_context(acme.organisation.id):
+        record = EmissionRecord.objects.get(activity="Boiler gas")
+    client = client_for(acme.users["editor"])
+    form = client.get(url("emission_edit", acme, emission_id=record.id))
+    assert b'value="1200.5"' in form.content and b"1200.500000" not in form.content
+    assert b">1,200.5<" in client.get(url("project", acme)).content
+
+
 def test_action_errors_show_on_their_fields(client_for, world):
     acme = world.acme
     data = {**NEW_EMISSION, "category": "purchased_electricity", "period_end": "2025-03-01"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.models import fields_for_model
@@ -40,7 +42,11 @@ class RecordForm(forms.Form):
 
     @classmethod
     def initial_from(cls, instance) -> dict:
-        return forms.model_to_dict(instance, fields=cls.field_names)
+        """The stored values, numbers written as lists show them (5400.000000 → 5400; the ``number``
+        filter adds thousands separators, which a number input cannot hold)."""
+        initial = forms.model_to_dict(instance, fields=cls.field_names)
+        return {name: f"{value.normalize():f}" if isinstance(value, Decimal) else value
+                for name, value in initial.items()}
 
 
 class EmissionForm(RecordForm):
