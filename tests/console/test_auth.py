@@ -61,6 +61,11 @@ def test_signing_in_goes_to_the_only_organisation(client, world):
     assert response.redirect_chain[-1][0] == reverse("console:dashboard", kwargs={"org": "acme"})
     assert b"Acme Corp UK" in response.content
     assert b"Sign out" in response.content
+    # The account menu: who is signed in, and every page of their own account.
+    menu = response.content.decode().split('<details class="account">')[1].split("</details>")[0]
+    assert "editor@acme.example" in menu
+    for name in ("mfa_index", "account_change_password", "account_email", "usersessions_list", "privacy_settings"):
+        assert f'href="{reverse(name)}"' in menu, name
 
 
 def test_signing_in_honours_next(client, world):
