@@ -10,7 +10,8 @@
    log (``BASTION_AUDIT_ANCHOR_URL``) after each signing transaction vs not anchored, a checkpoint every
    ``--every`` events; best of two alternating runs each. Target: ratio >= 0.95.
 3. Verification: ``verify_chain`` events per second vs raw ``hashlib.sha256`` chaining over the
-   same canonical bytes (the floor: what hashing alone costs).
+   same canonical bytes (the floor: what hashing alone costs); and the canonicaliser alone,
+   ``audit.jcs`` vs the ``rfc8785`` reference over the same event bodies.
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ def main() -> None:
                 audit.record("emission_record.updated", organisation_id=organisation_id, resource_type="emission_record",
                              resource_id=i, changes={"quantity": [str(i), str(i + 1)]})
     with context.tenant_context(organisation_id):
-        bodies = [canonical(audit.body_of(e)) for e in AuditEvent.objects.filter(chain_id=chain_id).order_by("seq")]
+        events = list(AuditEvent.objects.filter(chain_id=chain_id).order_by("seq"))
+        bodies = [canonical(audit.body_of(e)) for e in events]
     started = time.perf_counter()
     report = verify_chain(chain_id)
     verify_seconds = time.perf_counter() - started
@@ -127,6 +129,21 @@ def main() -> None:
     print(f"verify_chain       {report.events / verify_seconds:10.0f} events/s ({report.events} events, "
           f"~{size:.0f} bytes each, {report.checkpoints} checkpoints)")
     print(f"raw sha256 chain   {len(bodies) / raw_seconds:10.0f} events/s   ratio {raw_seconds / verify_seconds:.3f}")
+
+    # The canonicaliser alone: audit.jcs (C JSON encoder inside its proven domain) vs the rfc8785 reference.
+    import rfc8785
+
+    from bastion.audit import jcs
+
+    documents = [audit.body_of(e) for e in events]
+    timings = {}
+    for name, dumps in (("rfc8785", rfc8785.dumps), ("jcs", jcs.dumps)):
+        started = time.perf_counter()
+        for document in documents:
+            dumps(document)
+        timings[name] = time.perf_counter() - started
+    print(f"canonical JSON     rfc8785 {len(documents) / timings['rfc8785']:10.0f} bodies/s   jcs "
+          f"{len(documents) / timings['jcs']:10.0f} bodies/s   speed-up {timings['rfc8785'] / timings['jcs']:.1f}x")
 
 
 if __name__ == "__main__":
