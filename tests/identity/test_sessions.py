@@ -142,3 +142,16 @@ def test_session_activity_is_recorded_at_most_once_a_minute(world, monkeypatch):
     moment[0] += 61
     client.get(reverse("usersessions_list"), REMOTE_ADDR="192.0.2.77")
     assert UserSession.objects.get(user=world.acme.users["editor"]).ip == "192.0.2.77"
+
+
+def test_a_request_without_a_client_address_is_refused_clearly_not_stored_as_a_placeholder(world):
+    """A server that passes no peer address (a Unix socket without a trusted proxy's header) gets a
+    403 at sign-in and for a signed-in session, never a 500 from an invalid address in an inet column."""
+    editor = world.acme.users["editor"]
+    nowhere = Client(REMOTE_ADDR="")
+    refused = nowhere.post(reverse("account_login"), {"login": editor.email, "password": PASSWORD})
+    assert refused.status_code in (400, 403) and "_auth_user_id" not in nowhere.session
+    signed_in = _browser(editor)
+    signed_in.defaults["REMOTE_ADDR"] = ""
+    assert signed_in.get("/api/v1/orgs/acme/members").status_code in (400, 403)
+    assert not UserSession.objects.filter(ip="unknown").exists()

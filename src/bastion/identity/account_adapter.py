@@ -10,7 +10,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from bastion.audit.context import client_address
 from bastion.identity import invitations, lockout, signin_events
@@ -28,7 +28,12 @@ class BastionAccountAdapter(DefaultAccountAdapter):
         user.username = user.email = (user.email or "").strip().lower()
 
     def get_client_ip(self, request) -> str:
-        return client_address(request) or "unknown"
+        # As allauth does: no address, no service (a clear 403). A placeholder would be stored in
+        # PostgreSQL's inet columns (user sessions) and fail there as a 500.
+        address = client_address(request)
+        if not address:
+            raise PermissionDenied("Unable to determine the client's address.")
+        return address
 
     def pre_authenticate(self, request, **credentials) -> None:
         """A locked account or address is refused before its password is checked, with one message
