@@ -30,18 +30,18 @@ class Provider:
 
 
 @pytest.fixture(params=["aws-kms", "pkcs11"])
-def provider(request, settings, monkeypatch):
+def provider(request, settings, monkeypatch, moto_endpoint, softhsm_token):
+    """The provider under test, not yet configured (``configure()`` switches the installation to it)."""
     def use_aws_kms() -> None:
         settings.BASTION_KMS = "aws-kms"
-        settings.BASTION_AWS_KMS_ENDPOINT_URL = request.getfixturevalue("moto_endpoint")
+        settings.BASTION_AWS_KMS_ENDPOINT_URL = moto_endpoint
         keyring.forget_cached()
 
     def use_pkcs11() -> None:
-        token = request.getfixturevalue("softhsm_token")
         settings.BASTION_KMS = "pkcs11"
-        settings.BASTION_PKCS11_LIBRARY = token.library
-        settings.BASTION_PKCS11_TOKEN_LABEL = token.label
-        monkeypatch.setenv("BASTION_PKCS11_PIN_FILE", str(token.pin_file))
+        settings.BASTION_PKCS11_LIBRARY = softhsm_token.library
+        settings.BASTION_PKCS11_TOKEN_LABEL = softhsm_token.label
+        monkeypatch.setenv("BASTION_PKCS11_PIN_FILE", str(softhsm_token.pin_file))
         keyring.forget_cached()
 
     if request.param == "aws-kms":
@@ -53,10 +53,16 @@ def provider(request, settings, monkeypatch):
 
 
 @pytest.fixture
-def orgs(provider, request):
-    """The test world, its data keys made (and wrapped) after the provider was configured."""
+def configured(provider):
     provider.configure()
-    return request.getfixturevalue("world")
+    return provider
+
+
+@pytest.fixture
+def orgs(configured, world):
+    """The test world, its data keys made (and wrapped) after the provider was configured (fixtures
+    are set up in the order they are named: ``configured`` before ``world``)."""
+    return world
 
 
 def test_a_wrapped_key_opens_only_with_its_own_organisations_kek_and_context(provider, orgs):
