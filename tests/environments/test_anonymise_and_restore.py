@@ -1,11 +1,12 @@
 """No production data in staging or development: a production backup restored there is refused
 (exit 2, audited) unless it is a copy made by ``bastion anonymise``, whose personal and confidential
 fields are fakes, which carries no keys, sessions or audit log, and whose mark is bound to its
-database (a manifest edited to claim it is refused). Its own SQLite installation, driven by the
+database (a manifest edited to claim it, or to relabel production, no longer opens its archive). Its own SQLite installation, driven by the
 ``bastion`` commands as an operator would (``tests/backups/installation.py``)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -107,19 +108,32 @@ def test_production_backup_is_refused_outside_production_until_anonymised(site, 
     assert not (restored / "objects").exists() and not (restored / "keys").exists()
 
 
-def test_a_manifest_edited_to_claim_anonymisation_is_refused(site, tmp_path):
+@pytest.mark.parametrize("forgery", ["environment", "anonymised", "anonymised_to_its_own_database"])
+def test_a_manifest_edited_to_hide_production_does_not_open_its_archive(site, tmp_path, forgery):
+    """The manifest is plain JSON beside the sealed archive: its environment and anonymisation mark
+    are bound into the archive's associated data, so a production backup relabelled "staging", or
+    given a mark carrying its own database's digest, fails to decrypt and restores nothing."""
     taken = site.bastion("backup", "now")
     backup_id = re.search(rf"backup ({UUID})", taken.stdout + taken.stderr).group(1)
     path = Path(site.env["BASTION_BACKUP_DIR"]) / f"{backup_id}.json"
     manifest = json.loads(path.read_text())
-    manifest["anonymised"] = {"source_backup": backup_id, "database_sha256": "0" * 64}
+    assert manifest["environment"] == "production"
+    if forgery == "environment":
+        manifest["environment"] = "staging"
+    elif forgery == "anonymised":
+        manifest["anonymised"] = {"source_backup": backup_id, "database_sha256": "0" * 64}
+    else:  # the digest an insider with the backup key could compute from the real database
+        opened = site.bastion("backup", "restore", "--to", str(tmp_path / "real"), "--backup", backup_id)
+        assert opened.returncode == 0, opened.stdout + opened.stderr
+        real = next((tmp_path / "real").rglob("*.sqlite3"))
+        manifest["anonymised"] = {"source_backup": backup_id, "database_sha256": hashlib.sha256(real.read_bytes()).hexdigest()}
     path.write_text(json.dumps(manifest))
     refused = site.bastion(
         "backup", "restore", "--to", str(tmp_path / "x"), "--backup", backup_id, BASTION_ENVIRONMENT="staging"
     )
-    assert refused.returncode == 2, refused.stdout + refused.stderr
-    assert "claims to be anonymised" in refused.stderr
-    assert not (tmp_path / "x").exists()
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "does not decrypt" in refused.stdout + refused.stderr and "Traceback" not in refused.stderr
+    assert not list((tmp_path / "x").rglob("*.sqlite3")) if (tmp_path / "x").exists() else True
 
 
 def test_anonymise_of_an_unknown_backup_exits_2_with_one_line(site):

@@ -97,7 +97,7 @@ def unpack(backup_id: str | None, directory: Path, progress: Progress) -> tuple[
         with tempfile.TemporaryFile(dir=directory) as archive:
             stored = repository.open(f"{backup_id}.bak")
             try:
-                for piece in streams.decrypt(stored.read, key, snapshots.ad(backup_id)):
+                for piece in streams.decrypt(stored.read, key, snapshots.ad(backup_id, manifest)):
                     archive.write(piece)
             finally:
                 stored.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import sqlite3
 import tarfile
 import tempfile
@@ -108,18 +109,28 @@ def _archive(workdir: Path, progress: Progress) -> tuple[Path, datetime.datetime
     return archive, moment, details
 
 
-def _encrypt(archive: Path, target: Path, backup_id: str) -> tuple[dict, str]:
+def _encrypt(archive: Path, target: Path, backup_id: str, details: dict) -> tuple[dict, str]:
     key, wrapped = keys.new_file_key(backup_id)
     digest = hashlib.sha256()
     with open(archive, "rb") as source, open(target, "wb") as out:
-        for piece in streams.encrypt(iter(lambda: source.read(1024 * 1024), b""), key, ad(backup_id)):
+        for piece in streams.encrypt(iter(lambda: source.read(1024 * 1024), b""), key, ad(backup_id, details)):
             digest.update(piece)
             out.write(piece)
     return wrapped, digest.hexdigest()
 
 
-def ad(backup_id: str) -> bytes:
-    return f"bastion-backup|{FORMAT}|{backup_id}".encode()
+def ad(backup_id: str, manifest: dict | None = None) -> bytes:
+    """The associated data the archive is sealed with: its id and, since backups record where they
+    were taken, that environment and any anonymisation mark. The manifest beside the archive is
+    plain JSON, so these claims are bound here: a manifest edited to say "staging" (or to claim an
+    anonymisation) no longer opens its archive. Backups from before the field keep the old form."""
+    base = f"bastion-backup|{FORMAT}|{backup_id}"
+    if manifest is None or "environment" not in manifest:
+        return base.encode()
+    mark = manifest.get("anonymised")
+    claims = {"environment": manifest["environment"],
+              "anonymised_sha256": mark.get("database_sha256") if isinstance(mark, dict) else None}
+    return f"{base}|{json.dumps(claims, sort_keys=True, separators=(',', ':'))}".encode()
 
 
 def take(*, progress: Progress | None = None, repositories: list[Repository] | None = None) -> SnapshotResult:
@@ -157,7 +168,7 @@ def _write_copy(repository: Repository, archive: Path, moment, details: dict, wo
                                    started_at=timezone.now(), restore_point=moment)
     encrypted = workdir / f"{backup.id}.bak"
     try:
-        wrapped, sha256 = _encrypt(archive, encrypted, str(backup.id))
+        wrapped, sha256 = _encrypt(archive, encrypted, str(backup.id), details)
         size = repository.put(f"{backup.id}.bak", encrypted)
         manifest = {"format": FORMAT, "id": str(backup.id), "type": "snapshot", "engine": "sqlite",
                     "restore_point": moment.isoformat(), "finished_at": timezone.now().isoformat(),
