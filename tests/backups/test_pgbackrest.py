@@ -15,9 +15,12 @@ import uuid
 
 import pytest
 
-from bastion.backups import keys, pg_backups, pg_cluster, pg_drills, retention
+from bastion.audit.models import AuditEvent
+from bastion.backups import environments, keys, pg_backups, pg_cluster, pg_drills, retention
 from bastion.backups.models import Backup, Drill
 from bastion.backups.pgbackrest import LocalRepo, S3Repo, as_postgres
+from bastion.db.platform import PLATFORM_ID
+from bastion.tenancy import context
 from tests.live_server import free_port
 
 pytestmark = pytest.mark.own_cluster
@@ -61,6 +64,24 @@ def test_point_in_time_restore_between_two_writes_recovers_exactly_the_first(pee
         assert _notes(offsite.cluster) == ["first", "second"]
     finally:
         pg_cluster.stop(offsite.cluster)
+
+
+def test_a_repository_with_production_backups_restores_in_production_only(peer, db, settings):
+    """Each backup is annotated with the environment it was taken in; staging and development refuse
+    a repository holding a production backup (PostgreSQL backups cannot be anonymised), audited,
+    before anything is restored."""
+    result = pg_backups.take(peer.pgbackrest, "full", repos=(1,))
+    assert result.ok, [c.error for c in result.copies]
+    [made] = [b for b in peer.pgbackrest.backups(1) if b["label"] == result.copies[0].label]
+    assert made["annotation"] == {"bastion-environment": "production"}
+    for here in ("staging", "development"):
+        settings.BASTION_ENVIRONMENT = here
+        with pytest.raises(environments.NotAnonymised, match=f"this is {here}"):
+            pg_backups.restore(peer.pgbackrest, peer.base / f"refused-{here}", free_port(), repo=1)
+        assert not (peer.base / f"refused-{here}").exists()
+    with context.platform_scope():
+        refused = AuditEvent.objects.filter(chain_id=str(PLATFORM_ID), action="backup.restore.refused")
+        assert [e.changes["environment"] for e in refused.order_by("seq")][-2:] == ["staging", "development"]
 
 
 def test_an_unreachable_repository_fails_loudly_and_keeps_the_last_good_backup(peer, db):

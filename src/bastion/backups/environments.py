@@ -19,6 +19,8 @@ from bastion.backups import audit_actions
 from bastion.db.platform import PLATFORM_ID
 
 PRODUCTION = "production"
+# pgBackRest annotation naming the environment a PostgreSQL backup was taken in.
+ANNOTATION = "bastion-environment"
 
 
 class NotAnonymised(Exception):
@@ -80,3 +82,23 @@ def check_after_unpack(manifest: dict, database: Path) -> None:
             manifest,
             f"backup {manifest.get('id')} claims to be anonymised but its database is not the anonymised copy: refused",
         )
+
+
+def check_pg_repository(info: list[dict], repo: int | None) -> None:
+    """Outside production, refuse a pgBackRest repository holding production backups. They cannot be
+    anonymised (``bastion anonymise`` reads SQLite snapshots), and the repository, not one backup, is
+    what a restore follows (WAL across backups), so one production backup taints it. A backup without
+    the annotation (taken before it existed) counts as production. The annotations live in the
+    repository's backup info, which pgBackRest encrypts with the repository's passphrase."""
+    here = settings.BASTION_ENVIRONMENT
+    if here == PRODUCTION:
+        return
+    for stanza in info:
+        for backup in stanza.get("backup", []):
+            if repo is not None and backup.get("database", {}).get("repo-key") != repo:
+                continue
+            taken_in = (backup.get("annotation") or {}).get(ANNOTATION) or PRODUCTION
+            if taken_in == PRODUCTION:
+                raise _refuse({"id": backup.get("label"), "environment": taken_in},
+                              f"pgBackRest backup {backup.get('label')} holds production data and this is {here}: "
+                              "PostgreSQL backups cannot be anonymised yet, so they restore in production only")

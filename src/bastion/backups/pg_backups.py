@@ -15,7 +15,16 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import enter_chain
-from bastion.backups import audit_actions, chains, failures, metrics, pg_cluster, restored_database, retention
+from bastion.backups import (
+    audit_actions,
+    chains,
+    environments,
+    failures,
+    metrics,
+    pg_cluster,
+    restored_database,
+    retention,
+)
 from bastion.backups.models import Backup
 from bastion.backups.pgbackrest import PgBackRest, PgBackRestError, parse_backup
 from bastion.db.platform import PLATFORM_ID
@@ -68,7 +77,7 @@ def take(pgbackrest: PgBackRest, kind: str, *, repos: tuple[int, ...] = (1, 2),
         result.copies.append(copy)
         try:
             before = {entry["label"] for entry in pgbackrest.backups(repo)}
-            pgbackrest.backup(kind, repo)
+            pgbackrest.backup(kind, repo, annotations={environments.ANNOTATION: settings.BASTION_ENVIRONMENT})
             made = [parse_backup(e) for e in pgbackrest.backups(repo) if e["label"] not in before]
             if not made:
                 raise PgBackRestError("pgbackrest reported success but lists no new backup")
@@ -171,6 +180,7 @@ def restore(pgbackrest: PgBackRest, directory: Path, port: int, *, target_time: 
     the erasure ledger replayed into it (``privacy.ledger``)."""
     progress = progress or (lambda message: None)
     started = time.monotonic()
+    environments.check_pg_repository(pgbackrest.info(), repo)
     pg_cluster.prepare(directory)
     if database and live is None:
         live = chains.live_heads()

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import enter_chain
-from bastion.backups import audit_actions, failures, metrics, pg_backups, pg_cluster, restored_database
+from bastion.backups import audit_actions, environments, failures, metrics, pg_backups, pg_cluster, restored_database
 from bastion.backups.drills import Check, DrillResult, Progress, erasures_stay_erased, random_moment
 from bastion.backups.models import Backup, Drill
 from bastion.backups.pgbackrest import PgBackRest, PgBackRestError, chown_postgres, parse_backup
@@ -160,7 +160,7 @@ def run(pgbackrest: PgBackRest, *, port: int, source_dsn: dict, database: str = 
                 with restored_database.postgresql(host=str(restored.cluster.socket_dir), port=port, name=database):
                     result.checks.append(erasures_stay_erased(progress))
             result.rto_seconds = time.monotonic() - started
-        except (PgBackRestError, pg_cluster.ClusterError, psycopg.Error) as exc:
+        except (PgBackRestError, pg_cluster.ClusterError, psycopg.Error, environments.NotAnonymised) as exc:
             result.checks.append(Check("restore", False, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
         finally:
             if restored is not None:

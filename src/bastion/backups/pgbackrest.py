@@ -138,8 +138,10 @@ class PgBackRest:
         """Also forces a WAL switch, so everything written so far is archived (needed before a PITR drill)."""
         self.run("check")
 
-    def backup(self, kind: str, repo: int) -> None:
-        self.run(f"--repo={repo}", f"--type={kind}", "backup")
+    def backup(self, kind: str, repo: int, *, annotations: dict[str, str] | None = None) -> None:
+        """``annotations`` are stored with the backup (in the repository's encrypted backup info)."""
+        notes = [f"--annotation={key}={value}" for key, value in (annotations or {}).items()]
+        self.run(f"--repo={repo}", f"--type={kind}", *notes, "backup")
 
     def info(self) -> list[dict]:
         return json.loads(self.run("--output=json", "info"))

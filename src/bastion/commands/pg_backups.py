@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from django.db import connections
 from django.utils import timezone
 
-from bastion.backups import pg_backups, pg_cluster, pg_drills, pg_setup
+from bastion.backups import environments, pg_backups, pg_cluster, pg_drills, pg_setup
 from bastion.backups.models import Backup
 from bastion.backups.pgbackrest import PgBackRestError
 from bastion.commands.backups import CommandError, show_drill
@@ -68,7 +68,7 @@ def restore(to: str | None, to_database: str | None, when: str | None, *, backup
             pgbackrest.check()  # forces a WAL switch: the moment asked for is archived
         result = pg_backups.restore(pgbackrest, Path(to), parts.port, target_time=target, label=backup_label,
                                     database=parts.path.strip("/"), progress=lambda m: err.write(m + "\n"))
-    except pg_cluster.ClusterError as exc:
+    except (pg_cluster.ClusterError, environments.NotAnonymised) as exc:
         raise CommandError(str(exc)) from exc
     except PgBackRestError as exc:
         out.write(f"FAILED {exc}\n")
