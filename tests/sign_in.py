@@ -113,3 +113,9 @@ def mailed_code(message) -> str:
     import re
 
     return re.search(r"browser window\.\s+(\S+)", message.body).group(1)
+
+
+def sign_out_in_browser(page) -> None:
+    """Open the header's account menu (a disclosure) and press Sign out, as a person would."""
+    page.click("header details.account summary")
+    page.click("header form[action='/accounts/logout/'] button")

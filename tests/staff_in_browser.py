@@ -11,7 +11,7 @@ import sys
 
 from tests.csp_watch import watched_page
 from tests.live_server import ROOT
-from tests.sign_in import totp_code
+from tests.sign_in import sign_out_in_browser, totp_code
 
 VIRTUAL_AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
                          "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}
@@ -98,7 +98,7 @@ def with_a_passkey(browser, live, email: str):
     page.check("input[name=passwordless]")
     with page.expect_navigation():
         page.click("#mfa_webauthn_add")
-    page.click("header form[action='/accounts/logout/'] button")
+    sign_out_in_browser(page)
     page.wait_for_load_state()
     page.goto("/accounts/login/")
     page.click("#passkey_login")

@@ -9,7 +9,7 @@ import secrets
 
 from playwright.sync_api import expect
 
-from tests.sign_in import totp_code
+from tests.sign_in import sign_out_in_browser, totp_code
 
 VIRTUAL_AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
                          "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}
@@ -90,7 +90,7 @@ def test_an_owner_must_enrol_totp_and_then_signs_in_with_it(browser, live_demo):
     page.wait_for_url(re.compile(r"/o/globex/"))
     expect(page.locator("nav.main-nav")).to_contain_text("Members")
 
-    page.click("header form[action='/accounts/logout/'] button")  # sign out
+    sign_out_in_browser(page)  # sign out
     page.wait_for_load_state()
     _password_step(page, "owner@globex.example", live_demo.password)
     assert "/accounts/2fa/authenticate/" in page.url
@@ -117,14 +117,14 @@ def test_a_security_key_is_added_and_signs_in_then_works_as_a_passkey(browser, l
     page.goto("/accounts/2fa/webauthn/")
     expect(page.locator("main")).to_contain_text("Virtual key")
 
-    page.click("header form[action='/accounts/logout/'] button")
+    sign_out_in_browser(page)
     page.wait_for_load_state()
     _password_step(page, "editor@globex.example", live_demo.password)
     assert "/accounts/2fa/authenticate/" in page.url
     page.click("#mfa_webauthn_authenticate")
     page.wait_for_url(re.compile(r"/o/globex/"))
 
-    page.click("header form[action='/accounts/logout/'] button")  # and with no password at all: a passkey
+    sign_out_in_browser(page)  # and with no password at all: a passkey
     page.wait_for_load_state()
     page.goto("/accounts/login/")
     page.click("#passkey_login")
