@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import random
 import sqlite3
 import tarfile
 import tempfile
@@ -97,8 +96,9 @@ def _fake(faker: Faker, field_: models.Field, original):
     if isinstance(field_, models.EmailField) or "email" in field_.name.lower():
         return faker.unique.email()[:limit]
     makers = {
-        "DecimalField": lambda: round(random.uniform(0, 10_000), 3),  # noqa: S311 - fake data, not a secret
-        "FloatField": lambda: round(random.uniform(0, 10_000), 3),  # noqa: S311
+        # Faker's own generator (seeded with it): fake data, never a secret.
+        "DecimalField": lambda: faker.pyfloat(min_value=0, max_value=10_000, right_digits=3),
+        "FloatField": lambda: faker.pyfloat(min_value=0, max_value=10_000, right_digits=3),
         "DateField": lambda: faker.date_between("-5y", "today").isoformat(),
         "JSONField": lambda: "[]" if str(original).lstrip().startswith("[") else "{}",
         "GenericIPAddressField": faker.ipv4,
@@ -148,7 +148,6 @@ def scrub(database: Path, *, seed: int | None = None) -> AnonymiseResult:
     faker = Faker()
     if seed is not None:
         Faker.seed(seed)
-        random.seed(seed)
     result = AnonymiseResult(source_backup="")
     classes = {(row.table, row.field): row.data_class for row in inventory.fields()}
     with contextlib.closing(sqlite3.connect(database)) as connection:
