@@ -299,7 +299,10 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True  # an address is added only once its code is entered: also for accounts with a second factor
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_FORMS = {"signup": "bastion.identity.signup_form.SameWorkSignupForm"}
+ACCOUNT_FORMS = {
+    "signup": "bastion.identity.signup_form.SameWorkSignupForm",
+    "add_email": "bastion.identity.signup_form.NoSingleSignOnDomainAddEmailForm",
+}
 ACCOUNT_EMAIL_NOTIFICATIONS = True  # password changed, MFA added or removed: the user hears of it
 ACCOUNT_SESSION_REMEMBER = False  # a session never outlives the browser or the absolute timeout
 ACCOUNT_LOGOUT_ON_GET = False

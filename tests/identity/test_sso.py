@@ -39,7 +39,7 @@ from tests.peers.identity_providers import (
     saml_response_from_idp,
     sign_in_at_oidc_provider,
 )
-from tests.sign_in import invitation_link, sign_in, signed_in_with_second_factor
+from tests.sign_in import invitation_link, reauthenticate, sign_in, signed_in_with_second_factor
 
 pytestmark = pytest.mark.django_db(transaction=False)
 DOMAIN = "acme-corp.example"
@@ -510,3 +510,18 @@ def test_a_flood_of_cache_entries_does_not_make_an_assertion_replayable(world, i
     cache.set_many({f"flood-{i}": 1 for i in range(400)}, timeout=3600)
     replay = _browser()
     assert _post_to_acs(replay, captured).status_code == 403 and "_auth_user_id" not in replay.session
+
+
+def test_an_address_on_a_domain_with_sso_cannot_be_added_to_a_password_account(world, oidc):
+    """Adding an address is the other way to a password account on the domain (sign-up is refused
+    above): SSO sign-in would link to it and leave a password the IdP does not govern."""
+    viewer = world.acme.users["viewer"]
+    client = signed_in_with_second_factor(_browser(), viewer)
+    reauthenticate(client, PASSWORD)
+    refused = client.post("/accounts/email/", {"email": "Viewer.Alias@ACME-corp.example", "action_add": ""})
+    assert refused.status_code == 200 and "single sign-on" in refused.content.decode()
+    assert not [m for m in mail.outbox if "acme-corp.example" in m.to[0].lower()]
+    assert not EmailAddress.objects.filter(email__iendswith="@acme-corp.example").exists()
+    # another domain is still added the usual way (a code to the new address)
+    added = client.post("/accounts/email/", {"email": "viewer@elsewhere-mail.example", "action_add": ""})
+    assert added.status_code == 302 and added.url == "/accounts/confirm-email/"
