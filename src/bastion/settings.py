@@ -428,7 +428,6 @@ CONTENT_SECURITY_POLICY = {
 # Rate limits (hardening.rate_limits): BASTION_RATE_LIMIT_<RULE>_<KEY>=N/s|m|h|d, or "off".
 BASTION_RATE_LIMITS = {name.removeprefix("BASTION_RATE_LIMIT_"): value.strip()
                        for name, value in os.environ.items() if name.startswith("BASTION_RATE_LIMIT_")}
-RATELIMIT_USE_CACHE = "default"
 
 # /.well-known/security.txt (RFC 9116)
 BASTION_SECURITY_CONTACTS = [contact for contact in env_list("BASTION_SECURITY_CONTACTS", [])
