@@ -113,13 +113,19 @@ def _at_moment(database: str, standby_url: str) -> tuple:
 
 
 def _copy_standby(standby_url: str, data_dir: Path, progress: Progress) -> None:
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
     progress("copying the standby with pg_basebackup")
+    # The password goes in the environment, not on the command line where any local user reads it.
+    params = conninfo_to_dict(standby_url)
+    password = params.pop("password", None)
+    env = {**os.environ, **({"PGPASSWORD": str(password)} if password else {})}
     done = subprocess.run(
         as_postgres(
             [
                 str(pg_cluster.PG_BIN / "pg_basebackup"),
                 "-d",
-                standby_url,
+                make_conninfo(**params),
                 "-D",
                 str(data_dir),
                 "-X",
@@ -132,6 +138,7 @@ def _copy_standby(standby_url: str, data_dir: Path, progress: Progress) -> None:
         capture_output=True,
         text=True,
         timeout=1800,
+        env=env,
     )
     if done.returncode:
         raise pg_cluster.ClusterError(f"pg_basebackup from the standby failed: {(done.stderr or done.stdout).strip()}")
