@@ -125,7 +125,7 @@ def _copy_standby(standby_url: str, data_dir: Path, progress: Progress) -> None:
             [
                 str(pg_cluster.PG_BIN / "pg_basebackup"),
                 "-d",
-                make_conninfo(**params),
+                make_conninfo("", **params),
                 "-D",
                 str(data_dir),
                 "-X",
