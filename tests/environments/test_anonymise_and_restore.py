@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from bastion.backups import keys
 from tests.backups import installation
 
 pytestmark = pytest.mark.own_cluster
@@ -106,6 +108,27 @@ def test_production_backup_is_refused_outside_production_until_anonymised(site, 
     ):
         assert _rows(copy, f"SELECT count(*) FROM {table}") == [(0,)], table
     assert not (restored / "objects").exists() and not (restored / "keys").exists()
+
+    # Staging is given one key: the anonymised copies' KEK. With it alone the copy opens; a production
+    # backup does not (its key is wrapped under the backups' own KEK, which staging never holds).
+    anonymised_kek = f"{keys.ANONYMISED_KEK_OWNER}-v1.key"
+    assert (site.data_dir / "keys" / "orgs" / anonymised_kek).exists()
+    staging_dir = tmp_path / "staging-data"
+    (staging_dir / "keys" / "orgs").mkdir(mode=0o700, parents=True)
+    (staging_dir / "keys").chmod(0o700)
+    shutil.copy2(site.data_dir / "keys" / "orgs" / anonymised_kek, staging_dir / "keys" / "orgs" / anonymised_kek)
+    staging = {"BASTION_DATA_DIR": str(staging_dir), "BASTION_ENVIRONMENT": "staging"}
+    assert site.bastion("migrate", "--quiet", **staging).returncode == 0
+    assert not (staging_dir / "keys" / "orgs" / f"{keys.BACKUP_KEK_OWNER}-v1.key").exists()
+    opened = site.bastion("backup", "restore", "--to", str(tmp_path / "staging-own"), "--backup", copy_id, **staging)
+    assert opened.returncode == 0, opened.stdout + opened.stderr
+    assert _rows(tmp_path / "staging-own" / "bastion.sqlite3", "SELECT count(*) FROM identity_user") == _rows(
+        live, "SELECT count(*) FROM identity_user")
+    production_there = site.bastion("backup", "restore", "--to", str(tmp_path / "staging-prod"), "--backup", backup_id,
+                                    **{**staging, "BASTION_ENVIRONMENT": "production"})
+    assert production_there.returncode != 0 and "Traceback" not in production_there.stderr
+    assert "cannot be opened" in production_there.stdout + production_there.stderr
+    assert not list((tmp_path / "staging-prod").rglob("*.sqlite3")) if (tmp_path / "staging-prod").exists() else True
 
 
 @pytest.mark.parametrize("forgery", ["environment", "anonymised", "anonymised_to_its_own_database"])

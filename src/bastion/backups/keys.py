@@ -16,6 +16,10 @@ from bastion.crypto import kms
 
 # Not an organisation: the backups' own KEK, so destroying an organisation's KEK never touches it.
 BACKUP_KEK_OWNER = "00000000-0000-0000-0000-00000000bac0"
+# Anonymised copies (``bastion anonymise``) are wrapped under a KEK of their own: staging and
+# development are given this one key (its file ``keys/orgs/<owner>-v1.key``, or its KMS alias) and can
+# open those copies, never a production backup nor anything else production encrypts.
+ANONYMISED_KEK_OWNER = "00000000-0000-0000-0000-0000000a0a0a"
 
 
 class BackupKeyUnavailable(Exception):
@@ -26,10 +30,10 @@ def _context(backup_id: str) -> bytes:
     return f"bastion-backup|{backup_id}".encode()
 
 
-def new_file_key(backup_id: str) -> tuple[bytes, dict]:
+def new_file_key(backup_id: str, *, owner: str = BACKUP_KEK_OWNER) -> tuple[bytes, dict]:
     """A fresh key for one backup file, and its wrapped form for the manifest."""
     key = secrets.token_bytes(32)
-    wrapped = kms.provider().wrap(key, _context(backup_id), owner=BACKUP_KEK_OWNER)
+    wrapped = kms.provider().wrap(key, _context(backup_id), owner=owner)
     return key, {"provider": wrapped.provider, "kek_id": wrapped.kek_id,
                  "blob": base64.b64encode(wrapped.blob).decode()}
 

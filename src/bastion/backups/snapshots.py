@@ -109,8 +109,8 @@ def _archive(workdir: Path, progress: Progress) -> tuple[Path, datetime.datetime
     return archive, moment, details
 
 
-def _encrypt(archive: Path, target: Path, backup_id: str, details: dict) -> tuple[dict, str]:
-    key, wrapped = keys.new_file_key(backup_id)
+def _encrypt(archive: Path, target: Path, backup_id: str, details: dict, kek_owner: str) -> tuple[dict, str]:
+    key, wrapped = keys.new_file_key(backup_id, owner=kek_owner)
     digest = hashlib.sha256()
     with open(archive, "rb") as source, open(target, "wb") as out:
         for piece in streams.encrypt(iter(lambda: source.read(1024 * 1024), b""), key, ad(backup_id, details)):
@@ -151,24 +151,27 @@ def take(*, progress: Progress | None = None, repositories: list[Repository] | N
     return result
 
 
-def store(archive: Path, moment: datetime.datetime, details: dict, *, progress: Progress | None = None) -> SnapshotResult:
-    """An archive made elsewhere (``bastion anonymise``), written like a snapshot to every repository."""
+def store(archive: Path, moment: datetime.datetime, details: dict, *, kek_owner: str,
+          progress: Progress | None = None) -> SnapshotResult:
+    """An archive made elsewhere (``bastion anonymise``), written like a snapshot to every repository,
+    its key wrapped under ``kek_owner``'s KEK."""
     progress = progress or (lambda message: None)
     started = time.monotonic()
     result = SnapshotResult(restore_point=moment, seconds=0.0, archive_bytes=archive.stat().st_size)
     for repository in configured():
-        result.copies.append(_write_copy(repository, archive, moment, details, archive.parent, progress))
+        result.copies.append(_write_copy(repository, archive, moment, details, archive.parent, progress,
+                                         kek_owner=kek_owner))
     result.seconds = time.monotonic() - started
     return result
 
 
 def _write_copy(repository: Repository, archive: Path, moment, details: dict, workdir: Path,
-                progress: Progress) -> CopyResult:
+                progress: Progress, *, kek_owner: str = keys.BACKUP_KEK_OWNER) -> CopyResult:
     backup = Backup.objects.create(engine="sqlite", type="snapshot", repository=repository.description,
                                    started_at=timezone.now(), restore_point=moment)
     encrypted = workdir / f"{backup.id}.bak"
     try:
-        wrapped, sha256 = _encrypt(archive, encrypted, str(backup.id), details)
+        wrapped, sha256 = _encrypt(archive, encrypted, str(backup.id), details, kek_owner)
         size = repository.put(f"{backup.id}.bak", encrypted)
         manifest = {"format": FORMAT, "id": str(backup.id), "type": "snapshot", "engine": "sqlite",
                     "restore_point": moment.isoformat(), "finished_at": timezone.now().isoformat(),

@@ -12,7 +12,8 @@
   files (evidence, exports: encrypted under the organisations' keys);
 * the copy is written to the backup repositories like any snapshot, its manifest marked
   ``anonymised`` with the SHA-256 of its database, which ``bastion backup restore`` checks
-  (``bastion.backups.environments``).
+  (``bastion.backups.environments``); its key is wrapped under a KEK of its own
+  (``backups.keys.ANONYMISED_KEK_OWNER``), the only key staging or development is given.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from faker import Faker
 
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import enter_chain
-from bastion.backups import audit_actions, environments, snapshots
+from bastion.backups import audit_actions, environments, keys, snapshots
 from bastion.backups import restore as restores
 from bastion.db.platform import PLATFORM_ID
 from bastion.disclosures import inventory
@@ -217,7 +218,7 @@ def anonymise(
             },
         }
         moment = datetime.datetime.fromisoformat(manifest["restore_point"])
-        stored = snapshots.store(archive, moment, details, progress=progress)
+        stored = snapshots.store(archive, moment, details, kek_owner=keys.ANONYMISED_KEK_OWNER, progress=progress)
     result.backup_ids = [copy.backup_id for copy in stored.copies if copy.ok and copy.backup_id]
     with transaction.atomic():
         enter_chain(PLATFORM_ID)
