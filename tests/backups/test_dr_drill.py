@@ -109,6 +109,8 @@ def test_drill_on_a_caught_up_standby_serves_with_nothing_lost(dr_site):
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"^ok serving: bastion serve answered /healthz", done.stdout, flags=re.M), done.stdout
     assert re.search(r"^ok audit chains: \d+ chains intact, 0 events lost$", done.stdout, flags=re.M), done.stdout
+    # No pgBackRest on this site: the offsite half is said to be unchecked (tests/backups/test_dr_offsite.py checks it).
+    assert "offsite backup: not checked (BASTION_PGBACKREST_CONFIG is not set" in done.stderr, done.stderr
     print(done.stdout)  # the figures of this run, for the record (pytest -s)
     rto, rpo, lost = _figures(done.stdout)
     assert 0 < rto < 120 and rpo == 0 and lost == 0
