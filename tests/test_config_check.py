@@ -392,3 +392,11 @@ def test_the_report_is_a_result_object(settings):
     assert strict.findings == strict.errors + strict.warnings  # errors first
     settings.BASTION_TRUSTED_PROXIES = ["10.0.0.0/8"]
     assert "bastion.E101" not in {finding.id for finding in deployment_checks.run().errors}
+
+
+def test_a_bad_replica_url(data_dir):
+    """``DATABASE_REPLICA_URL`` must be a PostgreSQL URL, and a replica of ``DATABASE_URL`` (none on SQLite)."""
+    code, findings, output = check(data_dir, DATABASE_REPLICA_URL="mysql://replica.example.com/bastion")
+    expected = "bastion.E004" if os.environ.get("DATABASE_URL") else "bastion.E007"
+    assert code == 1 and findings.get(expected) == "error", output
+    assert "DATABASE_REPLICA_URL" in output

@@ -264,7 +264,32 @@ def _databases() -> dict:
     if admin_url and env_bool("BASTION_DB_AS_ADMIN", False):
         admin = dj_database_url.parse(admin_url)
         default["USER"], default["PASSWORD"] = admin["USER"], admin["PASSWORD"]
-    return {"default": default}
+    databases: dict = {"default": default}
+    replica_url = env("DATABASE_REPLICA_URL")
+    if replica_url:
+        databases[REPLICA_ALIAS] = _replica(replica_url, dict(default))
+    return databases
+
+
+REPLICA_ALIAS = "replica"
+
+
+def _replica(url: str, default: dict) -> dict:  # dj_database_url's DBConfig, as plain dicts
+    """``DATABASE_REPLICA_URL``: a streaming replica of the same database, reached as the same app role
+    (not owner, not superuser: row-level security applies there too). Only the reads that
+    ``bastion.tenancy.replica_reads`` allows go there; it is never migrated and never written."""
+    try:
+        replica: dict = dict(dj_database_url.parse(url, conn_max_age=default["CONN_MAX_AGE"]))
+    except ValueError as exc:
+        raise ConfigError(f"DATABASE_REPLICA_URL is not a database URL: {exc}", check_id=BAD_URL) from exc
+    if replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ConfigError("DATABASE_REPLICA_URL must be a postgres:// URL (a streaming replica of DATABASE_URL)",
+                          check_id=BAD_URL)
+    replica["CONN_HEALTH_CHECKS"] = True
+    # A replica that is down must not hold a request for long: the router falls back to the primary.
+    replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    replica["TEST"] = {"MIRROR": "default"}
+    return replica
 
 
 try:
@@ -283,6 +308,15 @@ except (ConfigError, ValueError) as _exc:  # noted; the checks go on as if no da
 # The tenant context is a per-transaction setting (SET LOCAL), so every request runs in one.
 for _db in DATABASES.values():
     _db["ATOMIC_REQUESTS"] = True
+if REPLICA_ALIAS in DATABASES:
+    # Never a request-wide transaction on the replica: it would connect (and fail, when the replica is
+    # down) on every request. Its reads run in autocommit, the tenant settings applied to each.
+    DATABASES[REPLICA_ALIAS]["ATOMIC_REQUESTS"] = False
+    DATABASE_ROUTERS = ["bastion.tenancy.replica_reads.ReplicaRouter"]
+    MIDDLEWARE.insert(MIDDLEWARE.index("bastion.tenancy.middleware.TenantContextMiddleware"),
+                      "bastion.tenancy.replica_reads.ReplicaReadsMiddleware")
+elif env("DATABASE_REPLICA_URL") and not env("DATABASE_URL"):
+    report(ConfigError("DATABASE_REPLICA_URL needs DATABASE_URL (a replica of which primary?)", check_id=CONFLICT))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"

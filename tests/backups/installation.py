@@ -167,6 +167,21 @@ def _job(name: str) -> dict:
     return {"result": HUEY.execute(getattr(tasks, name).s())}
 
 
+def _api_key(email: str, scopes: str) -> dict:
+    """An API key of ``email`` in their organisation, and the id of a project there (for record URLs)."""
+    from bastion.tenancy import api_keys, context
+    from bastion.tenancy.models import Membership, Organisation, Project
+
+    with context.platform_scope():
+        organisation = Organisation.objects.get(slug=email.split("@")[1].split(".")[0])
+    with context.tenant_context(organisation.id):
+        grants = list(Membership.objects.filter(user__email=email))
+        key, token = api_keys.create(organisation, name=f"replica reads {email}", scopes=scopes.split(","),
+                                     expires_in_days=1, creator=grants[0].user, creator_grants=grants)
+        project = Project.objects.order_by("created_at").first()
+    return {"token": token, "project": str(project.id), "organisation": str(organisation.id)}
+
+
 def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bastion.settings")
     import django
@@ -175,7 +190,7 @@ def main(argv: list[str]) -> None:
     from bastion.audit.context import SYSTEM, acting_as
 
     steps = {"seed": _seed, "sign": _sign, "write": _write, "delete": _delete, "read-restored": _read_restored,
-             "status": _status, "ids": _ids, "fill": _fill, "job": _job}
+             "status": _status, "ids": _ids, "fill": _fill, "job": _job, "api-key": _api_key}
     with acting_as(SYSTEM):
         print(json.dumps(steps[argv[0]](*argv[1:])))
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import boto3
 import psycopg
@@ -137,3 +138,57 @@ def cluster_with_pgbackrest(moto_url: str, passphrase: str) -> Iterator[Peer]:
                 yield Peer(base, cluster, pgbackrest, s3, passphrase)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+class Standby:
+    """A streaming replica of ``primary`` (``pg_basebackup -R -X stream``) in ``base``, on a port of its own."""
+
+    def __init__(self, base, primary) -> None:
+        self.data_dir, self.socket_dir, self.port = base / "data", base / "socket", free_port()
+        self.socket_dir.mkdir(mode=0o700)
+        chown_postgres(self.socket_dir)
+        subprocess.run(
+            as_postgres(
+                [
+                    str(PG_BIN / "pg_basebackup"),
+                    "-h",
+                    str(primary.socket_dir),
+                    "-p",
+                    str(primary.port),
+                    "-U",
+                    "postgres",
+                    "-D",
+                    str(self.data_dir),
+                    "-R",
+                    "-X",
+                    "stream",
+                    "-c",
+                    "fast",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        with open(self.data_dir / "postgresql.conf", "a") as conf:
+            conf.write(f"\nport = {self.port}\nunix_socket_directories = '{self.socket_dir}'\narchive_mode = off\n")
+        subprocess.run(
+            as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-w", "-l", str(base / "pg.log"), "start"]),
+            check=True,
+            capture_output=True,
+        )
+        self.url = f"postgresql://postgres@/postgres?host={quote(str(self.socket_dir))}&port={self.port}"
+
+    def connect(self) -> psycopg.Connection:
+        return psycopg.connect(host=str(self.socket_dir), port=self.port, user="postgres", dbname="postgres",
+                               autocommit=True)
+
+    def start(self) -> None:
+        subprocess.run(as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-w", "-l",
+                                    str(self.data_dir.parent / "pg.log"), "start"]), check=True, capture_output=True)
+
+    def stop(self) -> None:
+        subprocess.run(
+            as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"]),
+            capture_output=True,
+        )

@@ -37,6 +37,7 @@ from bastion.crypto.blind_index import matching
 from bastion.records import csv_export, csv_import, evidence
 from bastion.records.editing import delete_record, save_record
 from bastion.records.models import EmissionRecord, EnergyRecord, EvidenceFile, Supplier
+from bastion.tenancy import replica_reads
 from bastion.tenancy.access import requires
 
 router = AuthorizingRouter(tags=["records"])
@@ -93,6 +94,7 @@ def _supplier(request, data: dict) -> dict:
 
 @router.get(BASE + "/emissions", response=page_of(EmissionOut))
 @requires("records.view")
+@replica_reads.allowed
 def list_emissions(request, org: str, project_id: uuid.UUID, q: Query[EmissionQuery]):
     records = _by_period(EmissionRecord.objects.filter(project=request.access.project), q)
     if q.scope is not None:
@@ -140,6 +142,7 @@ def delete_emission(request, org: str, project_id: uuid.UUID, emission_id: uuid.
 
 @router.get(BASE + "/energy", response=page_of(EnergyOut))
 @requires("records.view")
+@replica_reads.allowed
 def list_energy(request, org: str, project_id: uuid.UUID, q: Query[PeriodQuery]):
     records = _by_period(EnergyRecord.objects.filter(project=request.access.project), q)
     page = paginate(records, q.page, q.page_size)
@@ -179,6 +182,7 @@ def delete_energy(request, org: str, project_id: uuid.UUID, energy_id: uuid.UUID
 
 @router.get(BASE + "/suppliers", response=page_of(SupplierOut))
 @requires("suppliers.view")
+@replica_reads.allowed
 def list_suppliers(request, org: str, project_id: uuid.UUID, q: Query[SupplierQuery]):
     suppliers = Supplier.objects.filter(project=request.access.project)
     if q.contact_email is not None:

@@ -38,7 +38,16 @@ from django.utils import timezone
 
 from bastion.audit import chain as audit_chain
 from bastion.audit.checkpoints import enter_chain
-from bastion.backups import audit_actions, chains, failures, metrics, pg_cluster, restored_database
+from bastion.backups import (
+    audit_actions,
+    chains,
+    dr_offsite,
+    failures,
+    metrics,
+    pg_backups,
+    pg_cluster,
+    restored_database,
+)
 from bastion.backups.drills import Check, DrillResult, Progress
 from bastion.backups.models import Drill
 from bastion.backups.pg_drills import CHAIN_HEADS, free_port, live_source
@@ -63,6 +72,7 @@ class DrResult(DrillResult):
 class Config:
     standby_url: str
     rpo_target_seconds: float
+    offsite_max_age_hours: float = dr_offsite.DEFAULT_MAX_AGE_HOURS
 
 
 def configured() -> Config:
@@ -83,7 +93,11 @@ def configured() -> Config:
         target = -1.0
     if not 0 <= target < float("inf"):
         raise NotConfigured(f"BASTION_DR_RPO_TARGET_SECONDS={raw!r}: give a number of seconds ≥ 0")
-    return Config(url, target)
+    try:
+        offsite_bound = dr_offsite.max_age_hours()
+    except ValueError as exc:
+        raise NotConfigured(str(exc)) from exc
+    return Config(url, target, offsite_bound)
 
 
 def _row(cursor) -> tuple:
@@ -288,10 +302,21 @@ def run(config: Config, *, database: str, progress: Progress | None = None, scra
                     server.wait(timeout=10)
             if copy is not None:
                 pg_cluster.stop(copy)
+    _check_offsite(config, result, progress)
     for check in result.checks:
         progress(f"{'ok' if check.ok else 'FAILED'} {check.name}: {check.detail}")
     _store(drill, result)
     return result
+
+
+def _check_offsite(config: Config, result: DrResult, progress: Progress) -> None:
+    """The other half of the DR region: the newest backup in the offsite repository, and its age."""
+    from django.conf import settings
+
+    if not settings.BASTION_PGBACKREST_CONFIG:
+        progress("offsite backup: not checked (BASTION_PGBACKREST_CONFIG is not set: no pgBackRest repositories)")
+        return
+    result.checks.append(dr_offsite.check(pg_backups.configured(), config.offsite_max_age_hours, timezone.now()))
 
 
 def run_configured(*, progress: Progress | None = None) -> DrResult:

@@ -33,7 +33,8 @@ def database_findings(database: dict | None = None) -> list[CheckMessage]:
             f"PostgreSQL at {database.get('HOST')} is reached with sslmode={options.get('sslmode', 'prefer')}"
             f"{'' if options.get('sslrootcert') else ' and no sslrootcert'}: the traffic may be plain, or a machine "
             "in the middle may answer in the server's name.",
-            hint="Add ?sslmode=verify-full&sslrootcert=/path/to/your-ca.pem to DATABASE_URL and DATABASE_ADMIN_URL "
+            hint="Add ?sslmode=verify-full&sslrootcert=/path/to/your-ca.pem to DATABASE_URL, DATABASE_ADMIN_URL "
+            "(and DATABASE_REPLICA_URL) "
             "(the CA that signed the server's certificate; its name must match the host).",
             id="bastion.W510",
         )
@@ -72,4 +73,6 @@ def smtp_findings() -> list[CheckMessage]:
 def check_internal_traffic(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if not settings.BASTION_PRODUCTION:
         return []
-    return [*database_findings(), *redis_findings(), *smtp_findings()]
+    replica = settings.DATABASES.get("replica")  # DATABASE_REPLICA_URL: the same traffic, to another machine
+    return [*database_findings(), *(database_findings(replica) if replica else []), *redis_findings(),
+            *smtp_findings()]

@@ -30,7 +30,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from bastion.crypto.api_key_auth import ApiKeyPrincipal
-from bastion.tenancy import context
+from bastion.tenancy import context, replica_reads
 from bastion.tenancy.models import SLUG_PATTERN, Membership, Organisation, Project, Role, Workspace
 from bastion.tenancy.permissions import ORGANISATION_ONLY, PERMISSIONS, Grant
 
@@ -196,6 +196,7 @@ def authorize(
     if user is None or isinstance(user, AnonymousUser) or not getattr(user, "is_authenticated", False) \
             or not user.is_active:
         raise Unauthenticated()
+    replica_reads.bind_principal(user)  # this principal's reads are never older than its writes
 
     # Layer 2: membership of the organisation named in the request.
     if not isinstance(organisation_slug, str) or not SLUG.fullmatch(organisation_slug):

@@ -29,6 +29,10 @@ def current_organisation_id() -> uuid.UUID | None:
     return _current_org.get()
 
 
+def current_user_id() -> object | None:
+    return _current_user.get()
+
+
 def bind_user(user_id: object | None) -> None:
     """Let RLS show the user's own memberships (and so their organisations) before an org is chosen."""
     _current_user.set(user_id)
