@@ -67,7 +67,7 @@ def test_a_change_whose_event_fails_is_rolled_back(world, monkeypatch):
     def broken(*args, **kwargs):
         raise IntegrityError("audit append failed")
 
-    monkeypatch.setattr(audit.AuditEvent.objects, "create", broken)
+    monkeypatch.setattr(audit.linking, "append", broken)  # the statement that inserts the event
     with context.tenant_context(world.acme.organisation.id):
         before = Workspace.objects.count()
         with pytest.raises(IntegrityError):

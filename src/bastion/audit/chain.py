@@ -1,8 +1,9 @@
 """Append events to a chain: the one helper every change calls, inside the change's transaction.
 
-Appends to one chain serialise on its ``ChainHead`` row (``SELECT … FOR UPDATE``); chains of
-different organisations never wait for each other. On SQLite, writers are serialised by the
-database itself (IMMEDIATE transactions).
+Appends to one chain serialise on its ``ChainHead`` row, locked by the statement that moves it
+(``bastion.audit.linking``), as late in the append as possible; chains of different organisations
+never wait for each other. On SQLite, writers are serialised by the database itself (IMMEDIATE
+transactions).
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from bastion.audit import checkpoints, personal, registry
+from bastion.audit import checkpoints, linking, personal, registry
 from bastion.audit.checkpoints import enter_chain
 from bastion.audit.context import Actor, current_actor, request_metadata
-from bastion.audit.format import FORMAT_V2, entry_hash, event_body, event_body_v2, format_time
-from bastion.audit.merkle import Frontier
+from bastion.audit.format import FORMAT_V2, event_body, event_body_v2, format_time
 from bastion.audit.models import AuditEvent, ChainHead
 from bastion.audit.signals import event_appended
 from bastion.db import rls
@@ -94,46 +94,62 @@ def record(
 
 def _append(chain: str, action: str, resource_type: str, resource_id: Any, changes: dict[str, Any] | None,
             actor: Actor) -> AuditEvent:
+    """Everything that does not depend on the chain's head first (pseudonyms, digests, the canonical
+    body); then the head's lock, as late as the transaction allows, and only the linking under it:
+    one statement on PostgreSQL, where the database computes the hash (``linking``)."""
     ip, user_agent, request_id = request_metadata()
-    head = _locked_head(chain)
-    moment = timezone.now()
-    seq = head.seq + 1
+    # A pseudonym is made under the head's lock (so a transaction never waits on another's new
+    # pseudonym while holding the head): rare, the first event of a person in a chain.
     actor_id, actor_label, safe_changes, people = personal.split(
-        chain, actor, ip, user_agent, json_safe(changes or {}), resource_type, str(resource_id))
+        chain, actor, ip, user_agent, json_safe(changes or {}), resource_type, str(resource_id),
+        before_creating=lambda: _locked_head(chain))
+    digests, details = personal.salted(chain, people)
+    moment = timezone.now()
     body = event_body_v2(
-        chain=chain, seq=seq, time=format_time(moment), actor_type=actor.type, actor_id=actor_id,
+        chain=chain, seq=0, time=format_time(moment), actor_type=actor.type, actor_id=actor_id,
         actor_label=actor_label, action=action, resource_type=resource_type, resource_id=str(resource_id),
-        changes=safe_changes, request_id=request_id, personal=personal.store(chain, seq, people),
+        changes=safe_changes, request_id=request_id, personal=digests,
     )
-    digest = entry_hash(bytes.fromhex(head.hash), body)
-    event = AuditEvent.objects.create(
-        chain_id=chain, seq=seq, occurred_at=moment, actor_type=actor.type, actor_id=actor_id,
-        actor_label=actor_label, ip=None, user_agent="", action=action, resource_type=resource_type,
-        resource_id=body["resource"]["id"], changes=body["changes"], request_id=request_id,
-        prev_hash=head.hash, hash=digest.hex(), format=FORMAT_V2, personal=body["personal"],
+    event = AuditEvent(
+        chain_id=chain, seq=0, occurred_at=moment, actor_type=actor.type, actor_id=actor_id, actor_label=actor_label,
+        ip=None, user_agent="", action=action, resource_type=resource_type, resource_id=body["resource"]["id"],
+        changes=body["changes"], request_id=request_id, prev_hash="", hash="", format=FORMAT_V2,
+        personal=body["personal"],
     )
-    frontier = Frontier.from_json(head.frontier)
-    frontier.append(digest)
-    head.seq, head.hash, head.frontier = seq, digest.hex(), frontier.to_json()
-    if head.seq - head.checkpointed_size >= settings.BASTION_AUDIT_CHECKPOINT_EVERY:
+    checkpointed = linking.append(event, *linking.around_seq(body))
+    personal.save(event.seq, details)
+    if event.seq - checkpointed >= settings.BASTION_AUDIT_CHECKPOINT_EVERY:
+        head = ChainHead.objects.select_for_update().get(chain_id=chain)  # held already: this transaction moved it
+        frontier = checkpoints.head_frontier(head)
         checkpoints.sign(head, frontier)
-    head.save(update_fields=["seq", "hash", "frontier", "checkpointed_size", "updated_at"])
+        head.frontier = frontier.to_json()
+        head.save(update_fields=["frontier", "checkpointed_size", "updated_at"])
     event_appended.send(sender=AuditEvent, action=action, chain=chain)
     return event
 
 
+# The columns an event's hashed body is rebuilt from, in the order ``body_of_columns`` takes them.
+BODY_COLUMNS = ("seq", "format", "occurred_at", "actor_type", "actor_id", "actor_label", "ip", "user_agent", "action",
+                "resource_type", "resource_id", "changes", "request_id", "personal")
+
+
 def body_of(event: AuditEvent) -> dict[str, Any]:
     """The hashed body of a stored event, rebuilt from its columns (in the event's own format version)."""
-    if event.format == FORMAT_V2:
+    return body_of_columns(str(event.chain_id), *(getattr(event, column) for column in BODY_COLUMNS))
+
+
+def body_of_columns(chain: str, seq: int, version: str | None, occurred_at: datetime.datetime, actor_type: str,
+                    actor_id: str, actor_label: str, ip: str | None, user_agent: str, action: str, resource_type: str,
+                    resource_id: str, changes: Any, request_id: str, personal: Any) -> dict[str, Any]:
+    """The hashed body from the values of ``BODY_COLUMNS`` (a row streamed by verification, or a model's)."""
+    if version == FORMAT_V2:
         return event_body_v2(
-            chain=str(event.chain_id), seq=event.seq, time=format_time(event.occurred_at),
-            actor_type=event.actor_type, actor_id=event.actor_id, actor_label=event.actor_label, action=event.action,
-            resource_type=event.resource_type, resource_id=event.resource_id, changes=event.changes,
-            request_id=event.request_id, personal=event.personal or {},
+            chain=chain, seq=seq, time=format_time(occurred_at), actor_type=actor_type, actor_id=actor_id,
+            actor_label=actor_label, action=action, resource_type=resource_type, resource_id=resource_id,
+            changes=changes, request_id=request_id, personal=personal or {},
         )
     return event_body(
-        chain=str(event.chain_id), seq=event.seq, time=format_time(event.occurred_at), actor_type=event.actor_type,
-        actor_id=event.actor_id, actor_label=event.actor_label, ip=event.ip, user_agent=event.user_agent,
-        action=event.action, resource_type=event.resource_type, resource_id=event.resource_id,
-        changes=event.changes, request_id=event.request_id,
+        chain=chain, seq=seq, time=format_time(occurred_at), actor_type=actor_type, actor_id=actor_id,
+        actor_label=actor_label, ip=ip, user_agent=user_agent, action=action, resource_type=resource_type,
+        resource_id=resource_id, changes=changes, request_id=request_id,
     )

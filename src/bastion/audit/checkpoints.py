@@ -86,6 +86,21 @@ def sign(head: ChainHead, frontier: Frontier) -> Checkpoint:
     return checkpoint
 
 
+def head_frontier(head: ChainHead) -> Frontier:
+    """The Merkle frontier at ``head`` (locked by the caller): the head keeps it as of its last
+    checkpoint, since appends do not touch it; the entry hashes of the events since are folded in."""
+    frontier = Frontier.from_json(head.frontier)
+    since = (AuditEvent.objects.filter(chain_id=head.chain_id, seq__gt=frontier.size, seq__lte=head.seq)
+             .order_by("seq").values_list("seq", "hash"))
+    for expected, (seq, digest) in enumerate(since.iterator(chunk_size=2000), frontier.size + 1):
+        if seq != expected:
+            raise RuntimeError(f"chain {head.chain_id}: event {expected} is missing below the head")
+        frontier.append(bytes.fromhex(digest))
+    if frontier.size != head.seq:
+        raise RuntimeError(f"chain {head.chain_id}: the head is at {head.seq}, its events end at {frontier.size}")
+    return frontier
+
+
 def _anchor_after_commit(chain: str) -> None:
     """One attempt, right after the signing transaction commits; the periodic job retries what fails.
     Whatever goes wrong is logged, never raised: the change and its events are already committed."""
@@ -114,8 +129,10 @@ def checkpoint_due(clock: Clock = timezone.now) -> list[str]:
             head = ChainHead.objects.select_for_update().get(chain_id=chain)
             oldest = _oldest_unsigned(head) if head.seq > head.checkpointed_size else None
             if oldest is not None and oldest <= cutoff:
-                sign(head, Frontier.from_json(head.frontier))
-                head.save(update_fields=["checkpointed_size", "updated_at"])
+                frontier = head_frontier(head)
+                sign(head, frontier)
+                head.frontier = frontier.to_json()
+                head.save(update_fields=["frontier", "checkpointed_size", "updated_at"])
                 done.append(chain)
     return done
 

@@ -29,6 +29,7 @@ DATA_CLASSES = {
         "chain_id": "operational",
         "seq": "operational",
         "hash": "operational",
+        "prev_hash": "operational",
         "frontier": "operational",
         "checkpointed_size": "operational",
         "anchored_size": "operational",

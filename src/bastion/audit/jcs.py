@@ -27,43 +27,67 @@ RFC 8785 encoder; this is a guard in front of the reference, not a second implem
 from __future__ import annotations
 
 import json
+import json.encoder
 from typing import Any
 
 import rfc8785
 
 _INT_LIMIT = 2**53 - 1
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+# The same C encoder ``_ENCODER.encode`` builds on every call, built once (no indent, so it returns the
+# whole text as one chunk). No circular-reference markers: ``_in_fast_domain`` has walked the value first.
+_C_ENCODER = (json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, None, json.encoder.c_encode_basestring, None, ":", ",", True, False, False)  # type: ignore[attr-defined]
+    if json.encoder.c_make_encoder is not None else None)  # type: ignore[attr-defined]
+
+
+def _encode(value: Any) -> str:
+    if _C_ENCODER is None or type(value) is str:
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODER(value, 0))
+
+
+def _fast(item: Any) -> bool:
+    kind = type(item)
+    if kind is str or item is None or kind is bool:
+        return True
+    if kind is int:
+        return bool(-_INT_LIMIT <= item <= _INT_LIMIT)
+    if kind is dict:
+        for key, value in item.items():
+            if type(key) is not str or not key.isascii():
+                return False
+            if type(value) is not str and not _fast(value):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for value in item:
+            if type(value) is not str and not _fast(value):
+                return False
+        return True
+    return False
 
 
 def _in_fast_domain(value: Any) -> bool:
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        kind = type(item)
-        if kind is str or item is None or kind is bool:
-            continue
-        if kind is int:
-            if -_INT_LIMIT <= item <= _INT_LIMIT:
-                continue
-            return False
-        if kind is dict:
-            for key in item:
-                if type(key) is not str or not key.isascii():
-                    return False
-            pending.extend(item.values())
-        elif kind is list or kind is tuple:
-            pending.extend(item)
-        else:
-            return False
-    return True
+    try:
+        return _fast(value)
+    except RecursionError:  # nested too deeply for the fast path: the reference decides
+        return False
+
+
+def fast_text(value: Any) -> str | None:
+    """The canonical text of ``value`` (before its UTF-8 encoding, which can still fail on a lone
+    surrogate) when it lies inside the fast domain; else None."""
+    return _encode(value) if _in_fast_domain(value) else None
 
 
 def dumps(value: Any) -> bytes:
     """The RFC 8785 canonical bytes of ``value``; raises ``rfc8785.CanonicalizationError`` where
     the reference does."""
-    if _in_fast_domain(value):
+    text = fast_text(value)
+    if text is not None:
         try:
-            return _ENCODER.encode(value).encode("utf-8")
+            return text.encode("utf-8")
         except UnicodeEncodeError:
             pass  # a lone surrogate: the reference raises its own error for it
     return rfc8785.dumps(value)

@@ -51,6 +51,9 @@ class ChainHead(models.Model):
     chain_id = models.UUIDField(primary_key=True)
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH.hex())
+    prev_hash = models.CharField(max_length=64, default=GENESIS_HASH.hex())  # the hash before the last append
+    # The Merkle frontier of the first ``Frontier.size`` events (as of the last checkpoint, or later):
+    # appends leave it alone; signing a checkpoint folds in the hashes of the events since.
     frontier = models.JSONField(default=list)
     checkpointed_size = models.PositiveBigIntegerField(default=0)
     anchored_size = models.PositiveBigIntegerField(default=0)  # checkpoints up to here are in the anchor store

@@ -20,7 +20,7 @@ import hashlib
 import re
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -54,7 +54,8 @@ def existing_pseudonym(chain: str, user_id: int) -> QuerySet[Pseudonym, Any]:
     return Pseudonym.objects.filter(chain_id=chain, user_id=user_id).values("pseudonym")[:1]
 
 
-def pseudonym_of(chain: str, *, user_id: int | None = None, address: str | None = None) -> str:
+def pseudonym_of(chain: str, *, user_id: int | None = None, address: str | None = None,
+                 before_creating: Callable[[], object] | None = None) -> str:
     """The person's pseudonym in ``chain``, made on first use. An address is the account that has
     it when there is one, else a pseudonym of its own (a sign-in tried on an unknown address)."""
     if user_id is None and address:
@@ -64,6 +65,8 @@ def pseudonym_of(chain: str, *, user_id: int | None = None, address: str | None 
     existing = Pseudonym.objects.filter(chain_id=chain, **key).values_list("pseudonym", flat=True).first()
     if existing:
         return existing
+    if before_creating is not None:
+        before_creating()
     try:
         with transaction.atomic():
             Pseudonym.objects.create(chain_id=chain, pseudonym=f"psn_{secrets.token_hex(10)}", **key)
@@ -75,12 +78,12 @@ def pseudonym_of(chain: str, *, user_id: int | None = None, address: str | None 
 class _Splitter:
     """Takes the personal details out of one event, leaving pseudonyms and placeholders."""
 
-    def __init__(self, chain: str) -> None:
-        self.chain = chain
+    def __init__(self, chain: str, before_creating: Callable[[], object] | None) -> None:
+        self.chain, self.before_creating = chain, before_creating
         self.people: dict[str, dict[str, Any]] = {}
 
     def person(self, **key: Any) -> str:
-        pseudonym = pseudonym_of(self.chain, **key)
+        pseudonym = pseudonym_of(self.chain, before_creating=self.before_creating, **key)
         self.people.setdefault(pseudonym, {})
         return pseudonym
 
@@ -112,9 +115,11 @@ class _Splitter:
 
 
 def split(chain: str, actor: Actor, ip: str | None, user_agent: str, changes: dict[str, Any], resource_type: str,
-          resource_id: str) -> tuple[str, str, dict[str, Any], dict[str, dict[str, Any]]]:
-    """(actor id, actor label, changes, details per pseudonym) of a new event."""
-    splitter = _Splitter(chain)
+          resource_id: str, *, before_creating: Callable[[], object] | None = None
+          ) -> tuple[str, str, dict[str, Any], dict[str, dict[str, Any]]]:
+    """(actor id, actor label, changes, details per pseudonym) of a new event; ``before_creating`` is
+    called before a pseudonym is made (the append takes the chain's head lock there)."""
+    splitter = _Splitter(chain, before_creating)
     actor_id, actor_label, owner = actor.id, actor.label, ""
     if actor.type in PERSON_ACTORS and str(actor.id).isdigit():
         owner = splitter.person(user_id=int(actor.id))
@@ -135,13 +140,27 @@ def split(chain: str, actor: Actor, ip: str | None, user_agent: str, changes: di
 
 def store(chain: str, seq: int, people: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Save each person's details of event ``seq``; their digests, as the event hashes them."""
+    digests, rows = salted(chain, people)
+    save(seq, rows)
+    return digests
+
+
+def salted(chain: str, people: dict[str, dict[str, Any]]) -> tuple[dict[str, str], list[PersonalDetails]]:
+    """Each person's details with a fresh salt: their digests (as the event hashes them) and the rows
+    to save once the event's sequence number is known (``save``)."""
     digests, rows = {}, []
     for pseudonym, details in sorted(people.items()):
         salt = secrets.token_bytes(32)
         digests[pseudonym] = personal_digest(salt, details)
-        rows.append(PersonalDetails(chain_id=chain, seq=seq, pseudonym=pseudonym, details=details, salt=salt.hex()))
-    PersonalDetails.objects.bulk_create(rows)
-    return digests
+        rows.append(PersonalDetails(chain_id=chain, seq=0, pseudonym=pseudonym, details=details, salt=salt.hex()))
+    return digests, rows
+
+
+def save(seq: int, rows: list[PersonalDetails]) -> None:
+    for row in rows:
+        row.seq = seq
+    if rows:
+        PersonalDetails.objects.bulk_create(rows)
 
 
 class Shown:
@@ -238,12 +257,12 @@ def pseudonyms_of_user(chain: str, user_id: int) -> list[str]:
     return list(Pseudonym.objects.filter(chain_id=chain, user_id=user_id).values_list("pseudonym", flat=True))
 
 
-def details_problem(event: AuditEvent, rows: Iterable[PersonalDetails]) -> str | None:
-    """Whether the details kept for ``event`` still match the digests it hashed (when they exist)."""
-    digests = event.personal or {}
+def details_problem(seq: int, digests: dict[str, str] | None, rows: Iterable[PersonalDetails]) -> str | None:
+    """Whether the details kept for event ``seq`` still match the digests it hashed (when they exist)."""
+    digests = digests or {}
     for row in rows:
         if digests.get(row.pseudonym) != personal_digest(bytes.fromhex(row.salt), row.details):
-            return f"sequence {event.seq}: the personal details kept for it do not match its digest (details altered)"
+            return f"sequence {seq}: the personal details kept for it do not match its digest (details altered)"
     return None
 
 

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import base64
 import datetime
+import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.utils import timezone
 
 from bastion.audit import anchoring, personal, signing
@@ -171,13 +172,13 @@ def verify_chain(chain_id: str, *, progress: Callable[[int], object] | None = No
             expected = report.starts_after = prefix.tree_size
             expected += 1
             pending = _check_start(report, prefix, pending, frontier, keys)
-        events = (AuditEvent.objects.filter(chain_id=chain_id, seq__gte=expected).order_by("seq")
-                  .iterator(chunk_size=2000))
-        details = _DetailsReader(chain_id)
-        for event in events:
+        rows = _raw_rows(chain_id, expected)
+        details, chain = _DetailsReader(chain_id), str(uuid.UUID(str(chain_id)))
+        for row in rows:
+            seq = row[2]
             try:
-                digest = _follow(event, expected, prev)
-                details.check(event)
+                digest = _follow(chain, row, expected, prev)
+                details.check(seq, row[-1])
             except _Broken as broken:
                 report.fail(broken.seq, broken.message)
                 intact = False
@@ -185,9 +186,9 @@ def verify_chain(chain_id: str, *, progress: Callable[[int], object] | None = No
             frontier.append(digest)
             prev, expected = digest, expected + 1
             report.events += 1
-            if event.seq == covered + 1:
-                first_unsigned_at = event.occurred_at
-            while pending and pending[0].tree_size == event.seq:
+            if seq == covered + 1:
+                first_unsigned_at = row[4]
+            while pending and pending[0].tree_size == seq:
                 _check_checkpoint(report, pending.pop(0), frontier, keys)
             if progress and report.events % 1000 == 0:
                 progress(report.events)
@@ -227,15 +228,16 @@ class _DetailsReader:
     def __init__(self, chain_id: str) -> None:
         self.chain_id, self.until, self.rows = chain_id, 0, dict[int, list[PersonalDetails]]()
 
-    def check(self, event: AuditEvent) -> None:
-        if event.seq > self.until:
-            self.until = event.seq + self.SPAN
+    def check(self, seq: int, digests: dict[str, str] | None) -> None:
+        if seq > self.until:
+            self.until = seq + self.SPAN
             self.rows = {}
-            for row in PersonalDetails.objects.filter(chain_id=self.chain_id, seq__gte=event.seq, seq__lte=self.until):
+            for row in PersonalDetails.objects.filter(chain_id=self.chain_id, seq__gte=seq, seq__lte=self.until):
                 self.rows.setdefault(row.seq, []).append(row)
-        problem = personal.details_problem(event, self.rows.get(event.seq, []))
+        kept = self.rows.get(seq)
+        problem = personal.details_problem(seq, digests, kept) if kept else None
         if problem:
-            raise _Broken(event.seq, problem)
+            raise _Broken(seq, problem)
 
 
 class _Broken(Exception):
@@ -244,16 +246,51 @@ class _Broken(Exception):
         self.seq, self.message = seq, message
 
 
-def _follow(event: AuditEvent, expected: int, prev: bytes) -> bytes:
-    """``event``'s entry hash, when it continues the chain at ``expected`` after ``prev``; else ``_Broken``."""
-    if event.seq != expected:
-        gap = "missing" if event.seq > expected else "duplicated or out of order"
-        raise _Broken(expected, f"sequence {expected}: expected {expected}, found {event.seq} (events {gap})")
-    if event.prev_hash != prev.hex():
-        raise _Broken(event.seq, f"sequence {event.seq}: does not follow the previous entry's hash")
-    digest = entry_hash(prev, audit_chain.body_of(event))
-    if digest.hex() != event.hash:
-        raise _Broken(event.seq, f"sequence {event.seq}: content does not match its hash (event altered)")
+# prev_hash, hash, then the body's columns (seq at 2, occurred_at at 4, personal last).
+_ROW = ("prev_hash", "hash", *audit_chain.BODY_COLUMNS)
+_TIME, _CHANGES, _PERSONAL = 4, len(_ROW) - 3, len(_ROW) - 1
+
+
+def _raw_rows(chain_id: str, start: int) -> Iterator[tuple[Any, ...]]:
+    """The chain's events from ``start`` on as tuples of ``_ROW``, streamed through a server-side
+    cursor on PostgreSQL (a plain one on SQLite), without model objects or Django's per-row
+    converters: the JSON columns are decoded here as ``JSONField.from_db_value`` decodes them (text
+    that is not JSON stays text), and SQLite's timestamps as its backend converts them."""
+    query = (AuditEvent.objects.filter(chain_id=chain_id, seq__gte=start).order_by("seq").values_list(*_ROW)).query
+    sql, params = query.get_compiler(using=DEFAULT_DB_ALIAS).as_sql()
+    convert_time = getattr(connection.ops, "convert_datetimefield_value", None)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(2000):
+            for raw in batch:
+                row = list(raw)
+                row[_CHANGES], row[_PERSONAL] = _json(row[_CHANGES]), _json(row[_PERSONAL])
+                if convert_time is not None:
+                    row[_TIME] = convert_time(row[_TIME], None, connection)
+                yield tuple(row)
+
+
+def _json(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def _follow(chain: str, row: tuple[Any, ...], expected: int, prev: bytes) -> bytes:
+    """The entry hash of the event in ``row``, when it continues the chain at ``expected`` after
+    ``prev``; else ``_Broken``. The hash is ``format.entry_hash``, as in the offline verifier."""
+    seq = row[2]
+    if seq != expected:
+        gap = "missing" if seq > expected else "duplicated or out of order"
+        raise _Broken(expected, f"sequence {expected}: expected {expected}, found {seq} (events {gap})")
+    if row[0] != prev.hex():
+        raise _Broken(seq, f"sequence {seq}: does not follow the previous entry's hash")
+    digest = entry_hash(prev, audit_chain.body_of_columns(chain, *row[2:]))
+    if digest.hex() != row[1]:
+        raise _Broken(seq, f"sequence {seq}: content does not match its hash (event altered)")
     return digest
 
 
