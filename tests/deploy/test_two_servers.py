@@ -10,17 +10,24 @@ it leaves one of each). Its own database, Redis and moto, hence ``own_cluster``.
 
 from __future__ import annotations
 
+import csv
 import datetime
 import hashlib
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
 
 from tests.deploy import two_servers
+from tests.live_server import ROOT
+from tests.sign_in import sign_out_in_browser
 
 pytestmark = pytest.mark.own_cluster
 
@@ -213,3 +220,159 @@ def test_audit_appends_from_both_servers_at_once_leave_one_unbroken_chain(fleet)
     assert created[0][0] in (0, 48)  # (the changes may be kept as personal data elsewhere; the count is below)
     verified = fleet.bastion("audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_api_smoke_through_the_balancer(fleet):
+    lb = fleet.balancer
+    listed = requests.get(_records_url(fleet, lb, "acme"), headers=_api(fleet, "acme"), timeout=15)
+    assert listed.status_code == 200 and len(listed.json()["items"]) >= 12, listed.text[-1000:]
+    created = _create(fleet, lb, "acme", "API smoke")
+    assert created.status_code == 201, created.text
+    record = created.json()["id"]
+    for _ in range(2):  # read back from both servers in turn
+        shown = requests.get(_records_url(fleet, lb, "acme", f"/emissions/{record}"), headers=_api(fleet, "acme"),
+                             timeout=15)
+        assert shown.status_code == 200 and shown.json()["activity"] == "API smoke"
+    # The outsider's key gets nothing of acme's, and acme's key nothing of globex's.
+    for slug, key in (("acme", "globex"), ("globex", "acme")):
+        refused = requests.get(_records_url(fleet, lb, slug), headers=_api(fleet, key), timeout=15)
+        assert refused.status_code in (403, 404) and "error" in refused.json(), refused.text
+    foreign = requests.get(_records_url(fleet, lb, "globex", f"/emissions/{record}"), headers=_api(fleet, "globex"),
+                           timeout=15)
+    assert foreign.status_code == 404
+    anonymous = requests.get(_records_url(fleet, lb, "acme"), timeout=15)
+    assert anonymous.status_code == 401
+    bad = requests.post(_records_url(fleet, lb, "acme"), json={**EMISSION, "scope": 7}, headers=_api(fleet, "acme"),
+                        timeout=15)
+    assert bad.status_code == 422 and bad.json()["error"]["fields"], bad.text
+
+
+def test_browser_smoke_through_the_balancer(fleet, browser):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(base_url=fleet.balancer)
+    try:
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.fill("input[name=login]", "viewer@acme.example")
+        page.fill("input[name=password]", two_servers.PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        page.get_by_role("link", name="UK Operations").first.click()
+        page.get_by_role("link", name="FY2025 GHG inventory").first.click()
+        rows = page.locator("table tbody tr")
+        expect(rows.first).to_be_visible()
+        assert rows.count() >= 12
+        assert "Globex" not in page.content()
+        sign_out_in_browser(page)
+        page.wait_for_load_state()
+        assert page.goto("/api/v1/orgs/acme").status in (401, 403)
+    finally:
+        context.close()
+
+
+def test_locust_through_the_balancer_reports_throughput_and_no_failure(fleet, tmp_path):
+    env = {**os.environ, "BASTION_LOCUST_API_KEY": fleet.seed["api_keys"]["acme"], "BASTION_LOCUST_ORG": "acme",
+           "BASTION_LOCUST_PROJECT": fleet.seed["projects"]["acme"]}
+    command = [str(Path(sys.executable).with_name("locust")), "-f", str(ROOT / "deploy" / "locustfile.py"),
+               "--headless", "-u", "8", "-r", "4", "-t", "20s", "--host", fleet.balancer, "--only-summary",
+               "--csv", str(tmp_path / "run")]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    with open(tmp_path / "run_stats.csv") as stats:
+        total = next(row for row in csv.DictReader(stats) if row["Name"] == "Aggregated")
+    requests_made, failures = int(total["Request Count"]), int(total["Failure Count"])
+    print(f"locust through HAProxy (2 servers): {requests_made} requests, {float(total['Requests/s']):.1f} req/s, "
+          f"{failures} failures, median {total['Median Response Time']} ms, "
+          f"95th percentile {total['95%']} ms")  # the figures of this run, for the record (pytest -s)
+    assert requests_made > 20 and failures == 0, total
+
+
+def test_a_periodic_job_runs_once_per_minute_across_two_workers(fleet):
+    """Both workers' schedulers tick each minute; for each minute one claims the minutely job and
+    enqueues it, the other finds it claimed. Over the minutes the fleet has run, the job was enqueued
+    and executed once per claimed minute, and both workers' schedulers took part."""
+    job = "bastion.operations.tasks.audit_checkpoints"
+
+    def logs() -> str:
+        return "".join(worker.text() for worker in fleet.workers.values())
+
+    refused = f"periodic task {job} of "
+    deadline = time.monotonic() + 130
+    while logs().count(refused) < 1 or len(list(fleet.redis().scan_iter(f"*periodic-claim:*:{job}"))) < 2:
+        assert time.monotonic() < deadline, [worker.text()[-2000:] for worker in fleet.workers.values()]
+        time.sleep(1)
+    for worker in fleet.workers.values():  # each worker's scheduler ticked (it enqueued, or found the minute claimed)
+        assert f"Enqueueing periodic task {job}" in worker.text() or refused in worker.text(), worker.name
+    claimed = {key.decode().split(":")[1] + ":" + key.decode().split(":")[2]
+               for key in fleet.redis().scan_iter(f"*periodic-claim:*:{job}")}
+    assert len(claimed) >= 2
+    deadline = time.monotonic() + 30
+    while logs().count(f"Executing {job}") < len(claimed) or logs().count("executed in") == 0:
+        assert time.monotonic() < deadline, logs()[-3000:]
+        time.sleep(0.5)
+    time.sleep(2)
+    claimed_now = len(list(fleet.redis().scan_iter(f"*periodic-claim:*:{job}")))
+    executed = logs().count(f"Executing {job}")
+    assert logs().count(f"Enqueueing periodic task {job}") == executed
+    assert executed in (claimed_now, claimed_now - 1), (executed, claimed_now)  # (one may be on its way)
+    assert executed <= claimed_now
+
+
+def test_kill_9_of_one_server_and_one_worker_mid_load_loses_no_acknowledged_write(fleet):
+    """A stream of API writes through HAProxy; server A and worker A are killed (SIGKILL to their
+    process groups) in the middle. Every write acknowledged with a 201 is in the database, server B
+    keeps answering through the balancer, and jobs still run on worker B."""
+    run = uuid.uuid4().hex[:8]
+    acknowledged: list[str] = []
+    failed: list[int] = []
+    stop = threading.Event()
+
+    def writer(n: int) -> None:
+        i = 0
+        while not stop.is_set():
+            try:
+                response = _create(fleet, fleet.balancer, "acme", f"kill {run} {n}-{i}")
+            except requests.RequestException:
+                failed.append(0)
+            else:
+                if response.status_code == 201:
+                    acknowledged.append(response.json()["id"])
+                else:
+                    failed.append(response.status_code)
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(3)
+        before = len(acknowledged)
+        fleet.servers["a"].kill_machine()
+        fleet.workers["a"].kill_machine()
+        killed_at = len(acknowledged)
+        time.sleep(6)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert before > 0 and len(acknowledged) > killed_at + 5, (before, killed_at, len(acknowledged), failed)
+    stored = {str(row[0]) for row in fleet.query(
+        "SELECT id FROM records_emissionrecord WHERE activity LIKE %s", (f"kill {run} %",))}
+    assert set(acknowledged) <= stored, set(acknowledged) - stored
+    print(f"kill -9 mid-load: {len(acknowledged)} writes acknowledged and stored, {len(failed)} refused or cut "
+          f"off ({sorted(set(failed))}), {len(stored) - len(acknowledged)} stored without an acknowledgement")
+    # HAProxy has taken A out: every request is answered, by B.
+    served = []
+    for _ in range(10):
+        response = requests.get(fleet.balancer + "/healthz", timeout=10)
+        assert response.status_code == 200
+        served.append(response.headers["X-Served-By"])
+    assert set(served) == {"b"}
+    assert fleet.servers["b"].alive() and fleet.workers["b"].alive()
+    # Jobs still run, on the surviving worker.
+    ids = fleet.step("enqueue", "audit_checkpoints", "1")["ids"]
+    deadline = time.monotonic() + 60
+    while not all(f"{task_id} executed in" in fleet.workers["b"].text() for task_id in ids):
+        assert time.monotonic() < deadline, fleet.workers["b"].text()[-3000:]
+        time.sleep(0.5)

@@ -185,7 +185,7 @@ def haproxy_config(port: int, servers: dict[str, int]) -> str:
         "  option forwardfor",  # X-Forwarded-For: the client's address, believed from 127.0.0.1 only
         "  option redispatch",
         "  retries 2",
-        "  retry-on conn-failure empty-response",  # before any byte of a request reached a server
+        "  retry-on conn-failure",  # only when no byte of the request reached a server: never a write twice
         "frontend web",
         f"  bind 127.0.0.1:{port}",
         "  default_backend app",
