@@ -305,19 +305,17 @@ def test_a_periodic_job_runs_once_per_minute_across_two_workers(fleet):
         time.sleep(1)
     for worker in fleet.workers.values():  # each worker's scheduler ticked (it enqueued, or found the minute claimed)
         assert f"Enqueueing periodic task {job}" in worker.text() or refused in worker.text(), worker.name
-    claimed = {key.decode().split(":")[1] + ":" + key.decode().split(":")[2]
-               for key in fleet.redis().scan_iter(f"*periodic-claim:*:{job}")}
-    assert len(claimed) >= 2
     deadline = time.monotonic() + 30
-    while logs().count(f"Executing {job}") < len(claimed) or logs().count("executed in") == 0:
+    while logs().count(f"Executing {job}") < 2:
         assert time.monotonic() < deadline, logs()[-3000:]
         time.sleep(0.5)
-    time.sleep(2)
-    claimed_now = len(list(fleet.redis().scan_iter(f"*periodic-claim:*:{job}")))
-    executed = logs().count(f"Executing {job}")
-    assert logs().count(f"Enqueueing periodic task {job}") == executed
-    assert executed in (claimed_now, claimed_now - 1), (executed, claimed_now)  # (one may be on its way)
-    assert executed <= claimed_now
+    text = logs()
+    claims = len(list(fleet.redis().scan_iter(f"*periodic-claim:*:{job}")))  # one per minute since the start
+    enqueued, executed = text.count(f"Enqueueing periodic task {job}"), text.count(f"Executing {job}")
+    # Once per claimed minute (a claim made this instant may not have its log line yet; a run just
+    # enqueued may not have started): two workers without the claims would enqueue it twice a minute.
+    assert claims - 1 <= enqueued <= claims, (claims, enqueued)
+    assert enqueued - 1 <= executed <= enqueued, (enqueued, executed)
 
 
 def test_kill_9_of_one_server_and_one_worker_mid_load_loses_no_acknowledged_write(fleet):
