@@ -16,7 +16,6 @@ from bastion.commands.serving import cmd_demo, cmd_serve, cmd_worker
 from bastion.commands.terminal import fail
 from bastion.commands.terminal import setup as _setup
 
-
 MIGRATION_LOCK = 0x6261_7374_696F_6E  # "bastion": the PostgreSQL advisory lock `bastion migrate` holds
 
 
