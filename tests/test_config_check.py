@@ -261,6 +261,19 @@ def test_several_servers_without_redis(tmp_path, data_dir):
         assert findings.get("bastion.E502") == "error", output  # and SQLite cannot be shared either
 
 
+def test_several_servers_with_state_on_one_machine_warn(tmp_path, data_dir):
+    code, findings, output = check(data_dir, **production(tmp_path, BASTION_SERVERS="2"))
+    assert findings.get("bastion.W505") == "warning", output
+    for named in ("BASTION_KMS=local", "BASTION_STORAGE_URL", "BASTION_AUDIT_ANCHOR_URL"):
+        assert named in output, named
+    nowhere = f"http://127.0.0.1:{_free_port()}"  # nothing is asked of them here: no network needed
+    shared = production(tmp_path, BASTION_SERVERS="2", BASTION_KMS="aws-kms", BASTION_AWS_KMS_ENDPOINT_URL=nowhere,
+                        BASTION_STORAGE_URL=f"s3://evidence/bastion?endpoint_url={nowhere}&region=eu-central-1",
+                        BASTION_AUDIT_ANCHOR_URL=f"s3://anchors/audit?endpoint_url={nowhere}&region=eu-central-1")
+    code, findings, output = check(data_dir, **shared)
+    assert "bastion.W505" not in findings, output
+
+
 def test_every_problem_is_listed_at_once(tmp_path, data_dir):
     variables = production(tmp_path, BASTION_SMTP_PORT="x", BASTION_HSTS_SECONDS="-1", BASTION_KMS="vault",
                            BASTION_ALERT_WEBHOOK="not a url", BASTION_SERVERS="2", BASTION_SESSION_SAMESITE="None")

@@ -16,14 +16,22 @@ from bastion.commands.serving import cmd_demo, cmd_serve, cmd_worker
 from bastion.commands.terminal import fail
 from bastion.commands.terminal import setup as _setup
 
+MIGRATION_LOCK = 0x6261_7374_696F_6E  # "bastion": the PostgreSQL advisory lock `bastion migrate` holds
+
 
 def cmd_migrate(args) -> None:
     if os.environ.get("DATABASE_ADMIN_URL"):
         os.environ["BASTION_DB_AS_ADMIN"] = "1"  # read by settings: connect as the owner role
     _setup()
     from django.core.management import call_command
+    from django.db import connection
 
     targets = [args.app, args.migration] if args.migration else ([args.app] if args.app else [])
+    if connection.vendor == "postgresql":
+        # Several servers starting at once each migrate first: one at a time (the others then find
+        # nothing to do), or their grants collide ("tuple concurrently updated"). Held until exit.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK])
     call_command("migrate", *targets, interactive=False, verbosity=0 if args.quiet else 1)
 
 

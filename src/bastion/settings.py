@@ -634,7 +634,8 @@ if REDIS_URL:
     REDIS_URL = check_url("REDIS_URL", REDIS_URL, ("redis", "rediss", "unix")) or None
 HUEY = {
     "name": "bastion",
-    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.SqliteHuey",
+    # Huey's own classes, whose scheduler claims each periodic run once across every worker.
+    "huey_class": f"bastion.operations.periodic_claims.{'RedisHuey' if REDIS_URL else 'SqliteHuey'}",
     "immediate": env_bool("BASTION_JOBS_IMMEDIATE", False),
     "connection": {"url": REDIS_URL} if REDIS_URL else {"filename": str(DATA_DIR / "jobs.sqlite3")},
     "consumer": {"workers": 2, "worker_type": "thread"},

@@ -33,7 +33,26 @@ def check_shared_state(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
             f"BASTION_SERVERS={settings.BASTION_SERVERS} but the database is SQLite in one machine's data dir.",
             hint="Set DATABASE_URL (and DATABASE_ADMIN_URL) to a PostgreSQL server every machine reaches.",
             id="bastion.E502"))
+    local = _machine_local_state()
+    if local:
+        problems.append(Warning(
+            f"BASTION_SERVERS={settings.BASTION_SERVERS} but {', '.join(local)} on this machine only: what one "
+            "machine writes there (a new organisation's key, an uploaded file, a signed checkpoint) the others "
+            "cannot read.",
+            hint="BASTION_KMS=aws-kms or pkcs11; BASTION_STORAGE_URL=s3://…; BASTION_AUDIT_ANCHOR_URL=s3://… "
+                 "(docs/scaling.md, several app servers).", id="bastion.W505"))
     return problems
+
+
+def _machine_local_state() -> list[str]:
+    local = []
+    if settings.BASTION_KMS == "local":
+        local.append("the organisations' keys are key files (BASTION_KMS=local)")
+    if not settings.BASTION_STORAGE_URL.startswith("s3://"):
+        local.append("files are stored in a local directory (BASTION_STORAGE_URL)")
+    if not settings.BASTION_AUDIT_ANCHOR_URL.startswith("s3://"):
+        local.append("audit checkpoints are anchored in a local directory (BASTION_AUDIT_ANCHOR_URL)")
+    return local
 
 
 @register(Tags.security, deploy=True)

@@ -1,4 +1,5 @@
-"""Periodic jobs. ``lock_task`` makes each run once however many workers are running."""
+"""Periodic jobs. Each runs once per scheduled minute however many workers are running (the scheduler
+claims the minute first: ``periodic_claims``), and ``lock_task`` keeps a long run from overlapping the next."""
 
 from __future__ import annotations
 
