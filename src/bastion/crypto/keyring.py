@@ -156,8 +156,10 @@ def current_cipher(organisation_id: uuid.UUID | str) -> tuple[int, AESGCM]:
 def version_cipher(organisation_id: uuid.UUID | str, number: int) -> AESGCM:
     """``version``'s key as a ready AES-GCM cipher, with the same expiry, shredding and errors."""
     organisation_id = str(organisation_id)
-    entry = _entry((organisation_id, number))  # the common case: one look-up under the lock
-    if entry is not None and entry[2] is not None:
+    # The common case, without the lock: one dict read (atomic) and the expiry check. Expired or
+    # forgotten (rotation, shredding, a customer key's revocation) → the locked path below.
+    entry = _cache.get((organisation_id, number))
+    if entry is not None and entry[2] is not None and entry[0] >= _clock():
         return entry[2]
     return _cipher(organisation_id, number, version(organisation_id, number))
 
