@@ -59,8 +59,16 @@ def pseudonym_of(chain: str, *, user_id: int | None = None, address: str | None 
     """The person's pseudonym in ``chain``, made on first use. An address is the account that has
     it when there is one, else a pseudonym of its own (a sign-in tried on an unknown address)."""
     if user_id is None and address:
-        user_id = (get_user_model().objects.filter(email__iexact=address.strip())
-                   .values_list("pk", flat=True).first())
+        user_id = _user_of_address(address)
+    return _pseudonym(chain, user_id, address, before_creating)
+
+
+def _user_of_address(address: str) -> int | None:
+    return get_user_model().objects.filter(email__iexact=address.strip()).values_list("pk", flat=True).first()
+
+
+def _pseudonym(chain: str, user_id: int | None, address: str | None,
+               before_creating: Callable[[], object] | None = None) -> str:
     key: dict[str, Any] = {"user_id": user_id} if user_id is not None else {"address_sha256": _address_sha256(address or "")}
     existing = Pseudonym.objects.filter(chain_id=chain, **key).values_list("pseudonym", flat=True).first()
     if existing:
@@ -81,9 +89,20 @@ class _Splitter:
     def __init__(self, chain: str, before_creating: Callable[[], object] | None) -> None:
         self.chain, self.before_creating = chain, before_creating
         self.people: dict[str, dict[str, Any]] = {}
+        # One event names the same person several times (actor, subject, the address tried):
+        # each account and each address is looked up once per event.
+        self._users_of: dict[str, int | None] = {}
+        self._pseudonyms: dict[tuple[int | None, str | None], str] = {}
 
-    def person(self, **key: Any) -> str:
-        pseudonym = pseudonym_of(self.chain, before_creating=self.before_creating, **key)
+    def person(self, *, user_id: int | None = None, address: str | None = None) -> str:
+        if user_id is None and address:
+            if address not in self._users_of:
+                self._users_of[address] = _user_of_address(address)
+            user_id = self._users_of[address]
+        slot = (user_id, None if user_id is not None else address)
+        if slot not in self._pseudonyms:
+            self._pseudonyms[slot] = _pseudonym(self.chain, user_id, address, self.before_creating)
+        pseudonym = self._pseudonyms[slot]
         self.people.setdefault(pseudonym, {})
         return pseudonym
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.functional import SimpleLazyObject
 
 from bastion.tenancy.access import organisations_of
 
@@ -13,11 +14,16 @@ def organisations(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     access = getattr(request, "access", None)
-    # Error pages render after the view's transaction has ended; the tenant settings need one.
-    with transaction.atomic():
-        my_organisations = list(organisations_of(user))
+
+    def load() -> list:
+        # Error pages render after the view's transaction has ended; the tenant settings need one.
+        with transaction.atomic():
+            return list(organisations_of(user))
+
     return {
-        "my_organisations": my_organisations,
+        # Read when a template first uses it: a message or an email rendered with this context
+        # (the "signed in" message, at every sign-in) does not pay for the query.
+        "my_organisations": SimpleLazyObject(load),
         "current_organisation": access.organisation if access else None,
         "access": access,
     }

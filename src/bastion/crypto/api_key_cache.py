@@ -14,6 +14,11 @@ Nothing is kept in process memory (app servers stay stateless).
   entry is written again. A revocation committed after the row was read bumps the stamp, so the
   entry written from that row is already stale: revocation takes effect on the next request.
 - Entries live at most ``TTL_SECONDS`` (a key's last recorded address is refreshed by then).
+
+The read is on every API request, so it skips Django's per-call work: one Redis client per cache
+object (Django's backend builds a client, with its table of response callbacks, on every call),
+the two key names made once per key, the values decoded with the backend's own serializer (so
+entries stay readable and writable through ``caches["default"]``).
 """
 
 from __future__ import annotations
@@ -41,13 +46,35 @@ def _stamp_key(public_id: str) -> str:
     return f"apikey:stamp:{public_id}"
 
 
+_CLIENT = "_bastion_api_key_client"
+_NAMES = "_bastion_api_key_names"
+MAX_NAMES = 10_000
+
+
+def _reader(cache: Any) -> tuple[Any, Any, dict[str, list[str]]]:
+    """(Redis client, serializer, made key names) kept on this cache object (Django makes one per thread)."""
+    client = getattr(cache, _CLIENT, None)
+    if client is None:
+        client = cache._cache.get_client(write=True)  # the primary: a replica may lag behind a bump
+        setattr(cache, _CLIENT, client)
+        setattr(cache, _NAMES, {})
+    return client, cache._cache._serializer, getattr(cache, _NAMES)
+
+
 def read(public_id: str) -> tuple[dict[str, Any] | None, int]:
     """The cached entry (or None) and the key's current stamp (0 if never bumped), in one round trip."""
     cache = caches["default"]
-    found = cache.get_many([_entry_key(public_id), _stamp_key(public_id)])
-    stamp = int(found.get(_stamp_key(public_id)) or 0)
-    raw = found.get(_entry_key(public_id))
-    entry = json.loads(raw) if raw else None
+    client, serializer, names = _reader(cache)
+    made = names.get(public_id)
+    if made is None:
+        if len(names) >= MAX_NAMES:
+            names.clear()
+        made = names[public_id] = [cache.make_and_validate_key(_entry_key(public_id)),
+                                   cache.make_and_validate_key(_stamp_key(public_id))]
+    raw_entry, raw_stamp = client.mget(made)
+    stamp = int(serializer.loads(raw_stamp)) if raw_stamp is not None else 0
+    value = serializer.loads(raw_entry) if raw_entry is not None else None
+    entry = json.loads(value) if value else None
     return (entry if entry is not None and entry.get("stamp") == stamp else None), stamp
 
 

@@ -148,16 +148,33 @@ def _cipher(organisation_id: str, number: int, material: bytes) -> AESGCM:
 
 def current_cipher(organisation_id: uuid.UUID | str) -> tuple[int, AESGCM]:
     """``current``'s version and key as a ready AES-GCM cipher (made once per cached key)."""
-    organisation_id = str(organisation_id)
+    organisation_id = _text_of(organisation_id)
     number, material = current(organisation_id)
     return number, _cipher(organisation_id, number, material)
 
 
+_id_texts: dict[uuid.UUID, str] = {}
+
+
+def _text_of(organisation_id: uuid.UUID | str) -> str:
+    """``str(organisation_id)``, remembered: a UUID's text costs as much as a small field's decryption."""
+    if isinstance(organisation_id, str):
+        return organisation_id
+    text = _id_texts.get(organisation_id)
+    if text is None:
+        if len(_id_texts) >= MAX_CACHED:
+            _id_texts.clear()
+        text = _id_texts[organisation_id] = str(organisation_id)
+    return text
+
+
 def version_cipher(organisation_id: uuid.UUID | str, number: int) -> AESGCM:
     """``version``'s key as a ready AES-GCM cipher, with the same expiry, shredding and errors."""
-    organisation_id = str(organisation_id)
-    entry = _entry((organisation_id, number))  # the common case: one look-up under the lock
-    if entry is not None and entry[2] is not None:
+    organisation_id = _text_of(organisation_id)
+    # The common case, without the lock: one dict read (atomic) and the expiry check. Expired or
+    # forgotten (rotation, shredding, a customer key's revocation) → the locked path below.
+    entry = _cache.get((organisation_id, number))
+    if entry is not None and entry[2] is not None and entry[0] >= _clock():
         return entry[2]
     return _cipher(organisation_id, number, version(organisation_id, number))
 

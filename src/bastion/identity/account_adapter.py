@@ -40,7 +40,7 @@ class BastionAccountAdapter(DefaultAccountAdapter):
         whether or not the account exists."""
         super().pre_authenticate(request, **credentials)
         username = _username(credentials)
-        wait = lockout.locked_for(username, client_address(request))
+        wait = lockout.locked_for(username, client_address(request), request)
         if wait is not None:
             signin_events.on_login_refused(username, int(wait.total_seconds()))
             minutes = max(1, round(wait.total_seconds() / 60))
@@ -81,7 +81,7 @@ class BastionAccountAdapter(DefaultAccountAdapter):
     def post_login(self, request, user, **kwargs):
         response = super().post_login(request, user, **kwargs)
         # Every way in (password, passkey, SSO, reset link) ends here, so these hold for all of them.
-        lockout.record_success(user.get_username())
+        lockout.record_success(user.get_username(), request)
         mfa_policy.on_sign_in(request, user)
         sign_in_devices.on_sign_in(request, user)
         return response

@@ -50,6 +50,15 @@ class IdentityConfig(AppConfig):
 
         recovery_codes.install()
 
+        # allauth's session-list clean-up at sign-in, in a fixed number of queries (sessions/purge.py)
+        from allauth.usersessions import signals as usersessions_signals
+
+        from bastion.identity.sessions import purge as session_purge
+
+        if account_signals.user_logged_in.disconnect(receiver=usersessions_signals.on_user_logged_in):
+            account_signals.user_logged_in.connect(session_purge.on_user_logged_in,
+                                                   dispatch_uid="bastion.identity.usersessions_purge")
+
         # python3-saml accepts assertions this far outside their validity window (its default: 300 s).
         from django.conf import settings
         from onelogin.saml2.constants import OneLogin_Saml2_Constants

@@ -37,12 +37,18 @@ def _keys(username: str, address: str | None) -> list[tuple[str, int]]:
     return keys
 
 
-def locked_for(username: str, address: str | None) -> datetime.timedelta | None:
-    """How much longer sign-ins for this account or from this address are refused, if they are."""
+def locked_for(username: str, address: str | None, request=None) -> datetime.timedelta | None:
+    """How much longer sign-ins for this account or from this address are refused, if they are.
+
+    With ``request``, it also notes on it whether the account has a row at all, so that a success
+    in the same request need not delete what is not there (``record_success``)."""
     current = now()
-    rows = SignInThrottle.objects.filter(key__in=[key for key, _ in _keys(username, address)],
-                                         locked_until__gt=current)
-    longest = max((row.locked_until for row in rows if row.locked_until is not None), default=None)
+    keys = _keys(username, address)
+    rows = list(SignInThrottle.objects.filter(key__in=[key for key, _ in keys]))
+    if request is not None:
+        request._bastion_account_throttle = (keys[0][0], any(row.key == keys[0][0] for row in rows))
+    longest = max((row.locked_until for row in rows if row.locked_until is not None and row.locked_until > current),
+                  default=None)
     return longest - current if longest else None
 
 
@@ -65,6 +71,12 @@ def record_failure(username: str, address: str | None) -> list[str]:
     return locked
 
 
-def record_success(username: str) -> None:
-    """A correct password (while not locked) clears the account's count and its lock history."""
-    SignInThrottle.objects.filter(key=_keys(username, None)[0][0]).delete()
+def record_success(username: str, request=None) -> None:
+    """A correct password (while not locked) clears the account's count and its lock history.
+
+    Skipped when ``locked_for`` saw no row for the account earlier in this request (a failure
+    counted meanwhile by another request then stays counted: stricter, never weaker)."""
+    key = _keys(username, None)[0][0]
+    if getattr(request, "_bastion_account_throttle", None) == (key, False):
+        return
+    SignInThrottle.objects.filter(key=key).delete()

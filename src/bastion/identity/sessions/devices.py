@@ -15,6 +15,7 @@ from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib.auth import logout
 from django.db import transaction
+from django.utils import timezone
 
 from bastion.audit.context import client_address
 from bastion.identity import signin_events
@@ -44,10 +45,13 @@ def client_of(request) -> dict:
 def on_sign_in(request, user) -> None:
     client = client_of(request)
     request.session[SESSION_CLIENT] = client
-    known = KnownClient.objects.filter(user=user)
-    is_new = (known.exists() and not known.filter(network=client["network"]).exists()
-              and not known.filter(user_agent_sha256=client["agent"]).exists())
-    KnownClient.objects.update_or_create(user=user, network=client["network"], user_agent_sha256=client["agent"])
+    # One read of the user's known clients decides both "new" and which row to touch.
+    known = list(KnownClient.objects.filter(user=user).values_list("id", "network", "user_agent_sha256"))
+    is_new = (bool(known) and all(network != client["network"] for _, network, _ in known)
+              and all(agent != client["agent"] for _, _, agent in known))
+    same = [pk for pk, network, agent in known if network == client["network"] and agent == client["agent"]]
+    if not same or not KnownClient.objects.filter(pk=same[0]).update(last_seen=timezone.now()):
+        KnownClient.objects.update_or_create(user=user, network=client["network"], user_agent_sha256=client["agent"])
     if is_new and settings.BASTION_NEW_DEVICE_EMAIL:
         get_adapter(request).send_mail("identity/email/new_device", user.email, {
             "user": user, "address": client_address(request) or "unknown",
