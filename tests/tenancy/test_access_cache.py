@@ -31,6 +31,7 @@ def request_committed(django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
             response = client.get(url, **headers)
         response.membership_reads = sum("tenancy_membership" in q["sql"] for q in queries.captured_queries)
+        response.project_reads = sum('FROM "tenancy_project"' in q["sql"] for q in queries.captured_queries)
         return response
 
     return get
@@ -44,7 +45,8 @@ def _warm(get, client, world, **headers):
     first = get(client, _url(world), **headers)
     assert first.status_code == 200, first.content
     again = get(client, _url(world), **headers)
-    assert again.status_code == 200 and again.membership_reads == 0  # answered from the cache
+    # Answered from the cache: no membership read, no project read.
+    assert again.status_code == 200 and again.membership_reads == 0 and again.project_reads == 0
     return again
 
 
@@ -66,6 +68,14 @@ def test_a_warm_cache_reads_no_membership_and_is_per_principal(world, client_for
         refused = request_committed(outsider, _url(world))
         assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"
     assert request_committed(Client(), _url(world)).status_code == 401
+
+
+def test_a_deleted_project_is_not_found_next_request(world, client_for, request_committed):
+    client = client_for(world.acme.users["editor"])
+    _warm(request_committed, client, world)
+    assert any(key[2] == world.acme.project.id for key in access_cache._projects)
+    _change(world, lambda: actions.delete_project(world.acme.project))
+    assert request_committed(client, _url(world)).status_code == 404
 
 
 def test_a_removed_membership_is_refused_next_request(world, client_for, request_committed):

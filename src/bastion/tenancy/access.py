@@ -213,7 +213,7 @@ def authorize(
 
     # Layer 3: the permission on the resource the request is about.
     if project_id is not None:
-        access.project = Project.objects.select_related("workspace").filter(id=as_uuid(project_id)).first()
+        access.project = access_cache.project(organisation, as_uuid(project_id))
         if access.project is None:
             raise NotFound()
         access.workspace = access.project.workspace

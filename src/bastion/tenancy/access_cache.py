@@ -63,6 +63,7 @@ def bump(organisation_id: uuid.UUID | str) -> None:
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _projects.clear()
 
 
 def _values(instance: Model, fields: list[str]) -> tuple[Any, ...]:
@@ -166,6 +167,35 @@ def keep_key_grants(key_id: str, creator_id: int, organisation_slug: str, organi
     entry = Entry(organisation_id=organisation.id, version=organisation.access_version,
                   organisation=_values(organisation, _ORG_FIELDS), creator_permissions=creator_permissions)
     _store(("key", key_id, creator_id, organisation_slug), entry)
+
+
+_WORKSPACE_FIELDS = [f.attname for f in Workspace._meta.concrete_fields]
+_projects: dict[tuple[uuid.UUID, int, uuid.UUID], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+
+
+def project(organisation: Organisation, project_id: uuid.UUID) -> Project | None:
+    """The organisation's project (its workspace joined), from the cache when it was read under the
+    organisation's current ``access_version`` — the one ``organisation`` carries: validated this
+    request on a hit, read in this transaction before the project otherwise. Every project and
+    workspace change bumps the version, so an entry is never used after one."""
+    key = (organisation.id, organisation.access_version, project_id)
+    found = _projects.get(key)
+    if found is not None:
+        instance = Project.from_db("default", _PROJECT_FIELDS, list(found[0]))
+        instance.workspace = Workspace.from_db("default", _WORKSPACE_FIELDS, list(found[1]))
+        return instance
+    fetched = Project.objects.select_related("workspace").filter(id=project_id).first()
+    if fetched is not None and fetched.organisation_id == organisation.id:
+        values = (_values(fetched, _PROJECT_FIELDS), _values(fetched.workspace, _WORKSPACE_FIELDS))
+
+        def store() -> None:
+            with _lock:
+                if len(_projects) >= MAX_ENTRIES:
+                    _projects.clear()
+                _projects[key] = values
+
+        transaction.on_commit(store)
+    return fetched
 
 
 def _changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
