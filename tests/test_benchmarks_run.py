@@ -22,6 +22,7 @@ SHORT = {
     "security_monitoring.py": ["--writes", "2", "--events", "20"],
     "status_summary.py": ["--every", "600"],
     "backup.py": ["--megabytes", "1", "--interval", "0.5"],
+    "sustained_reads.py": ["--duration", "1", "--rounds", "1", "--connections", "2"],
 }
 # Threads writing at once: SQLite's in-memory test database refuses them ("table is locked"); these run on
 # PostgreSQL only (marked own_cluster: the PostgreSQL pass runs them, on a database of their own).

@@ -30,6 +30,7 @@ class ApiKeyPrincipal:
     scopes: frozenset[str]
     created_by_id: int | None
     last_used_ip: str = ""  # as stored before this request
+    last_used_at: float | None = None  # as stored before this request (a POSIX time)
 
     is_authenticated = True
     is_active = True
@@ -49,7 +50,8 @@ def authenticate(token: str) -> ApiKeyPrincipal | None:
 def _principal(key: ApiKey) -> ApiKeyPrincipal:
     return ApiKeyPrincipal(key_id=str(key.id), public_id=key.public_id, name=key.name,
                            organisation_id=str(key.organisation_id), scopes=frozenset(key.scopes),
-                           created_by_id=key.created_by_id, last_used_ip=key.last_used_ip)
+                           created_by_id=key.created_by_id, last_used_ip=key.last_used_ip,
+                           last_used_at=key.last_used_at.timestamp() if key.last_used_at else None)
 
 
 def _authenticate_cached(token: str) -> ApiKeyPrincipal | None:
@@ -76,6 +78,8 @@ def touch(principal: ApiKeyPrincipal, ip: str | None) -> bool:
     """Record last use (at most once a minute per key, to keep reads from becoming writes); whether it did."""
     now = timezone.now()
     cutoff = now - datetime.timedelta(seconds=TOUCH_INTERVAL_SECONDS)
+    if principal.last_used_at is not None and principal.last_used_at > cutoff.timestamp():
+        return False  # touched less than a minute ago, as read with the key this request: no round trip
     touched = bool(ApiKey.objects.filter(id=principal.key_id)
                    .exclude(last_used_at__gt=cutoff)
                    .update(last_used_at=now, last_used_ip=ip or ""))

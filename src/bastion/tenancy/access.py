@@ -30,7 +30,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from bastion.crypto.api_key_auth import ApiKeyPrincipal
-from bastion.tenancy import context, replica_reads
+from bastion.tenancy import access_cache, context, replica_reads
 from bastion.tenancy.models import SLUG_PATTERN, Membership, Organisation, Project, Role, Workspace
 from bastion.tenancy.permissions import ORGANISATION_ONLY, PERMISSIONS, Grant
 
@@ -149,6 +149,10 @@ class KeyGrant:
 
 def _key_grants(principal: ApiKeyPrincipal, organisation_slug: str) -> tuple[Organisation, list[KeyGrant]]:
     """Layer 2 for an API key: it belongs to exactly one organisation, the one in the path."""
+    if principal.created_by_id is not None:
+        cached = access_cache.key_grants(principal.key_id, principal.created_by_id, organisation_slug)
+        if cached is not None and cached[0].id == uuid.UUID(principal.organisation_id):
+            return cached[0], [KeyGrant(principal.scopes & cached[1])]
     context.activate(uuid.UUID(principal.organisation_id))
     organisation = Organisation.objects.filter(id=principal.organisation_id, slug=organisation_slug).first()
     if organisation is None:
@@ -159,6 +163,10 @@ def _key_grants(principal: ApiKeyPrincipal, organisation_slug: str) -> tuple[Org
                                         project__isnull=True).select_related("custom_role").first()
     if creator is None:
         raise Unauthenticated()  # its creator has left the organisation, or their account is disabled: the key is dead
+    # The version read with the organisation, before the membership: newer grants under an older
+    # version are only ever refreshed early, never kept late.
+    access_cache.keep_key_grants(principal.key_id, principal.created_by_id, organisation_slug, organisation,
+                                 creator.permissions())
     return organisation, [KeyGrant(principal.scopes & creator.permissions())]
 
 
@@ -206,7 +214,7 @@ def authorize(
 
     # Layer 3: the permission on the resource the request is about.
     if project_id is not None:
-        access.project = Project.objects.select_related("workspace").filter(id=as_uuid(project_id)).first()
+        access.project = access_cache.project(organisation, as_uuid(project_id))
         if access.project is None:
             raise NotFound()
         access.workspace = access.project.workspace
@@ -235,6 +243,9 @@ def _grants_of(user: AbstractBaseUser | ApiKeyPrincipal, organisation_slug: str)
 
 
 def _member_grants(user: AbstractBaseUser, organisation_slug: str) -> tuple[Organisation, list[Membership]]:
+    cached = access_cache.member_grants(user.pk, organisation_slug)
+    if cached is not None:
+        return cached
     context.bind_user(user.pk)
     grants = list(
         Membership.all_tenants.filter(user_id=user.pk, organisation__slug=organisation_slug).select_related(
@@ -254,6 +265,9 @@ def _member_grants(user: AbstractBaseUser, organisation_slug: str) -> tuple[Orga
             grant.custom_role = roles[grant.custom_role_id]
         if grant.project_id:
             grant.project = projects[grant.project_id]
+    # ``organisation.access_version`` was read in the same statement as the memberships, before the
+    # roles and projects: anything read after it is at least as new, so the entry is never stale.
+    access_cache.keep_member_grants(user.pk, organisation_slug, organisation, grants)
     return organisation, grants
 
 

@@ -47,6 +47,14 @@ def activate(organisation_id: uuid.UUID) -> None:
     set_setting("bastion.org_id", str(organisation_id))
 
 
+def enter(user_id: object | None, organisation_id: uuid.UUID) -> None:
+    """Record a user and organisation whose database settings the caller has already set (in one
+    statement with its own check: ``access_cache``)."""
+    if user_id is not None:
+        _current_user.set(user_id)
+    _current_org.set(organisation_id)
+
+
 def clear() -> None:
     _current_org.set(None)
     _current_user.set(None)

@@ -67,12 +67,22 @@ class Organisation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     mfa_required = models.BooleanField(
         default=False, help_text="every member must use a second factor (owners and admins always must)")
+    # Bumped in the transaction of every change to who may do what here (``tenancy.access_cache``):
+    # an authorization cached at an older value is never used again.
+    access_version = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # An instance loaded before a bump must not write the old version back: only ``access_cache`` writes it.
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.name != "access_version"]
+        super().save(*args, **kwargs)
 
 
 class Workspace(TenantModel):
