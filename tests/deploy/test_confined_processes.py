@@ -10,7 +10,10 @@ and run by the worker. It runs its own SQLite installation in subprocesses, henc
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import signal
 import subprocess
 import time
 import urllib.request
@@ -99,6 +102,7 @@ def test_serve_and_worker_run_unprivileged_on_a_read_only_root(tmp_path):
             cwd=data,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: see the finally below
         )
     with open(worker_log, "wb") as out:
         worker = subprocess.Popen(
@@ -107,6 +111,7 @@ def test_serve_and_worker_run_unprivileged_on_a_read_only_root(tmp_path):
             cwd=data,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: see the finally below
         )
     try:
         _wait_ready(url, server, serve_log)
@@ -156,10 +161,14 @@ def test_serve_and_worker_run_unprivileged_on_a_read_only_root(tmp_path):
             time.sleep(0.5)
         assert "Traceback" not in worker_log.read_text() + serve_log.read_text()
     finally:
+        # The whole group: bwrap's --die-with-parent does not reach past setpriv's change of user (the
+        # kernel clears the parent-death signal then), so ending bwrap alone left serve and worker running.
         for process in (server, worker):
-            process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
         for process in (server, worker):
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
