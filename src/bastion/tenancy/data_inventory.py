@@ -11,6 +11,7 @@ DATA_CLASSES = {
         "name": "confidential",
         "created_at": "operational",
         "mfa_required": "operational",
+        "access_version": "operational",  # a counter the authorization cache checks
     },
     "Workspace": {
         "id": "operational",
