@@ -56,3 +56,19 @@ def per_call(function, repeat: int, rounds: int = 5) -> float:
             function()
         samples.append((time.perf_counter() - start) / repeat)
     return statistics.median(samples)
+
+
+def add_emission_records(organisation, project, count: int = 500) -> None:
+    """``count`` electricity records in ``project`` (inside the organisation's tenant context)."""
+    import datetime
+    from decimal import Decimal
+
+    from bastion.records.models import EmissionRecord
+
+    EmissionRecord.objects.bulk_create([
+        EmissionRecord(organisation=organisation, project=project, scope=2, category="purchased_electricity",
+                       activity=f"Electricity {i}", quantity=Decimal(i), unit="kWh",
+                       period_start=datetime.date(2025, 1, 1) + datetime.timedelta(days=i % 300),
+                       period_end=datetime.date(2025, 1, 2) + datetime.timedelta(days=i % 300))
+        for i in range(count)
+    ])

@@ -25,10 +25,8 @@ import time
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bastion-bench-metrics-")
 os.environ["BASTION_LOG_FORMAT"] = "json"
 
-import datetime  # noqa: E402
-from decimal import Decimal  # noqa: E402
 
-from _setup import setup_database  # noqa: E402
+from _setup import add_emission_records, setup_database  # noqa: E402
 
 LIMIT = 1.05
 
@@ -48,7 +46,6 @@ def main() -> None:
     from django.test import Client, override_settings
 
     from bastion.operations import metrics
-    from bastion.records.models import EmissionRecord
     from bastion.tenancy import actions, context
 
     log_file = open(os.path.join(os.environ["BASTION_DATA_DIR"], "requests.log"), "w")  # noqa: SIM115
@@ -62,13 +59,7 @@ def main() -> None:
     with context.tenant_context(organisation.id):
         workspace = actions.create_workspace(organisation, name="UK")
         project = actions.create_project(workspace, name="FY2025")
-        EmissionRecord.objects.bulk_create([
-            EmissionRecord(organisation=organisation, project=project, scope=2, category="purchased_electricity",
-                           activity=f"Electricity {i}", quantity=Decimal(i), unit="kWh",
-                           period_start=datetime.date(2025, 1, 1) + datetime.timedelta(days=i % 300),
-                           period_end=datetime.date(2025, 1, 2) + datetime.timedelta(days=i % 300))
-            for i in range(500)
-        ])
+        add_emission_records(organisation, project)
     url = f"/api/v1/orgs/acme/projects/{project.id}/emissions?page_size=50"
     unlimited = {"API_READ_IDENTITY": "1000000/m", "API_READ_ORGANISATION": "1000000/m"}
     observed = "bastion.operations.middleware.ObservedRequestMiddleware"

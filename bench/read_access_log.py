@@ -10,12 +10,10 @@ request listing the 50 rows), the other does not. Requests to both are interleav
 from __future__ import annotations
 
 import argparse
-import datetime
 import statistics
 import time
-from decimal import Decimal
 
-from _setup import setup_database
+from _setup import add_emission_records, setup_database
 
 
 def main() -> None:
@@ -31,7 +29,6 @@ def main() -> None:
 
     from bastion.access_log import configuration
     from bastion.access_log.models import AccessBatch
-    from bastion.records.models import EmissionRecord
     from bastion.tenancy import actions, context
 
     user = get_user_model().objects.create_user(email="bench@acme.example", password="x" * 20)
@@ -42,13 +39,7 @@ def main() -> None:
         with context.tenant_context(organisation.id):
             workspace = actions.create_workspace(organisation, name="UK")
             project = actions.create_project(workspace, name="FY2025")
-            EmissionRecord.objects.bulk_create([
-                EmissionRecord(organisation=organisation, project=project, scope=2, category="purchased_electricity",
-                               activity=f"Electricity {i}", quantity=Decimal(i), unit="kWh",
-                               period_start=datetime.date(2025, 1, 1) + datetime.timedelta(days=i % 300),
-                               period_end=datetime.date(2025, 1, 2) + datetime.timedelta(days=i % 300))
-                for i in range(500)
-            ])
+            add_emission_records(organisation, project)
             configuration.update(organisation.id, record_views=logged)
         urls[slug] = (organisation, f"/api/v1/orgs/{slug}/projects/{project.id}/emissions?page_size=50")
 

@@ -11,12 +11,10 @@ manager, django-ninja validation and serialisation.
 from __future__ import annotations
 
 import argparse
-import datetime
 import statistics
 import time
-from decimal import Decimal
 
-from _setup import setup_database
+from _setup import add_emission_records, setup_database
 
 
 def main() -> None:
@@ -41,13 +39,7 @@ def main() -> None:
     with context.tenant_context(organisation.id):
         workspace = actions.create_workspace(organisation, name="UK")
         project = actions.create_project(workspace, name="FY2025")
-        EmissionRecord.objects.bulk_create([
-            EmissionRecord(organisation=organisation, project=project, scope=2, category="purchased_electricity",
-                           activity=f"Electricity {i}", quantity=Decimal(i), unit="kWh",
-                           period_start=datetime.date(2025, 1, 1) + datetime.timedelta(days=i % 300),
-                           period_end=datetime.date(2025, 1, 2) + datetime.timedelta(days=i % 300))
-            for i in range(500)
-        ])
+        add_emission_records(organisation, project)
 
     fields = ["id", "project_id", "scope", "category", "activity", "quantity", "unit", "period_start", "period_end",
               "site", "supplier_id", "notes", "created_at", "updated_at"]

@@ -13,7 +13,6 @@ Rounds alternate (layers, bare, layers, bare …) so drift is shared; the median
 from __future__ import annotations
 
 import argparse
-import datetime
 import http.client
 import os
 import re
@@ -25,11 +24,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from _setup import ROOT, setup_database
+from _setup import ROOT, add_emission_records, setup_database
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
@@ -54,7 +52,6 @@ def _prepare() -> tuple[dict[str, str], str, str]:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from bastion.records.models import EmissionRecord
     from bastion.tenancy import actions, api_keys, context
     from bastion.tenancy.models import Membership
 
@@ -64,13 +61,7 @@ def _prepare() -> tuple[dict[str, str], str, str]:
     with context.tenant_context(organisation.id):
         workspace = actions.create_workspace(organisation, name="UK")
         project = actions.create_project(workspace, name="FY2025")
-        EmissionRecord.objects.bulk_create([
-            EmissionRecord(organisation=organisation, project=project, scope=2, category="purchased_electricity",
-                           activity=f"Electricity {i}", quantity=Decimal(i), unit="kWh",
-                           period_start=datetime.date(2025, 1, 1) + datetime.timedelta(days=i % 300),
-                           period_end=datetime.date(2025, 1, 2) + datetime.timedelta(days=i % 300))
-            for i in range(500)
-        ])
+        add_emission_records(organisation, project)
         _key, token = api_keys.create(organisation, name="bench", scopes=["records.view"], expires_in_days=1,
                                       creator=user, creator_grants=list(Membership.objects.filter(user=user)))
     env = {
