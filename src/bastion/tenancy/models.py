@@ -69,7 +69,8 @@ class Organisation(models.Model):
         default=False, help_text="every member must use a second factor (owners and admins always must)")
     # Bumped in the transaction of every change to who may do what here (``tenancy.access_cache``):
     # an authorization cached at an older value is never used again.
-    access_version = models.BigIntegerField(default=0, editable=False)
+    # db_default too: rows written by SQL alone (restores, tests, operators) start at 0 as well
+    access_version = models.BigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
