@@ -54,6 +54,11 @@ def command(argv: list[str], data_dir: Path) -> list[str]:
         if parent.is_relative_to("/tmp") and parent != Path("/tmp"):
             wrap += ["--perms", "0755", "--dir", str(parent)]
     wrap += ["--bind", str(data_dir), str(data_dir)]
+    if ROOT.is_relative_to("/tmp"):  # a checkout under /tmp (a clean clone) would vanish under the new /tmp
+        for parent in reversed(ROOT.parents):
+            if parent.is_relative_to("/tmp") and parent != Path("/tmp"):
+                wrap += ["--perms", "0755", "--dir", str(parent)]
+        wrap += ["--ro-bind", str(ROOT), str(ROOT)]
     home = python_home()
     if str(home).startswith("/root/"):
         wrap += ["--tmpfs", "/root", "--ro-bind", str(home), str(home)]

@@ -344,13 +344,19 @@ def test_kill_9_of_one_server_and_one_worker_mid_load_loses_no_acknowledged_writ
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
     for thread in threads:
         thread.start()
+    def until(enough: int, seconds: float) -> None:  # a loaded machine is slow, not wrong: wait for progress
+        deadline = time.monotonic() + seconds
+        while len(acknowledged) < enough and time.monotonic() < deadline:
+            time.sleep(0.2)
+
     try:
-        time.sleep(3)
+        until(10, 60)  # mid-load: writes are being acknowledged when the kill comes
         before = len(acknowledged)
         fleet.servers["a"].kill_machine()
         fleet.workers["a"].kill_machine()
         killed_at = len(acknowledged)
-        time.sleep(6)
+        time.sleep(3)
+        until(killed_at + 10, 60)
     finally:
         stop.set()
         for thread in threads:

@@ -105,10 +105,13 @@ def _row_counts(source: SourceAt, restored: dict[str, int]) -> Check:
 
 
 def oldest_restorable(pgbackrest: PgBackRest, repo: int) -> datetime.datetime:
+    """One second after the oldest backup's stop: pgBackRest records stop times in whole seconds and
+    wants a backup that stopped strictly before the target's second ("unable to find backup set with
+    stop time less than …" for a target inside that same second)."""
     stops = [parse_backup(entry).stopped for entry in pgbackrest.backups(repo)]
     if not stops:
         raise PgBackRestError(f"no backup in repo{repo} to restore")
-    return min(stops)
+    return min(stops) + datetime.timedelta(seconds=1)
 
 
 def run(pgbackrest: PgBackRest, *, port: int, source_dsn: dict, database: str = "postgres",
