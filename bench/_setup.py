@@ -72,3 +72,21 @@ def add_emission_records(organisation, project, count: int = 500) -> None:
                        period_end=datetime.date(2025, 1, 2) + datetime.timedelta(days=i % 300))
         for i in range(count)
     ])
+
+
+def acme_with_records(count: int = 500):
+    """The benches' tenant: an owner (with a second factor, or every request is refused), organisation
+    ``acme``, one workspace and project, and ``count`` records in it. Returns (user, organisation, project)."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.contrib.auth import get_user_model
+
+    from bastion.tenancy import actions, context
+
+    user = get_user_model().objects.create_user(email="bench@acme.example", password="x" * 20)
+    organisation = actions.create_organisation(name="Acme", slug="acme", owner=user)
+    TOTP.activate(user, generate_totp_secret())
+    with context.tenant_context(organisation.id):
+        workspace = actions.create_workspace(organisation, name="UK")
+        project = actions.create_project(workspace, name="FY2025")
+        add_emission_records(organisation, project, count)
+    return user, organisation, project

@@ -26,7 +26,7 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bastion-bench-
 os.environ["BASTION_LOG_FORMAT"] = "json"
 
 
-from _setup import add_emission_records, setup_database  # noqa: E402
+from _setup import acme_with_records, setup_database  # noqa: E402
 
 LIMIT = 1.05
 
@@ -39,27 +39,18 @@ def main() -> None:
 
     import logging
 
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client, override_settings
 
     from bastion.operations import metrics
-    from bastion.tenancy import actions, context
 
     log_file = open(os.path.join(os.environ["BASTION_DATA_DIR"], "requests.log"), "w")  # noqa: SIM115
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(log_file)
 
-    user = get_user_model().objects.create_user(email="bench@acme.example", password="x" * 20)
-    organisation = actions.create_organisation(name="Acme", slug="acme", owner=user)
-    TOTP.activate(user, generate_totp_secret())
-    with context.tenant_context(organisation.id):
-        workspace = actions.create_workspace(organisation, name="UK")
-        project = actions.create_project(workspace, name="FY2025")
-        add_emission_records(organisation, project)
+    user, organisation, project = acme_with_records()
     url = f"/api/v1/orgs/acme/projects/{project.id}/emissions?page_size=50"
     unlimited = {"API_READ_IDENTITY": "1000000/m", "API_READ_ORGANISATION": "1000000/m"}
     observed = "bastion.operations.middleware.ObservedRequestMiddleware"

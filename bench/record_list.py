@@ -14,7 +14,7 @@ import argparse
 import statistics
 import time
 
-from _setup import add_emission_records, setup_database
+from _setup import acme_with_records, setup_database
 
 
 def main() -> None:
@@ -23,23 +23,15 @@ def main() -> None:
     args = parser.parse_args()
     setup_database()
 
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.http import JsonResponse
     from django.test import Client, override_settings
     from django.urls import include, path
 
     from bastion.records.models import EmissionRecord
-    from bastion.tenancy import actions, context
+    from bastion.tenancy import context
 
-    user = get_user_model().objects.create_user(email="bench@acme.example", password="x" * 20)
-    organisation = actions.create_organisation(name="Acme", slug="acme", owner=user)
-    TOTP.activate(user, generate_totp_secret())  # an owner has a second factor, or every request is refused
-    with context.tenant_context(organisation.id):
-        workspace = actions.create_workspace(organisation, name="UK")
-        project = actions.create_project(workspace, name="FY2025")
-        add_emission_records(organisation, project)
+    user, organisation, project = acme_with_records()
 
     fields = ["id", "project_id", "scope", "category", "activity", "quantity", "unit", "period_start", "period_end",
               "site", "supplier_id", "notes", "created_at", "updated_at"]

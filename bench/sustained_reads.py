@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from _setup import ROOT, add_emission_records, setup_database
+from _setup import ROOT, acme_with_records, setup_database
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
@@ -48,20 +48,13 @@ def _prepare() -> tuple[dict[str, str], str, str]:
 
         django.setup()
         call_command("migrate", verbosity=0)  # the server's own SQLite file, in BASTION_DATA_DIR
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-    from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from bastion.tenancy import actions, api_keys, context
+    from bastion.tenancy import api_keys, context
     from bastion.tenancy.models import Membership
 
-    user = get_user_model().objects.create_user(email="bench@acme.example", password="x" * 20)
-    organisation = actions.create_organisation(name="Acme", slug="acme", owner=user)
-    TOTP.activate(user, generate_totp_secret())
+    user, organisation, project = acme_with_records()
     with context.tenant_context(organisation.id):
-        workspace = actions.create_workspace(organisation, name="UK")
-        project = actions.create_project(workspace, name="FY2025")
-        add_emission_records(organisation, project)
         _key, token = api_keys.create(organisation, name="bench", scopes=["records.view"], expires_in_days=1,
                                       creator=user, creator_grants=list(Membership.objects.filter(user=user)))
     env = {
